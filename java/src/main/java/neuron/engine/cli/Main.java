@@ -1,0 +1,57 @@
+package neuron.engine.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code bin/neuron}: the engine's command line. Exit status 0 ok, 1 failure, 2 bad usage or unusable path. */
+@Command(name = "neuron",
+        mixinStandardHelpOptions = true,
+        version = "neuron engine 0.1.0",
+        description = "Checkpointed training (miner) and evaluation (validator) on LibTorch.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cli = commandLine();
+        return cli.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler(Main::badUsage);
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(ex));
+            return EXIT_FAILURE;
+        });
+        return cli;
+    }
+
+    /** One line saying what is wrong and what is allowed, then exit status 2. */
+    private static int badUsage(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        cmd.getErr().println(name + ": " + oneLine(ex) + " (see '" + name + " --help')");
+        return EXIT_USAGE;
+    }
+
+    static String oneLine(Throwable t) {
+        String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return msg.replace('\n', ' ');
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,99 @@
+#include "neuron_native.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+int nn_abi_version() { return NN_ABI_VERSION; }
+
+void nn_copy(void* dst, const void* src, size_t n, int threads) {
+    // Below a few MiB, thread start-up costs more than it saves.
+    const size_t min_per_thread = size_t(8) << 20;
+    size_t workers = std::max(1, threads);
+    workers = std::min(workers, std::max<size_t>(1, n / min_per_thread));
+    if (workers == 1) {
+        memcpy(dst, src, n);
+        return;
+    }
+    // Split on 4 KiB boundaries so no two threads touch the same page.
+    size_t part = ((n / workers) + 4095) & ~size_t(4095);
+    std::vector<std::thread> pool;
+    pool.reserve(workers - 1);
+    for (size_t i = 1; i < workers; i++) {
+        size_t off = i * part;
+        if (off >= n) break;
+        size_t len = std::min(part, n - off);
+        pool.emplace_back([=] { memcpy(static_cast<char*>(dst) + off, static_cast<const char*>(src) + off, len); });
+    }
+    memcpy(dst, src, std::min(part, n));
+    for (auto& t : pool) t.join();
+}
+
+void nn_prefault(void* addr, size_t n) {
+    const long page = sysconf(_SC_PAGESIZE);
+    volatile char* p = static_cast<volatile char*>(addr);
+    for (size_t off = 0; off < n; off += size_t(page)) {
+        p[off] = p[off];   // a write fault maps the page; the value is kept
+    }
+}
+
+static int neg_errno() { return errno ? -errno : -EIO; }
+
+int nn_open_for_write(const char* path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    return fd >= 0 ? fd : neg_errno();
+}
+
+int64_t nn_write_fully(int fd, const void* buf, size_t n) {
+    const char* p = static_cast<const char*>(buf);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, p + done, std::min(n - done, size_t(1) << 30));
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return neg_errno();
+        }
+        if (w == 0) return -ENOSPC;
+        done += size_t(w);
+    }
+    return int64_t(done);
+}
+
+int nn_fallocate(int fd, int64_t offset, int64_t length) {
+    // posix_fallocate returns the error instead of setting errno.
+    int rc = posix_fallocate(fd, offset, length);
+    return rc == 0 ? 0 : -rc;
+}
+
+int nn_flush_range(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0 ? 0 : neg_errno();
+}
+
+int nn_drop_range(int fd, int64_t offset, int64_t length) {
+    if (sync_file_range(fd, offset, length,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+        return neg_errno();
+    }
+    int rc = posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED);
+    return rc == 0 ? 0 : -rc;
+}
+
+int nn_fsync(int fd) { return fsync(fd) == 0 ? 0 : neg_errno(); }
+
+int nn_close(int fd) { return close(fd) == 0 ? 0 : neg_errno(); }
+
+int nn_fsync_dir(const char* dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return neg_errno();
+    int rc = fsync(fd) == 0 ? 0 : neg_errno();
+    close(fd);
+    return rc;
+}
+
+const char* nn_strerror(int negative_errno) { return strerror(-negative_errno); }

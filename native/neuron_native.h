@@ -1,0 +1,34 @@
+// neuron engine native library: copies and Linux I/O at the raw-pointer level.
+// Every function returns 0 (or a byte count) on success and -errno on failure,
+// so the Java side can turn a failure into one clear line without JVM crashes.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define NN_API extern "C" __attribute__((visibility("default")))
+#else
+#define NN_API extern "C"
+#endif
+
+// Bumped when a signature changes; Java checks it at load (the smoke function).
+#define NN_ABI_VERSION 1
+
+NN_API int nn_abi_version();
+
+// Copies n bytes from src to dst with up to `threads` threads (1 = plain memcpy).
+NN_API void nn_copy(void* dst, const void* src, size_t n, int threads);
+
+// Touches every page of [addr, addr+n) for writing so a later copy does not fault.
+NN_API void nn_prefault(void* addr, size_t n);
+
+// --- files ---
+NN_API int nn_open_for_write(const char* path);          // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644
+NN_API int64_t nn_write_fully(int fd, const void* buf, size_t n);
+NN_API int nn_fallocate(int fd, int64_t offset, int64_t length);
+NN_API int nn_flush_range(int fd, int64_t offset, int64_t length);   // start writeback, do not wait
+NN_API int nn_drop_range(int fd, int64_t offset, int64_t length);    // wait for writeback, then evict from page cache
+NN_API int nn_fsync(int fd);
+NN_API int nn_close(int fd);
+NN_API int nn_fsync_dir(const char* dir);
+NN_API const char* nn_strerror(int negative_errno);

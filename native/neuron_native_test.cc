@@ -1,0 +1,42 @@
+// C++ self-test of the native library (ctest), independent of the JVM.
+#include "neuron_native.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+#include <unistd.h>
+
+static int failures = 0;
+#define CHECK(c) do { if (!(c)) { std::fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+
+int main() {
+    CHECK(nn_abi_version() == NN_ABI_VERSION);
+    for (size_t n : {size_t(0), size_t(1), size_t(4097), size_t(33) << 20}) {
+        std::vector<unsigned char> src(n), dst(n);
+        for (size_t i = 0; i < n; i++) src[i] = static_cast<unsigned char>(i * 131 + 7);
+        for (int threads : {1, 2, 4}) {
+            std::fill(dst.begin(), dst.end(), 0);
+            nn_copy(dst.data(), src.data(), n, threads);
+            CHECK(std::memcmp(dst.data(), src.data(), n) == 0);
+        }
+    }
+    char path[] = "/tmp/nn_testXXXXXX";
+    int tmp = mkstemp(path);
+    CHECK(tmp >= 0);
+    close(tmp);
+    int fd = nn_open_for_write(path);
+    CHECK(fd >= 0);
+    const char msg[] = "neuron";
+    CHECK(nn_fallocate(fd, 0, 4096) == 0);
+    CHECK(nn_write_fully(fd, msg, sizeof msg) == sizeof msg);
+    CHECK(nn_flush_range(fd, 0, 0) == 0);
+    CHECK(nn_fsync(fd) == 0);
+    CHECK(nn_drop_range(fd, 0, 0) == 0);
+    CHECK(nn_close(fd) == 0);
+    CHECK(nn_fsync_dir("/tmp") == 0);
+    CHECK(nn_open_for_write("/nonexistent-dir/x") < 0);
+    unlink(path);
+    if (failures == 0) std::puts("neuron_native_test: all passed");
+    return failures == 0 ? 0 : 1;
+}
