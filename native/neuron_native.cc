@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+static int neg_errno() { return errno ? -errno : -EIO; }
+
 int nn_abi_version() { return NN_ABI_VERSION; }
 
 void nn_copy(void* dst, const void* src, size_t n, int threads) {
@@ -35,15 +37,17 @@ void nn_copy(void* dst, const void* src, size_t n, int threads) {
     for (auto& t : pool) t.join();
 }
 
-void nn_prefault(void* addr, size_t n) {
-    const long page = sysconf(_SC_PAGESIZE);
-    volatile char* p = static_cast<volatile char*>(addr);
-    for (size_t off = 0; off < n; off += size_t(page)) {
-        p[off] = p[off];   // a write fault maps the page; the value is kept
-    }
-}
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   // Linux 5.14
+#endif
 
-static int neg_errno() { return errno ? -errno : -EIO; }
+int nn_populate_write(void* addr, size_t n) {
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    uintptr_t start = reinterpret_cast<uintptr_t>(addr) & ~(page - 1);
+    uintptr_t end = (reinterpret_cast<uintptr_t>(addr) + n + page - 1) & ~(page - 1);
+    if (end <= start) return 0;
+    return madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) == 0 ? 0 : neg_errno();
+}
 
 int nn_open_for_write(const char* path) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

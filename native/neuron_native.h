@@ -19,8 +19,10 @@ NN_API int nn_abi_version();
 // Copies n bytes from src to dst with up to `threads` threads (1 = plain memcpy).
 NN_API void nn_copy(void* dst, const void* src, size_t n, int threads);
 
-// Touches every page of [addr, addr+n) for writing so a later copy does not fault.
-NN_API void nn_prefault(void* addr, size_t n);
+// Populates the pages of a shared mapping [addr, addr+n) for writing without changing their contents
+// (madvise MADV_POPULATE_WRITE), so a later copy into them runs at warm-memory speed. Safe to call while
+// another thread writes into the range. addr need not be page aligned.
+NN_API int nn_populate_write(void* addr, size_t n);
 
 // --- files ---
 NN_API int nn_open_for_write(const char* path);          // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644

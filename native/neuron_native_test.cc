@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 #include <unistd.h>
+#include <sys/mman.h>
 
 static int failures = 0;
 #define CHECK(c) do { if (!(c)) { std::fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
@@ -20,6 +21,15 @@ int main() {
             nn_copy(dst.data(), src.data(), n, threads);
             CHECK(std::memcmp(dst.data(), src.data(), n) == 0);
         }
+    }
+    {
+        size_t n = size_t(4) << 20;
+        void* m = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        CHECK(m != MAP_FAILED);
+        static_cast<char*>(m)[5] = 9;
+        CHECK(nn_populate_write(static_cast<char*>(m) + 3, n - 3) == 0);
+        CHECK(static_cast<char*>(m)[5] == 9);
+        munmap(m, n);
     }
     char path[] = "/tmp/nn_testXXXXXX";
     int tmp = mkstemp(path);

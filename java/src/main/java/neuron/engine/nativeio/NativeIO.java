@@ -24,7 +24,7 @@ public final class NativeIO {
 
     public static native void nn_copy(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("size_t") long n, int threads);
 
-    public static native void nn_prefault(@Cast("void*") long addr, @Cast("size_t") long n);
+    public static native int nn_populate_write(@Cast("void*") long addr, @Cast("size_t") long n);
 
     public static native int nn_open_for_write(String path);
 

@@ -1,0 +1,364 @@
+package neuron.engine.staging;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+import neuron.engine.nativeio.NativeMemory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The staging memory of checkpoints: a Chronicle Queue, on tmpfs when the machine has it, in which each
+ * snapshot is a sequence of documents in a cycle file of its own.
+ *
+ * <p>Two threads use it. The loop thread ({@link #stage}) copies tensor bytes straight into the queue's mapped
+ * memory; the writer thread ({@link #newestCommitted}, {@link #stream}, {@link #release}) reads committed
+ * snapshots back as ByteBuffer views of the same memory and gives each cycle file back once it is persisted.
+ * Right after a commit the next snapshot's cycle is opened and its pages populated off the loop's thread, so
+ * the next pause is one copy into warm memory, not a page fault per 4 KiB.
+ */
+public final class StagingQueue implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StagingQueue.class);
+    private static final DateTimeFormatter CYCLE_FILE = DateTimeFormatter.ofPattern("yyyyMMdd-HHmm'V.cq4'");
+    private static final long MIN_BLOCK = 64L << 20;
+
+    private final Path dir;
+    private final SnapshotClock clock = new SnapshotClock();
+    private final SingleChronicleQueue queue;
+    private final long chunkBytes;
+    private final ExecutorService populator;
+    private ExcerptAppender appender;   // loop thread only
+    private ExcerptTailer scanner;      // writer thread only
+    private Committed newest;           // writer thread only
+    private volatile long expectedBytes;
+
+    private StagingQueue(Path dir, long blockSize, long expectedBytes) {
+        this.dir = dir;
+        this.expectedBytes = expectedBytes;
+        int last = lastCycleOnDisk(dir);
+        clock.cycle(last < 0 ? 0 : last);
+        this.queue = SingleChronicleQueueBuilder.binary(dir.toFile())
+                .rollCycle(RollCycles.FIVE_MINUTELY)
+                .timeProvider(clock)
+                .blockSize(blockSize)
+                .build();
+        // A document may be at most the queue's overlap (a quarter block); stay well inside it.
+        this.chunkBytes = Math.min(64L << 20, queue.overlapSize() / 2);
+        this.populator = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "staging-populate");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Opens (or creates) the staging queue in {@code dir}, sized for snapshots of about {@code snapshotBytes}.
+     * Snapshots left by a previous process stay readable: the writer persists a committed one on start-up.
+     */
+    public static StagingQueue open(Path dir, long snapshotBytes) throws IOException {
+        Files.createDirectories(dir);
+        // One mapping per cycle holds a whole snapshot, so populating it ahead covers every copy.
+        long block = MIN_BLOCK;
+        while (block < snapshotBytes + (snapshotBytes >> 3) + (1 << 20)) {
+            block <<= 1;
+        }
+        return new StagingQueue(dir, block, snapshotBytes);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Bytes free on the staging file system. */
+    public long usableSpace() {
+        return dir.toFile().getUsableSpace();
+    }
+
+    // ------------------------------------------------------------------ loop thread
+
+    /** Fills {@code length} bytes at {@code dstAddress}: the snapshot copy of one chunk of one storage. */
+    @FunctionalInterface
+    public interface ChunkFiller {
+        void fill(long dstAddress, long offsetInStorage, long length);
+    }
+
+    /**
+     * Stages one snapshot from the loop thread: BEGIN, the chunks of every storage in order, COMMIT. A failure
+     * part-way leaves an uncommitted snapshot, which is never persisted. Returns the snapshot's sequence number.
+     */
+    public long stage(long step, byte[] metadata, long[] storageBytes, StorageFiller filler) {
+        ensureOpenCycle();
+        long seq = clock.cycle();
+        long total = 0;
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeByte((byte) DocType.BEGIN.ordinal());
+            b.writeLong(seq);
+            b.writeLong(step);
+            b.writeInt(storageBytes.length);
+            for (long n : storageBytes) {
+                b.writeLong(n);
+            }
+            b.writeInt(metadata.length);
+            b.write(metadata);
+        }
+        for (int storage = 0; storage < storageBytes.length; storage++) {
+            ChunkFiller chunkFiller = filler.forStorage(storage);
+            for (long off = 0; off < storageBytes[storage]; off += chunkBytes) {
+                long len = Math.min(chunkBytes, storageBytes[storage] - off);
+                writeChunk(seq, storage, off, len, chunkFiller);
+            }
+            total += storageBytes[storage];
+        }
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeByte((byte) DocType.COMMIT.ordinal());
+            b.writeLong(seq);
+            b.writeLong(total);
+        }
+        expectedBytes = total;
+        openNextCycle();
+        return seq;
+    }
+
+    /** The copy source of each storage. */
+    @FunctionalInterface
+    public interface StorageFiller {
+        ChunkFiller forStorage(int storage);
+    }
+
+    private void writeChunk(long seq, int storage, long offset, long len, ChunkFiller filler) {
+        DocumentContext dc = appender.writingDocument();
+        try {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeByte((byte) DocType.CHUNK.ordinal());
+            b.writeLong(seq);
+            b.writeInt(storage);
+            b.writeLong(offset);
+            b.writeLong(len);
+            // A raw copy past the document's limit would write outside the mapping: check first.
+            if (len > b.writeRemaining()) {
+                throw new IllegalStateException("staging chunk of " + len + " bytes exceeds the queue's limit "
+                        + b.writeRemaining());
+            }
+            long dst = b.addressForWrite(b.writePosition());
+            filler.fill(dst, offset, len);
+            b.writeSkip(len);
+        } catch (RuntimeException | Error e) {
+            dc.rollbackOnClose();
+            throw e;
+        } finally {
+            dc.close();
+        }
+    }
+
+    private void ensureOpenCycle() {
+        if (appender == null) {
+            appender = queue.createAppender();
+            // Start after whatever a previous process left, in a fresh cycle.
+            clock.cycle(Math.max(clock.cycle(), queue.lastCycle()) + 1);
+            writeOpen();
+        }
+    }
+
+    /** Moves to the next snapshot's cycle and populates its pages in the background. */
+    private void openNextCycle() {
+        clock.cycle(clock.cycle() + 1);
+        writeOpen();
+    }
+
+    private void writeOpen() {
+        long address;
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeByte((byte) DocType.OPEN.ordinal());
+            b.writeLong(clock.cycle());
+            address = b.addressForWrite(b.writePosition());
+        }
+        long bytes = expectedBytes + (expectedBytes >> 4) + (1 << 20);
+        long limit = Math.min(bytes, queue.blockSize());
+        populator.execute(() -> {
+            int rc = NativeMemory.populateForWrite(address, limit);
+            if (rc != 0) {
+                LOG.debug("staging: could not populate the next snapshot's pages ({})", rc);
+            }
+        });
+    }
+
+    /** Opens the next cycle now (at start-up), so the first snapshot's pages are populated ahead. */
+    public void prepare() {
+        ensureOpenCycle();
+    }
+
+    // ------------------------------------------------------------------ writer thread
+
+    /** A committed snapshot in the queue. */
+    public record Committed(long seq, long step, long beginIndex, long[] storageBytes, byte[] metadata) {
+        public long totalBytes() {
+            long t = 0;
+            for (long n : storageBytes) {
+                t += n;
+            }
+            return t;
+        }
+    }
+
+    /**
+     * Reads forward and returns the newest committed snapshot not yet returned, if any. Older committed
+     * snapshots read past on the way are superseded (the newest snapshot wins).
+     */
+    public Optional<Committed> newestCommitted() {
+        if (scanner == null) {
+            scanner = queue.createTailer();
+        }
+        Committed begun = null;
+        Committed found = null;
+        while (true) {
+            try (DocumentContext dc = scanner.readingDocument()) {
+                if (!dc.isPresent()) {
+                    break;
+                }
+                Bytes<?> b = dc.wire().bytes();
+                DocType type = DocType.of(b.readByte());
+                long seq = b.readLong();
+                if (type == DocType.BEGIN) {
+                    long step = b.readLong();
+                    long[] sizes = new long[b.readInt()];
+                    for (int i = 0; i < sizes.length; i++) {
+                        sizes[i] = b.readLong();
+                    }
+                    byte[] meta = new byte[b.readInt()];
+                    b.read(meta);
+                    begun = new Committed(seq, step, dc.index(), sizes, meta);
+                } else if (type == DocType.COMMIT && begun != null && begun.seq() == seq) {
+                    found = begun;
+                }
+            }
+        }
+        if (found != null) {
+            newest = found;
+        }
+        return Optional.ofNullable(found);
+    }
+
+    /** Receives a committed snapshot's bytes, storage by storage, in order. */
+    @FunctionalInterface
+    public interface ChunkSink {
+        void accept(int storage, long offsetInStorage, ByteBuffer bytes) throws IOException;
+    }
+
+    /** Streams a committed snapshot's chunks, as views of the staging memory, to {@code sink}. */
+    public void stream(Committed snapshot, ChunkSink sink) throws IOException {
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            if (!tailer.moveToIndex(snapshot.beginIndex())) {
+                throw new IOException("staged snapshot " + snapshot.seq() + " is gone from " + dir);
+            }
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        throw new IOException("staged snapshot " + snapshot.seq() + " ends before its commit");
+                    }
+                    Bytes<?> b = dc.wire().bytes();
+                    DocType type = DocType.of(b.readByte());
+                    long seq = b.readLong();
+                    if (seq != snapshot.seq()) {
+                        continue;
+                    }
+                    if (type == DocType.COMMIT) {
+                        return;
+                    }
+                    if (type == DocType.CHUNK) {
+                        int storage = b.readInt();
+                        long offset = b.readLong();
+                        int len = Math.toIntExact(b.readLong());
+                        long address = b.addressForRead(b.readPosition(), len);
+                        sink.accept(storage, offset, NativeMemory.view(address, len));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Gives back the staging memory of every snapshot up to and including {@code seq}: their cycle files are
+     * deleted, except the cycle the loop is about to write.
+     */
+    public void release(long seq) {
+        long keepFrom = Math.min(seq + 1, clock.cycle());
+        for (CycleFile f : cycleFiles(dir)) {
+            if (f.cycle() < keepFrom && !f.file().delete()) {
+                LOG.warn("staging: could not delete {}", f.file());
+            }
+        }
+        queue.refreshDirectoryListing();
+    }
+
+    /** The newest snapshot {@link #newestCommitted} returned, if any. */
+    public Optional<Committed> lastSeen() {
+        return Optional.ofNullable(newest);
+    }
+
+    @Override
+    public void close() {
+        populator.shutdownNow();
+        try {
+            populator.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (appender != null) {
+            appender.close();
+        }
+        if (scanner != null) {
+            scanner.close();
+        }
+        queue.close();
+    }
+
+    // ------------------------------------------------------------------ cycle files
+
+    record CycleFile(int cycle, File file) {
+    }
+
+    static List<CycleFile> cycleFiles(Path dir) {
+        List<CycleFile> out = new ArrayList<>();
+        File[] files = dir.toFile().listFiles((d, name) -> name.endsWith(".cq4"));
+        if (files == null) {
+            return out;
+        }
+        for (File f : files) {
+            try {
+                LocalDateTime t = LocalDateTime.parse(f.getName(), CYCLE_FILE);
+                long millis = t.toInstant(ZoneOffset.UTC).toEpochMilli();
+                out.add(new CycleFile((int) (millis / SnapshotClock.CYCLE_MILLIS), f));
+            } catch (DateTimeParseException e) {
+                // not one of ours; leave it
+            }
+        }
+        return out;
+    }
+
+    private static int lastCycleOnDisk(Path dir) {
+        return cycleFiles(dir).stream().mapToInt(CycleFile::cycle).max().orElse(-1);
+    }
+}
