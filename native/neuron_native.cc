@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -70,9 +71,8 @@ int64_t nn_write_fully(int fd, const void* buf, size_t n) {
 }
 
 int nn_fallocate(int fd, int64_t offset, int64_t length) {
-    // posix_fallocate returns the error instead of setting errno.
-    int rc = posix_fallocate(fd, offset, length);
-    return rc == 0 ? 0 : -rc;
+    // KEEP_SIZE: reserve the blocks without moving end-of-file, which zip readers look for.
+    return fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : neg_errno();
 }
 
 int nn_flush_range(int fd, int64_t offset, int64_t length) {

@@ -27,7 +27,7 @@ NN_API int nn_populate_write(void* addr, size_t n);
 // --- files ---
 NN_API int nn_open_for_write(const char* path);          // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644
 NN_API int64_t nn_write_fully(int fd, const void* buf, size_t n);
-NN_API int nn_fallocate(int fd, int64_t offset, int64_t length);
+NN_API int nn_fallocate(int fd, int64_t offset, int64_t length);   // reserve blocks, file size unchanged
 NN_API int nn_flush_range(int fd, int64_t offset, int64_t length);   // start writeback, do not wait
 NN_API int nn_drop_range(int fd, int64_t offset, int64_t length);    // wait for writeback, then evict from page cache
 NN_API int nn_fsync(int fd);

@@ -1,0 +1,72 @@
+package neuron.engine.checkpoint;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CheckpointFilesTest {
+    @TempDir
+    Path dir;
+
+    private static void persist(CheckpointFiles files, String content) throws Exception {
+        Files.writeString(files.temporary(), content);
+        files.install();
+    }
+
+    @Test
+    void installKeepsTheConfiguredNumberOfBackupsNewestFirst() throws Exception {
+        CheckpointFiles files = new CheckpointFiles(dir.resolve("sub/miner_checkpoint.pth"), 2);
+        files.checkWritable();
+        for (int i = 1; i <= 4; i++) {
+            persist(files, "v" + i);
+        }
+        assertEquals("v4", Files.readString(files.path()));
+        assertEquals("v3", Files.readString(files.backup(1)));
+        assertEquals("v2", Files.readString(files.backup(2)));
+        assertFalse(Files.exists(files.backup(3)));
+        assertFalse(Files.exists(files.temporary()));
+        assertEquals(List.of(files.path(), files.backup(1), files.backup(2)), files.candidates());
+    }
+
+    @Test
+    void noBackupsWhenAskedForNone() throws Exception {
+        CheckpointFiles files = new CheckpointFiles(dir.resolve("c.pth"), 0);
+        persist(files, "a");
+        persist(files, "b");
+        assertEquals("b", Files.readString(files.path()));
+        assertEquals(List.of(files.path()), files.candidates());
+    }
+
+    @Test
+    void movesCorruptFilesAsideWithoutOverwritingEvidence() throws Exception {
+        CheckpointFiles files = new CheckpointFiles(dir.resolve("c.pth"), 2);
+        persist(files, "bad1");
+        Path first = files.moveAside(files.path());
+        persist(files, "bad2");
+        Path second = files.moveAside(files.path());
+        assertEquals("c.pth.corrupt", first.getFileName().toString());
+        assertEquals("c.pth.corrupt.1", second.getFileName().toString());
+        assertEquals("bad1", Files.readString(first));
+        assertEquals("bad2", Files.readString(second));
+    }
+
+    @Test
+    void rejectsUnusableDirectoriesWithOneLine() throws Exception {
+        Path aFile = Files.writeString(dir.resolve("plain-file"), "x");
+        UnusablePathException underFile = assertThrows(UnusablePathException.class,
+                () -> new CheckpointFiles(aFile.resolve("c.pth"), 2).checkWritable());
+        assertTrue(underFile.getMessage().contains(aFile.toString()), underFile.getMessage());
+        UnusablePathException inProc = assertThrows(UnusablePathException.class,
+                () -> new CheckpointFiles(Path.of("/proc/neuron-no/c.pth"), 2).checkWritable());
+        assertFalse(inProc.getMessage().contains("\n"));
+        assertThrows(UnusablePathException.class, () -> new CheckpointFiles(dir, 2).checkWritable());
+    }
+}
