@@ -1,0 +1,28 @@
+package neuron.engine.checkpoint;
+
+import java.nio.file.Path;
+
+/**
+ * What the checkpoint pipeline reports, for the status line and the metrics endpoint. {@link #snapshotTaken}
+ * runs on the loop's thread, the others on the writer thread; implementations must be quick and thread-safe.
+ */
+public interface CheckpointListener {
+    CheckpointListener NONE = new CheckpointListener() {
+    };
+
+    /** The loop paused {@code pauseNanos} to copy {@code bytes} of state for {@code step} into staging. */
+    default void snapshotTaken(long step, long bytes, long pauseNanos) {
+    }
+
+    /** A trigger at {@code step} took no snapshot, e.g. staging had no room. */
+    default void snapshotSkipped(long step, String reason) {
+    }
+
+    /** The snapshot of {@code step} is on disk at {@code path}. */
+    default void persisted(long step, Path path, long bytes, long persistNanos) {
+    }
+
+    /** Persisting the snapshot of {@code step} failed; the previous checkpoint is intact. */
+    default void persistFailed(long step, Throwable cause) {
+    }
+}
