@@ -1,14 +1,17 @@
 package neuron.engine.pth;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
-/** A value that pickles as a Python {@code tuple}; a {@link List} pickles as a {@code list}. */
+/** A value that pickles as a Python {@code tuple}; a {@link List} pickles as a {@code list}. Items may be null (None). */
 public record PyTuple(List<Object> items) {
     public PyTuple {
-        items = List.copyOf(items);
+        items = Collections.unmodifiableList(new ArrayList<>(items));
     }
 
     public static PyTuple of(Object... items) {
-        return new PyTuple(java.util.Arrays.asList(items));
+        return new PyTuple(Arrays.asList(items));
     }
 }
