@@ -24,10 +24,14 @@ public final class PthWriter {
     private boolean finished;
 
     public PthWriter(ArchiveSink sink, String archiveName, Object root) throws IOException {
-        Pickler.Result pickled = Pickler.pickle(root);
+        this(sink, archiveName, Pickled.of(root));
+    }
+
+    /** As above, from a tree pickled earlier (the checkpoint pipeline pickles on the loop's thread). */
+    public PthWriter(ArchiveSink sink, String archiveName, Pickled pickled) throws IOException {
         this.storages = pickled.storages();
         this.zip = new ZipStreamWriter(sink, archiveName);
-        zip.writeRecord("data.pkl", pickled.bytes());
+        zip.writeRecord("data.pkl", ByteBuffer.wrap(pickled.bytes()));
         zip.writeRecord(".format_version", ascii("1"));
         zip.writeRecord(".storage_alignment", ascii(Integer.toString(ZipStreamWriter.ALIGNMENT)));
         zip.writeRecord("byteorder", ascii("little"));

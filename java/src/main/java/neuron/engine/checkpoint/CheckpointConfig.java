@@ -1,0 +1,53 @@
+package neuron.engine.checkpoint;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Where one loop's checkpoints go.
+ *
+ * @param path        the checkpoint file ({@code --checkpoint_path})
+ * @param keepBackups how many previous checkpoints to keep ({@code --keep_backups})
+ * @param stagingDir  the staging queue's directory ({@code --staging_dir}); null picks the default
+ */
+public record CheckpointConfig(Path path, int keepBackups, Path stagingDir) {
+    public static final int DEFAULT_KEEP_BACKUPS = 2;
+    private static final Path SHM = Path.of("/dev/shm");
+
+    public CheckpointConfig {
+        path = path.toAbsolutePath().normalize();
+    }
+
+    /**
+     * The staging directory: the one given, else one on tmpfs ({@code /dev/shm}) when the machine has it, so a
+     * snapshot costs no second disk write, else one beside the checkpoint. Named after the checkpoint's full
+     * path, so two processes with different checkpoints never share staging, and a restarted one finds its own.
+     */
+    public Path resolvedStagingDir() {
+        if (stagingDir != null) {
+            return stagingDir.toAbsolutePath().normalize();
+        }
+        String name = path.getFileName() + "-" + shortHash(path.toString());
+        if (Files.isDirectory(SHM) && Files.isWritable(SHM)) {
+            return SHM.resolve("neuron-staging").resolve(name);
+        }
+        return path.resolveSibling("." + name + ".staging");
+    }
+
+    public CheckpointFiles files() {
+        return new CheckpointFiles(path, keepBackups);
+    }
+
+    private static String shortHash(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

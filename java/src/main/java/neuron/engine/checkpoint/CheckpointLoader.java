@@ -1,0 +1,84 @@
+package neuron.engine.checkpoint;
+
+import neuron.engine.pth.PthReader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Finds the checkpoint to resume from, on start-up, before the first step: the checkpoint file, else the newest
+ * backup that loads. A file that fails to load (truncated, corrupted, hostile) is moved aside as
+ * {@code .corrupt}, never deleted, and the log says so loudly.
+ */
+public final class CheckpointLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointLoader.class);
+
+    private CheckpointLoader() {
+    }
+
+    /** A loaded checkpoint: its tree with CPU tensor leaves, where it came from, and its progress value. */
+    public record Loaded(Path source, Map<?, ?> tree, long progress) {
+    }
+
+    /** Loads the newest valid checkpoint among {@code files}; empty (and logged) when there is none. */
+    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey) {
+        boolean sawAny = false;
+        for (Path candidate : files.candidates()) {
+            sawAny = true;
+            try {
+                Loaded loaded = load(candidate, progressKey);
+                LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, loaded.progress());
+                return Optional.of(loaded);
+            } catch (IOException | RuntimeException e) {
+                String reason = CheckpointWriter.oneLine(e);
+                try {
+                    Path aside = files.moveAside(candidate);
+                    LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", candidate, reason, aside);
+                } catch (IOException moveFailed) {
+                    LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", candidate,
+                            reason, CheckpointWriter.oneLine(moveFailed));
+                }
+            }
+        }
+        if (sawAny) {
+            LOG.error("NO VALID CHECKPOINT at {} or its backups: starting fresh (the bad files were kept)",
+                    files.path());
+        } else {
+            LOG.info("no checkpoint at {}: starting fresh", files.path());
+        }
+        return Optional.empty();
+    }
+
+    /** Reads, verifies (every CRC-32) and materialises one checkpoint file. */
+    public static Loaded load(Path file, String progressKey) throws IOException {
+        try (PthReader reader = PthReader.open(file)) {
+            reader.verify();
+            if (!(reader.root() instanceof Map<?, ?> root)) {
+                throw new IOException(file + ": the checkpoint is not a dict");
+            }
+            long progress = progressOf(file, root, progressKey);
+            Map<?, ?> tree = (Map<?, ?>) TensorTrees.materialize(root, reader);
+            return new Loaded(file, tree, progress);
+        }
+    }
+
+    /** The progress value of a checkpoint file without loading its tensors; -1 if it has none or is unreadable. */
+    static long peekProgress(Path file, String progressKey) {
+        try (PthReader reader = PthReader.open(file)) {
+            return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static long progressOf(Path file, Map<?, ?> root, String key) throws IOException {
+        if (!(root.get(key) instanceof Number n)) {
+            throw new IOException(file + ": the checkpoint has no integer '" + key + "'");
+        }
+        return n.longValue();
+    }
+}

@@ -1,0 +1,148 @@
+package neuron.engine.checkpoint;
+
+import neuron.engine.nativeio.NativeMemory;
+import neuron.engine.pth.DType;
+import neuron.engine.pth.PthReader;
+import neuron.engine.pth.PthStorage;
+import neuron.engine.pth.PthTensor;
+import neuron.engine.pth.PyOrderedDict;
+import neuron.engine.pth.PyTuple;
+import neuron.engine.pth.StorageData;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.pytorch.global.torch.empty;
+
+/**
+ * Converts the loops' state trees between LibTorch and the file format: live {@link Tensor} leaves become
+ * {@link PthTensor} descriptors (each over a storage of its own) for a snapshot, and a file's tensors become CPU
+ * tensors for a restore. Everything else in a tree (dicts, lists, tuples, scalars) is copied as it is.
+ */
+public final class TensorTrees {
+    private TensorTrees() {
+    }
+
+    /**
+     * Returns {@code tree} with each Tensor replaced by a descriptor; {@code sources} receives the tensor behind
+     * each descriptor's storage. Tensors must be contiguous (model and optimizer state always is).
+     */
+    public static Object describe(Object tree, Map<PthStorage, Tensor> sources) {
+        if (tree instanceof Tensor t) {
+            if (!t.is_contiguous()) {
+                throw new IllegalArgumentException("a state tensor is not contiguous: " + t);
+            }
+            PthStorage storage = new PthStorage(dtypeOf(t), t.numel());
+            sources.put(storage, t);
+            return PthTensor.contiguous(storage, t.sizes().vec().get());
+        }
+        return mapLeaves(tree, node -> describe(node, sources));
+    }
+
+    /** Returns {@code tree} with each file tensor materialised as a CPU tensor (views share their storage). */
+    public static Object materialize(Object tree, PthReader reader) throws IOException {
+        try {
+            return materializeNode(tree, reader, new IdentityHashMap<>());
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static Object materializeNode(Object node, PthReader reader, Map<PthStorage, Tensor> loaded) {
+        if (node instanceof PthTensor t) {
+            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> load(reader.data(s)));
+            return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
+        }
+        return mapLeaves(node, child -> materializeNode(child, reader, loaded));
+    }
+
+    private static Tensor load(StorageData data) {
+        PthStorage s = data.storage();
+        Tensor t = empty(new long[]{s.numel()}, new TensorOptions(scalarTypeOf(s.dtype())), new MemoryFormatOptional());
+        long base = t.data_ptr().address();
+        long offset = 0;
+        try {
+            for (ByteBuffer chunk : data.chunks()) {
+                int n = chunk.remaining();
+                NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
+                offset += n;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return t;
+    }
+
+    private interface Leaf {
+        Object apply(Object node);
+    }
+
+    /** Rebuilds a container with {@code leaf} applied to each element; anything else is returned as it is. */
+    private static Object mapLeaves(Object tree, Leaf leaf) {
+        if (tree instanceof PyOrderedDict d) {
+            PyOrderedDict out = new PyOrderedDict();
+            d.forEach((k, v) -> out.put(k, leaf.apply(v)));
+            return out;
+        }
+        if (tree instanceof Map<?, ?> m) {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(k, leaf.apply(v)));
+            return out;
+        }
+        if (tree instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            l.forEach(v -> out.add(leaf.apply(v)));
+            return out;
+        }
+        if (tree instanceof PyTuple t) {
+            List<Object> out = new ArrayList<>(t.items().size());
+            t.items().forEach(v -> out.add(leaf.apply(v)));
+            return new PyTuple(out);
+        }
+        return tree;
+    }
+
+    static DType dtypeOf(Tensor t) {
+        ScalarType st = t.scalar_type().intern();
+        return switch (st) {
+            case Float -> DType.FLOAT32;
+            case Double -> DType.FLOAT64;
+            case Half -> DType.FLOAT16;
+            case BFloat16 -> DType.BFLOAT16;
+            case Long -> DType.INT64;
+            case Int -> DType.INT32;
+            case Short -> DType.INT16;
+            case Char -> DType.INT8;
+            case Byte -> DType.UINT8;
+            case Bool -> DType.BOOL;
+            default -> throw new IllegalArgumentException("a state tensor has dtype " + st
+                    + ", which checkpoints do not store");
+        };
+    }
+
+    static ScalarType scalarTypeOf(DType d) {
+        return switch (d) {
+            case FLOAT32 -> ScalarType.Float;
+            case FLOAT64 -> ScalarType.Double;
+            case FLOAT16 -> ScalarType.Half;
+            case BFLOAT16 -> ScalarType.BFloat16;
+            case INT64 -> ScalarType.Long;
+            case INT32 -> ScalarType.Int;
+            case INT16 -> ScalarType.Short;
+            case INT8 -> ScalarType.Char;
+            case UINT8 -> ScalarType.Byte;
+            case BOOL -> ScalarType.Bool;
+        };
+    }
+}

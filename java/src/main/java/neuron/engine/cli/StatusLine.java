@@ -1,0 +1,79 @@
+package neuron.engine.cli;
+
+import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.Sizes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * What an operator watches. On a terminal: one live line, redrawn in place at most four times a second. Not on
+ * a terminal (a log file, systemd, CI): a plain timestamped log line every {@code logEveryMillis}, with no
+ * control characters.
+ */
+public final class StatusLine implements CheckpointListener {
+    private static final Logger LOG = LoggerFactory.getLogger("status");
+    private static final long REDRAW_MILLIS = 250;
+
+    private final PrintStream terminal;
+    private final long logEveryMillis;
+    private final LongSupplier stagingBacklog;
+    private volatile String checkpoint = "no checkpoint yet";
+    private volatile long lastPause = -1;
+    private long lastShown;
+
+    private StatusLine(PrintStream terminal, long logEveryMillis, LongSupplier stagingBacklog) {
+        this.terminal = terminal;
+        this.logEveryMillis = logEveryMillis;
+        this.stagingBacklog = stagingBacklog;
+    }
+
+    /** A live line when standard error is a terminal, log lines otherwise. */
+    public static StatusLine create(long logEveryMillis, LongSupplier stagingBacklog) {
+        boolean tty = System.console() != null && !"dumb".equals(System.getenv("TERM"));
+        return new StatusLine(tty ? System.err : null, logEveryMillis, stagingBacklog);
+    }
+
+    /** Shows {@code progress} (e.g. "step 1200 loss 3.21 5,120 tok/s") with the checkpoint figures. */
+    public void show(String progress) {
+        long now = System.currentTimeMillis();
+        if (now - lastShown < (terminal != null ? REDRAW_MILLIS : logEveryMillis)) {
+            return;
+        }
+        lastShown = now;
+        String line = progress + " | " + checkpoint + " | staging backlog " + stagingBacklog.getAsLong();
+        if (terminal != null) {
+            terminal.print("\r" + line + "\033[K");
+            terminal.flush();
+        } else {
+            LOG.info(line);
+        }
+    }
+
+    /** Ends the live line so the next output starts on a fresh line. */
+    public void finish() {
+        if (terminal != null && lastShown > 0) {
+            terminal.println();
+        }
+    }
+
+    @Override
+    public void snapshotTaken(long step, long bytes, long pauseNanos) {
+        lastPause = pauseNanos;
+    }
+
+    @Override
+    public void persisted(long step, Path path, long bytes, long persistNanos) {
+        checkpoint = String.format(Locale.ROOT, "checkpoint @%d %s pause %s persist %.2f s", step, Sizes.human(bytes),
+                lastPause < 0 ? "-" : String.format(Locale.ROOT, "%.1f ms", lastPause / 1e6), persistNanos / 1e9);
+    }
+
+    @Override
+    public void persistFailed(long step, Throwable cause) {
+        checkpoint = "checkpoint @" + step + " FAILED: " + cause.getMessage();
+    }
+}

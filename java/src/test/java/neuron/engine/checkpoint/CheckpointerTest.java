@@ -1,0 +1,162 @@
+package neuron.engine.checkpoint;
+
+import neuron.engine.nativeio.LibTorch;
+import neuron.engine.pth.PyOrderedDict;
+import neuron.engine.testing.CheckpointScripts;
+import neuron.engine.testing.PythonTorch;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.pytorch.global.torch.arange;
+import static org.bytedeco.pytorch.global.torch.equal;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CheckpointerTest {
+    private static final Duration WAIT = Duration.ofMinutes(2);
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void torch() {
+        LibTorch.load();
+    }
+
+    /** A miner-shaped state whose tensors change with the step. */
+    static Map<String, Object> state(long step) {
+        PyOrderedDict model = new PyOrderedDict();
+        model.put("model.embed_tokens.weight", arange(new org.bytedeco.pytorch.Scalar(0),
+                new org.bytedeco.pytorch.Scalar(3 * 1024)).reshape(3, 1024).to(org.bytedeco.pytorch.global.torch.ScalarType.Float).add(new org.bytedeco.pytorch.Scalar((double) step)));
+        model.put("lm_head.weight", arange(new org.bytedeco.pytorch.Scalar(5)).to(org.bytedeco.pytorch.global.torch.ScalarType.Long).mul(new org.bytedeco.pytorch.Scalar(step)));
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("global_step", step);
+        tree.put("model_state_dict", model);
+        tree.put("seed", 7L);
+        return tree;
+    }
+
+    private Checkpointer open(Path ckpt) throws Exception {
+        return Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), 1 << 20, "global_step",
+                CheckpointListener.NONE);
+    }
+
+    @Test
+    void snapshotsArePersistedAsRealCheckpointsWithBackups() throws Exception {
+        Path ckpt = dir.resolve("miner_checkpoint.pth");
+        List<Long> persisted = new ArrayList<>();
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), 1 << 20,
+                "global_step", new CheckpointListener() {
+                    @Override
+                    public void persisted(long step, Path path, long bytes, long nanos) {
+                        persisted.add(step);
+                    }
+                })) {
+            for (long step = 500; step <= 2000; step += 500) {
+                assertTrue(c.snapshot(step, state(step)) || c.backlog() > 0);
+                c.awaitPersisted(step, WAIT);
+            }
+        }
+        assertEquals(List.of(500L, 1000L, 1500L, 2000L), persisted);
+        CheckpointLoader.Loaded loaded = CheckpointLoader.load(ckpt, "global_step");
+        assertEquals(2000, loaded.progress());
+        Map<?, ?> model = (Map<?, ?>) loaded.tree().get("model_state_dict");
+        Map<String, Object> expected = state(2000);
+        Map<?, ?> expectedModel = (Map<?, ?>) expected.get("model_state_dict");
+        for (Object key : expectedModel.keySet()) {
+            assertTrue(equal((Tensor) model.get(key), (Tensor) expectedModel.get(key)), key + " round-trips");
+        }
+        assertEquals(1500, CheckpointLoader.load(ckpt.resolveSibling("miner_checkpoint.pth.1"), "global_step").progress());
+        assertEquals(1000, CheckpointLoader.load(ckpt.resolveSibling("miner_checkpoint.pth.2"), "global_step").progress());
+        assertFalse(Files.exists(ckpt.resolveSibling("miner_checkpoint.pth.tmp")));
+        assertTrue(StagingFiles.count(dir.resolve("staging")) <= 1, "staging gave persisted snapshots back");
+
+        PythonTorch.assumeAvailable();
+        String out = PythonTorch.run(CheckpointScripts.LOAD_AND_PRINT, ckpt.toString(), "global_step");
+        assertTrue(out.contains("global_step=2000"), out);
+    }
+
+    @Test
+    void aFullDiskIsLoggedTheOldCheckpointStaysAndTheNextTriggerSucceeds() throws Exception {
+        Path ckpt = dir.resolve("c.pth");
+        try (Checkpointer c = open(ckpt)) {
+            c.snapshot(1, state(1));
+            c.awaitPersisted(1, WAIT);
+            // The persist's temporary file is the kernel's full device: every write fails with ENOSPC.
+            Files.createSymbolicLink(ckpt.resolveSibling("c.pth.tmp"), Path.of("/dev/full"));
+            c.snapshot(2, state(2));
+            java.io.IOException failure = assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
+            assertTrue(failure.getMessage().contains("No space left on device"), failure.getMessage());
+            assertEquals(1, CheckpointLoader.load(ckpt, "global_step").progress(), "the previous checkpoint is intact");
+            c.snapshot(3, state(3));
+            c.awaitPersisted(3, WAIT);
+        }
+        assertEquals(3, CheckpointLoader.load(ckpt, "global_step").progress());
+    }
+
+    @Test
+    void aCorruptCheckpointIsMovedAsideAndTheNewestValidBackupIsUsed() throws Exception {
+        Path ckpt = dir.resolve("v.pth");
+        try (Checkpointer c = open(ckpt)) {
+            for (long step = 1; step <= 3; step++) {
+                c.snapshot(step, state(step));
+                c.awaitPersisted(step, WAIT);
+            }
+        }
+        byte[] bytes = Files.readAllBytes(ckpt);
+        Files.write(ckpt, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        CheckpointFiles files = new CheckpointFiles(ckpt, 2);
+        CheckpointLoader.Loaded loaded = CheckpointLoader.loadNewestValid(files, "global_step").orElseThrow();
+        assertEquals(2, loaded.progress());
+        assertTrue(Files.exists(ckpt.resolveSibling("v.pth.corrupt")), "the bad file is kept as evidence");
+        assertEquals(bytes.length / 2, Files.size(ckpt.resolveSibling("v.pth.corrupt")));
+
+        Files.writeString(ckpt.resolveSibling("v.pth.1"), "not a zip");
+        Files.writeString(ckpt.resolveSibling("v.pth.2"), "not a zip");
+        assertTrue(CheckpointLoader.loadNewestValid(files, "global_step").isEmpty(), "no valid file: start fresh");
+    }
+
+    @Test
+    void aSnapshotCommittedButNotPersistedIsPersistedOnTheNextStart() throws Exception {
+        Path ckpt = dir.resolve("r.pth");
+        Path staging = dir.resolve("staging");
+        try (Checkpointer c = open(ckpt)) {
+            c.snapshot(10, state(10));
+            c.awaitPersisted(10, WAIT);
+        }
+        // A process that staged step 20 and died before its writer persisted it.
+        StagedOnly.stage(staging, 20, state(20));
+        assertEquals(10, CheckpointLoader.load(ckpt, "global_step").progress());
+        try (Checkpointer c = open(ckpt)) {
+            assertEquals(20, c.persistedStep(), "persisted before open returns, i.e. before training continues");
+        }
+        assertEquals(20, CheckpointLoader.load(ckpt, "global_step").progress());
+        // A staged snapshot older than the file on disk is never persisted over it.
+        StagedOnly.stage(staging, 15, state(15));
+        try (Checkpointer c = open(ckpt)) {
+            assertEquals(20, c.persistedStep());
+        }
+        assertEquals(20, CheckpointLoader.load(ckpt, "global_step").progress());
+    }
+
+    @Test
+    void anUnwritableCheckpointDirectoryIsRejectedBeforeAnyWork() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        UnusablePathException e = assertThrows(UnusablePathException.class,
+                () -> Checkpointer.open(new CheckpointConfig(file.resolve("c.pth"), 2, dir.resolve("s")), 1 << 20,
+                        "global_step", CheckpointListener.NONE));
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+}
