@@ -1,0 +1,164 @@
+package neuron.engine.train;
+
+import neuron.engine.pth.PyOrderedDict;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads;
+import static org.bytedeco.pytorch.global.torch.ScalarType;
+import static org.bytedeco.pytorch.global.torch.empty;
+import static org.bytedeco.pytorch.global.torch.set_num_threads;
+
+/**
+ * A miner's training loop and the whole of its state: model, AdamW, schedule, data, seed and global step.
+ * {@link #state()} exposes that state as a checkpoint tree whose tensor leaves are the live tensors, and
+ * {@link #restore(Map)} rebuilds a loop from such a tree (with copied tensors) that continues bit for bit.
+ *
+ * <p>Single-threaded: call {@link #step()}, {@link #state()} and {@link #close()} from one thread, and copy
+ * the state's tensors before the next step. Create it outside any {@link PointerScope}, which would otherwise
+ * free its tensors.
+ */
+public final class MinerLoop implements AutoCloseable {
+    private final MinerOptions options;
+    private final TokenData data;
+    private final long dataFingerprint;
+    private final Device device;
+    private final LlamaModel model;
+    private final AdamW optimizer;
+    private final WarmupCosineSchedule schedule;
+    private final long[] batchTokens;
+    private final Tensor batchHost;          // (batch, seqLen + 1) int64 on the CPU, refilled every step
+    private final LongPointer batchHostData;
+    private long globalStep;
+
+    private MinerLoop(MinerOptions options, TokenData data) {
+        if (PointerScope.getInnerScope() != null) {
+            throw new IllegalStateException("create the miner loop outside any PointerScope: it would free the loop's tensors");
+        }
+        ModelConfig config = options.model();
+        if (data.maxToken() >= config.vocab()) {
+            throw new IllegalArgumentException("data " + data.source() + " holds token id " + data.maxToken()
+                    + " but the model's vocabulary has " + config.vocab() + " ids; use a vocabulary of at least "
+                    + (data.maxToken() + 1));
+        }
+        this.options = options;
+        this.data = data;
+        this.dataFingerprint = data.fingerprint();
+        set_num_threads(options.threads());
+        // ATen's intra-op threads do the parallel work; OpenBLAS's own pool (nproc threads by default) on top of
+        // them oversubscribes the cores and made a tiny step ~50x slower here
+        blas_set_num_threads(1);
+        this.device = Devices.resolve(options.device());
+        this.model = new LlamaModel(config, options.seed(), device);
+        this.optimizer = new AdamW(model, options.training());
+        this.schedule = new WarmupCosineSchedule(options.training());
+        optimizer.setLr(schedule.lr());
+        int rows = options.training().batchSize();
+        int width = config.seqLen() + 1;
+        this.batchTokens = new long[rows * width];
+        this.batchHost = empty(new long[]{rows, width}, new TensorOptions(ScalarType.Long), null);
+        this.batchHostData = new LongPointer(batchHost.data_ptr()).capacity(batchTokens.length);
+    }
+
+    /** A fresh run: weights drawn from the seed, step 0. */
+    public static MinerLoop create(MinerOptions options) {
+        return new MinerLoop(options, TokenData.open(options.data()));
+    }
+
+    /**
+     * Rebuilds the loop that produced {@code tree} (a {@link #state()} whose tensors may be copies on any device).
+     * Its {@code global_step} is taken as is.
+     */
+    public static MinerLoop restore(Map<?, ?> tree) {
+        Map<?, ?> config = StateTrees.map(tree, "config");
+        MinerOptions options = MinerOptions.fromConfigMap(config, StateTrees.longValue(tree, "seed"));
+        TokenData data = TokenData.open(options.data());
+        long expectedFingerprint = StateTrees.longValue(config, "data_fingerprint");
+        if (data.fingerprint() != expectedFingerprint) {
+            throw new IllegalArgumentException("data " + options.data() + " differs from the data this state was trained on");
+        }
+        MinerLoop loop = new MinerLoop(options, data);
+        try (PointerScope scope = new PointerScope()) {
+            loop.model.load(StateTrees.map(tree, "model_state_dict"));
+            loop.optimizer.loadStateDict(StateTrees.map(tree, "optimizer_state_dict"));
+            loop.schedule.loadStateDict(StateTrees.map(tree, "scheduler_state_dict"));
+            loop.globalStep = StateTrees.longValue(tree, "global_step");
+            return loop;
+        } catch (RuntimeException e) {
+            loop.close();
+            throw e;
+        }
+    }
+
+    /** One optimizer step on the batch of the current global step; returns that batch's loss (before the update). */
+    public float step() {
+        ModelConfig config = options.model();
+        int seq = config.seqLen();
+        try (PointerScope scope = new PointerScope()) {
+            data.fillBatch(options.seed(), globalStep, options.training().batchSize(), seq + 1, batchTokens);
+            batchHostData.put(batchTokens);
+            Tensor batch = batchHost.to(device, ScalarType.Long);
+            Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
+            loss.backward();
+            GradientClipping.clip(model.parameters().values(), options.training().gradClip());
+            optimizer.step();
+            optimizer.zeroGrad();
+            optimizer.setLr(schedule.step());
+            globalStep++;
+            return loss.item_float();
+        }
+    }
+
+    /**
+     * The checkpoint tree: {@code global_step}, {@code model_state_dict} (an OrderedDict of HF names),
+     * {@code optimizer_state_dict} (AdamW layout), {@code scheduler_state_dict} (LambdaLR layout),
+     * {@code config} and {@code seed}. Tensor leaves are live: valid until the next step or {@link #close()}.
+     */
+    public Map<String, Object> state() {
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("global_step", globalStep);
+        tree.put("model_state_dict", new PyOrderedDict(model.stateDict()));
+        tree.put("optimizer_state_dict", optimizer.stateDict());
+        tree.put("scheduler_state_dict", schedule.stateDict());
+        tree.put("config", options.toConfigMap(dataFingerprint));
+        tree.put("seed", options.seed());
+        return tree;
+    }
+
+    public long globalStep() {
+        return globalStep;
+    }
+
+    public MinerOptions options() {
+        return options;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    /** The lr the next step will use. */
+    public double lr() {
+        return optimizer.lr();
+    }
+
+    /** Tokens one step consumes (batch × sequence length). */
+    public long tokensPerStep() {
+        return (long) options.training().batchSize() * options.model().seqLen();
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+        model.close();
+        batchHostData.close();
+        batchHost.close();
+        device.close();
+    }
+}
