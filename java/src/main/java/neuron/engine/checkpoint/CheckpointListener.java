@@ -10,6 +10,35 @@ public interface CheckpointListener {
     CheckpointListener NONE = new CheckpointListener() {
     };
 
+    /** Tells both, in order. */
+    static CheckpointListener both(CheckpointListener first, CheckpointListener second) {
+        return new CheckpointListener() {
+            @Override
+            public void snapshotTaken(long step, long bytes, long pauseNanos) {
+                first.snapshotTaken(step, bytes, pauseNanos);
+                second.snapshotTaken(step, bytes, pauseNanos);
+            }
+
+            @Override
+            public void snapshotSkipped(long step, String reason) {
+                first.snapshotSkipped(step, reason);
+                second.snapshotSkipped(step, reason);
+            }
+
+            @Override
+            public void persisted(long step, Path path, long bytes, long persistNanos) {
+                first.persisted(step, path, bytes, persistNanos);
+                second.persisted(step, path, bytes, persistNanos);
+            }
+
+            @Override
+            public void persistFailed(long step, Throwable cause) {
+                first.persistFailed(step, cause);
+                second.persistFailed(step, cause);
+            }
+        };
+    }
+
     /** The loop paused {@code pauseNanos} to copy {@code bytes} of state for {@code step} into staging. */
     default void snapshotTaken(long step, long bytes, long pauseNanos) {
     }

@@ -139,7 +139,12 @@ public final class Checkpointer implements AutoCloseable {
         if (free < total + (total >> 3) + (1 << 20)) {
             return skip(step, "staging has " + Sizes.human(free) + " free, the snapshot needs " + Sizes.human(total));
         }
-        long seq = staging.stage(step, pickled.bytes(), sizes, i -> copier(sources.get(storages.get(i))));
+        long seq;
+        try {
+            seq = staging.stage(step, pickled.bytes(), sizes, i -> copier(sources.get(storages.get(i))));
+        } catch (RuntimeException e) {
+            return skip(step, "the snapshot failed: " + CheckpointWriter.oneLine(e));
+        }
         long pause = System.nanoTime() - started;
         unpersisted.add(seq);
         LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: step %d, %s, pause %.1f ms", step,

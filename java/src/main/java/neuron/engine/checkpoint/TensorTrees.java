@@ -50,6 +50,17 @@ public final class TensorTrees {
         return mapLeaves(tree, node -> describe(node, sources));
     }
 
+    /** The bytes of all tensor leaves of a tree: the size of its snapshot. */
+    public static long bytes(Object tree) {
+        Map<PthStorage, Tensor> sources = new IdentityHashMap<>();
+        describe(tree, sources);
+        long total = 0;
+        for (PthStorage s : sources.keySet()) {
+            total += s.nbytes();
+        }
+        return total;
+    }
+
     /** Returns {@code tree} with each file tensor materialised as a CPU tensor (views share their storage). */
     public static Object materialize(Object tree, PthReader reader) throws IOException {
         try {

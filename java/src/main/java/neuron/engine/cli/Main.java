@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.checkpoint.UnusablePathException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "neuron engine 0.1.0",
         description = "Checkpointed training (miner) and evaluation (validator) on LibTorch.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {MinerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;
@@ -32,7 +33,7 @@ public final class Main implements Runnable {
         cli.setParameterExceptionHandler(Main::badUsage);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(ex));
-            return EXIT_FAILURE;
+            return isUsageError(ex) ? EXIT_USAGE : EXIT_FAILURE;
         });
         return cli;
     }
@@ -43,6 +44,11 @@ public final class Main implements Runnable {
         String name = cmd.getCommandSpec().qualifiedName();
         cmd.getErr().println(name + ": " + oneLine(ex) + " (see '" + name + " --help')");
         return EXIT_USAGE;
+    }
+
+    /** A bad flag value or an unusable path: the user's to fix, exit status 2. */
+    private static boolean isUsageError(Throwable t) {
+        return t instanceof UnusablePathException || t instanceof IllegalArgumentException;
     }
 
     static String oneLine(Throwable t) {

@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.function.LongSupplier;
 
 /**
  * What an operator watches. On a terminal: one live line, redrawn in place at most four times a second. Not on
@@ -21,31 +20,29 @@ public final class StatusLine implements CheckpointListener {
 
     private final PrintStream terminal;
     private final long logEveryMillis;
-    private final LongSupplier stagingBacklog;
     private volatile String checkpoint = "no checkpoint yet";
     private volatile long lastPause = -1;
     private long lastShown;
 
-    private StatusLine(PrintStream terminal, long logEveryMillis, LongSupplier stagingBacklog) {
+    private StatusLine(PrintStream terminal, long logEveryMillis) {
         this.terminal = terminal;
         this.logEveryMillis = logEveryMillis;
-        this.stagingBacklog = stagingBacklog;
     }
 
     /** A live line when standard error is a terminal, log lines otherwise. */
-    public static StatusLine create(long logEveryMillis, LongSupplier stagingBacklog) {
+    public static StatusLine create(long logEveryMillis) {
         boolean tty = System.console() != null && !"dumb".equals(System.getenv("TERM"));
-        return new StatusLine(tty ? System.err : null, logEveryMillis, stagingBacklog);
+        return new StatusLine(tty ? System.err : null, logEveryMillis);
     }
 
     /** Shows {@code progress} (e.g. "step 1200 loss 3.21 5,120 tok/s") with the checkpoint figures. */
-    public void show(String progress) {
+    public void show(String progress, int stagingBacklog) {
         long now = System.currentTimeMillis();
         if (now - lastShown < (terminal != null ? REDRAW_MILLIS : logEveryMillis)) {
             return;
         }
         lastShown = now;
-        String line = progress + " | " + checkpoint + " | staging backlog " + stagingBacklog.getAsLong();
+        String line = progress + " | " + checkpoint + " | staging backlog " + stagingBacklog;
         if (terminal != null) {
             terminal.print("\r" + line + "\033[K");
             terminal.flush();

@@ -231,6 +231,9 @@ public final class StagingQueue implements AutoCloseable {
         if (scanner == null) {
             scanner = queue.createTailer();
         }
+        // The queue's clock is the snapshot counter, not wall time, so its cached listing of cycle files
+        // would not expire by itself: refresh it to see the cycle of a snapshot just committed.
+        queue.refreshDirectoryListing();
         Committed begun = null;
         Committed found = null;
         while (true) {

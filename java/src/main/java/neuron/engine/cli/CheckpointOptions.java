@@ -1,0 +1,43 @@
+package neuron.engine.cli;
+
+import neuron.engine.checkpoint.CheckpointConfig;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The checkpoint flags miners and validators share; the default file name is the role's. */
+final class CheckpointOptions {
+    @Option(names = "--checkpoint_path", paramLabel = "FILE",
+            description = "checkpoint file (default: miner_checkpoint.pth / validator_checkpoint.pth in the working directory)")
+    Path checkpointPath;
+
+    @Option(names = "--checkpoint_interval", paramLabel = "N", defaultValue = "500",
+            description = "checkpoint every N steps (miner) or blocks (validator) (default: ${DEFAULT-VALUE})")
+    long checkpointInterval;
+
+    @Option(names = "--keep_backups", paramLabel = "N", defaultValue = "2",
+            description = "previous checkpoints kept as FILE.1 .. FILE.N (default: ${DEFAULT-VALUE})")
+    int keepBackups;
+
+    @Option(names = "--staging_dir", paramLabel = "DIR",
+            description = "staging queue directory (default: on /dev/shm when the machine has it)")
+    Path stagingDir;
+
+    @Option(names = "--metrics_port", paramLabel = "PORT",
+            description = "serve Prometheus metrics on this port")
+    Integer metricsPort;
+
+    CheckpointConfig config(String defaultFile) {
+        if (checkpointInterval <= 0) {
+            throw new IllegalArgumentException("--checkpoint_interval must be a positive number, got " + checkpointInterval);
+        }
+        if (keepBackups < 0) {
+            throw new IllegalArgumentException("--keep_backups must be 0 or more, got " + keepBackups);
+        }
+        if (metricsPort != null && (metricsPort < 1 || metricsPort > 65535)) {
+            throw new IllegalArgumentException("--metrics_port must be 1..65535, got " + metricsPort);
+        }
+        return new CheckpointConfig(checkpointPath != null ? checkpointPath : Path.of(defaultFile), keepBackups,
+                stagingDir);
+    }
+}

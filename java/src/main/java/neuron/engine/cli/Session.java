@@ -1,0 +1,58 @@
+package neuron.engine.cli;
+
+import neuron.engine.checkpoint.CheckpointListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The life of a long-running command: metrics and the status line around it, and a graceful stop. SIGINT and
+ * SIGTERM ask the loop to stop; the JVM exits only once the loop has taken and persisted its final checkpoint.
+ */
+final class Session {
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    private static final long STATUS_LOG_MILLIS = 10_000;
+
+    @FunctionalInterface
+    interface Body {
+        void run(CheckpointListener listener, Metrics metrics, StatusLine status, BooleanSupplier stop) throws Exception;
+    }
+
+    private Session() {
+    }
+
+    static int run(Integer metricsPort, Body body) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            LOG.info("stop requested: finishing the current step and writing a final checkpoint");
+            stop.set(true);
+            try {
+                finished.await(30, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "graceful-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (Metrics metrics = Metrics.start(metricsPort)) {
+            StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
+            try {
+                body.run(CheckpointListener.both(metrics, status), metrics, status, stop::get);
+            } finally {
+                status.finish();
+            }
+            return Main.EXIT_OK;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it was what stopped us
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package neuron.engine.train;
+
+import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.TensorTrees;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
+ * every {@code checkpointInterval} steps, and on a graceful stop (a signal, or {@code maxSteps}) take a final
+ * checkpoint and wait until it is on disk.
+ */
+public final class MinerRun {
+    private static final Logger LOG = LoggerFactory.getLogger(MinerRun.class);
+    public static final String PROGRESS_KEY = "global_step";
+    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
+
+    /**
+     * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
+     */
+    public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
+                           long maxSteps) {
+        public Settings {
+            if (checkpointInterval <= 0) {
+                throw new IllegalArgumentException("checkpoint_interval must be positive, got " + checkpointInterval);
+            }
+            if (maxSteps < 0) {
+                throw new IllegalArgumentException("max_steps must be >= 0, got " + maxSteps);
+            }
+        }
+    }
+
+    /** Sees every step (for the status line and metrics). */
+    @FunctionalInterface
+    public interface StepObserver {
+        void stepDone(long globalStep, float loss, double tokensPerSecond, Checkpointer checkpointer);
+    }
+
+    private MinerRun() {
+    }
+
+    /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
+    public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
+                           BooleanSupplier stop) throws IOException, InterruptedException {
+        MinerLoop loop = MinerLoop.create(settings.options());
+        long stateBytes = TensorTrees.bytes(loop.state());
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
+            Optional<CheckpointLoader.Loaded> loaded =
+                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
+            if (loaded.isPresent()) {
+                loop.close();
+                loop = MinerLoop.restore(loaded.get().tree());
+                LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
+                        loaded.get().source(), loop.globalStep(), loop.options().model().parameterCount());
+            } else {
+                LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
+            }
+            return train(loop, settings, checkpointer, observer, stop);
+        } finally {
+            loop.close();
+        }
+    }
+
+    private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
+                              BooleanSupplier stop) throws IOException, InterruptedException {
+        long interval = settings.checkpointInterval();
+        long lastSnapshot = loop.globalStep();
+        // Trigger on crossing a multiple, not on equality, so no trigger is ever skipped.
+        long nextDue = (loop.globalStep() / interval + 1) * interval;
+        Throughput throughput = new Throughput(loop.tokensPerStep());
+        while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
+            float loss = loop.step();
+            long step = loop.globalStep();
+            if (step >= nextDue) {
+                checkpointer.snapshot(step, loop.state());
+                lastSnapshot = step;
+                nextDue = (step / interval + 1) * interval;
+            }
+            observer.stepDone(step, loss, throughput.tick(), checkpointer);
+        }
+        long step = loop.globalStep();
+        if (step != lastSnapshot || checkpointer.persistedStep() < step) {
+            LOG.info("miner stopping at global_step {}: final checkpoint", step);
+            if (step != lastSnapshot) {
+                checkpointer.snapshot(step, loop.state());
+            }
+            checkpointer.awaitPersisted(step, FINAL_PERSIST_WAIT);
+        }
+        LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
+        return step;
+    }
+
+    /** Tokens per second over the last few seconds. */
+    private static final class Throughput {
+        private final long tokensPerStep;
+        private long windowStart = System.nanoTime();
+        private long steps;
+        private double rate;
+
+        Throughput(long tokensPerStep) {
+            this.tokensPerStep = tokensPerStep;
+        }
+
+        double tick() {
+            steps++;
+            long now = System.nanoTime();
+            if (now - windowStart >= 2_000_000_000L) {
+                rate = steps * tokensPerStep / ((now - windowStart) / 1e9);
+                windowStart = now;
+                steps = 0;
+            }
+            return rate;
+        }
+    }
+}
