@@ -3,6 +3,7 @@
   pth_tool.py dump FILE        check data.pkl against torch's weights_only whitelist, load it, print JSON:
                                {"weights_only": "ok" | "operand 71", "tree": <canonical>, "records": [...]}
   pth_tool.py fixtures DIR     torch.save reference files into DIR, each with NAME.json = its canonical tree
+  pth_tool.py records FILE     the zip records as Python's zipfile sees them, and the hex of those under 1 KiB
 
 The canonical form matches PthCanonical.java: ints as decimal strings, floats as big-endian hex, dict items
 as [key, value] pairs, tensors with dtype/shape/stride/offset/storage number/row-major bytes in hex.
@@ -138,8 +139,13 @@ def main():
         print(json.dumps({"weights_only": mode, "tree": Canon()(obj), "records": records(sys.argv[2])}))
     elif sys.argv[1] == "fixtures":
         fixtures(sys.argv[2])
+    elif sys.argv[1] == "records":
+        with zipfile.ZipFile(sys.argv[2]) as z:  # read() checks the CRC of each small record
+            small = {i.filename: z.read(i).hex() for i in z.infolist() if i.file_size < 1024}
+        print(json.dumps({"records": records(sys.argv[2]), "small": small,
+                          "torch_has_mmap": "mmap" in torch.load.__code__.co_varnames}))
     else:
-        raise SystemExit("usage: pth_tool.py dump FILE | fixtures DIR")
+        raise SystemExit("usage: pth_tool.py dump FILE | fixtures DIR | records FILE")
 
 
 if __name__ == "__main__":
