@@ -33,8 +33,36 @@ final class PthCanonical {
     }
 
     /** {@code bytesOf} gives a view of a storage's whole bytes. */
-    static JsonNode of(Object root, Function<PthStorage, ByteBuffer> bytesOf) {
-        return new PthCanonical(bytesOf).node(root);
+    static String of(Object root, Function<PthStorage, ByteBuffer> bytesOf) {
+        return text(new PthCanonical(bytesOf).node(root));
+    }
+
+    /** The same compact text for Python's JSON (numbers parse back as the same node types). */
+    static String normalized(JsonNode node) {
+        return text(parse(text(node)));
+    }
+
+    private static String text(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsString(MAPPER.readTree(MAPPER.writeValueAsString(node)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Fails with the neighbourhood of the first difference rather than two whole trees. */
+    static void assertSameTree(String expected, String actual, String what) {
+        if (expected.equals(actual)) {
+            return;
+        }
+        int at = 0;
+        while (at < Math.min(expected.length(), actual.length()) && expected.charAt(at) == actual.charAt(at)) {
+            at++;
+        }
+        int from = Math.max(0, at - 200);
+        throw new AssertionError(what + ": trees differ at character " + at + "\n expected ..."
+                + expected.substring(from, Math.min(expected.length(), at + 100)) + "\n actual   ..."
+                + actual.substring(from, Math.min(actual.length(), at + 100)));
     }
 
     static JsonNode parse(String json) {
