@@ -6,12 +6,12 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 
 /**
- * The miner's command-line options, as a picocli mixin ({@code @Mixin MinerArguments args}); an option left
+ * The miner's training options on the command line (snake_case, as the reference system's flags), as a picocli mixin ({@code @Mixin MinerArguments args}); an option left
  * out keeps the preset's or {@link TrainingOptions#defaults()}'s value.
  */
 public final class MinerArguments {
-    @Option(names = "--preset", defaultValue = "tiny", description = "model preset: tiny, small, llama-1b (default ${DEFAULT-VALUE})")
-    String preset;
+    @Option(names = "--model", defaultValue = "tiny", description = "model preset: tiny, small, llama-1b (default ${DEFAULT-VALUE})")
+    String model;
 
     @Option(names = "--data", description = "text file (byte tokens), llm.c .bin token shard, or a directory of shards; default: the built-in corpus")
     Path data;
@@ -28,28 +28,28 @@ public final class MinerArguments {
     @Option(names = "--vocab", description = "vocabulary size, overriding the preset's (must exceed every token id)")
     Integer vocab;
 
-    @Option(names = "--seq-len", description = "tokens per sequence, overriding the preset's")
+    @Option(names = "--seq_len", description = "tokens per sequence, overriding the preset's")
     Integer seqLen;
 
-    @Option(names = "--batch-size", description = "sequences per step")
+    @Option(names = "--batch_size", description = "sequences per step")
     Integer batchSize;
 
     @Option(names = "--lr", description = "peak learning rate")
     Double lr;
 
-    @Option(names = "--weight-decay", description = "AdamW decoupled weight decay")
+    @Option(names = "--weight_decay", description = "AdamW decoupled weight decay")
     Double weightDecay;
 
-    @Option(names = "--grad-clip", description = "max L2 norm of all gradients together")
+    @Option(names = "--grad_clip", description = "max L2 norm of all gradients together")
     Double gradClip;
 
-    @Option(names = "--warmup-steps", description = "linear warmup steps")
+    @Option(names = "--warmup_steps", description = "linear warmup steps")
     Long warmupSteps;
 
-    @Option(names = "--decay-steps", description = "cosine decay steps after warmup")
+    @Option(names = "--decay_steps", description = "cosine decay steps after warmup")
     Long decaySteps;
 
-    @Option(names = "--min-lr-ratio", description = "floor of the cosine decay, as a fraction of the peak lr")
+    @Option(names = "--min_lr_ratio", description = "floor of the cosine decay, as a fraction of the peak lr")
     Double minLrRatio;
 
     /** Parses miner options alone (tests, benchmarks); bad options throw picocli's ParameterException. */
@@ -58,9 +58,9 @@ public final class MinerArguments {
     }
 
     public MinerOptions toOptions() {
-        ModelConfig model = ModelConfig.preset(preset);
-        model = vocab == null ? model : model.withVocab(vocab);
-        model = seqLen == null ? model : model.withSeqLen(seqLen);
+        ModelConfig config = ModelConfig.preset(model);
+        config = vocab == null ? config : config.withVocab(vocab);
+        config = seqLen == null ? config : config.withSeqLen(seqLen);
         TrainingOptions d = TrainingOptions.defaults();
         TrainingOptions training = new TrainingOptions(
                 batchSize == null ? d.batchSize() : batchSize,
@@ -71,7 +71,7 @@ public final class MinerArguments {
                 warmupSteps == null ? d.warmupSteps() : warmupSteps,
                 decaySteps == null ? d.decaySteps() : decaySteps,
                 minLrRatio == null ? d.minLrRatio() : minLrRatio);
-        return new MinerOptions(model, training, data == null ? BuiltinCorpus.SOURCE : data.toAbsolutePath().toString(),
+        return new MinerOptions(config, training, data == null ? BuiltinCorpus.SOURCE : data.toAbsolutePath().toString(),
                 seed, device, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
     }
 }

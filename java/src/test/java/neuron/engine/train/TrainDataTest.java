@@ -133,7 +133,7 @@ class TrainDataTest {
         Path text = Files.writeString(dir.resolve("corpus.txt"), "the first corpus. ".repeat(40));
         Map<?, ?> copy;
         try (MinerLoop loop = MinerLoop.create(MinerArguments.parse("--device", "cpu", "--threads", "1",
-                "--data", text.toString(), "--batch-size", "2"))) {
+                "--data", text.toString(), "--batch_size", "2"))) {
             loop.step();
             copy = (Map<?, ?>) TrainTrees.deepCopy(loop.state());
         }
@@ -144,8 +144,8 @@ class TrainDataTest {
 
     @Test
     void commandLineOptionsOverrideThePreset() {
-        MinerOptions options = MinerArguments.parse("--preset", "small", "--vocab", "50304", "--seq-len", "128",
-                "--lr", "4e-4", "--warmup-steps", "10", "--seed", "5", "--device", "cpu", "--threads", "3");
+        MinerOptions options = MinerArguments.parse("--model", "small", "--vocab", "50304", "--seq_len", "128",
+                "--lr", "4e-4", "--warmup_steps", "10", "--seed", "5", "--device", "cpu", "--threads", "3");
         assertEquals(ModelConfig.preset("small").withVocab(50304).withSeqLen(128), options.model());
         assertEquals(4e-4, options.training().lr());
         assertEquals(10, options.training().warmupSteps());
