@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "neuron engine 0.1.0",
         description = "Checkpointed training (miner) and evaluation (validator) on LibTorch.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ChainCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;
