@@ -1,0 +1,40 @@
+package neuron.engine.chain;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/** Opens the block feed a {@code --chain} flag names. */
+public final class BlockFeeds {
+    public static final String LOCAL = "local";
+
+    private BlockFeeds() {
+    }
+
+    /**
+     * @param chainSpec {@code local} (the embedded chain) or {@code ws://HOST:PORT} / {@code wss://…} (a Substrate node
+     *     or {@code bin/neuron chain})
+     * @param blockTimeMs the embedded chain's block time; a remote chain has its own
+     * @param resumeAfter the last block already seen (the journal's last block), or null to start at the head; the
+     *     embedded chain then starts right after it, with the same hashes as before since they depend on the seed only
+     * @throws IllegalArgumentException for any other spec, with a message naming what is accepted
+     */
+    public static BlockFeed open(String chainSpec, long blockTimeMs, Block resumeAfter) {
+        if (LOCAL.equals(chainSpec)) {
+            long first = resumeAfter == null ? 0 : resumeAfter.number() + 1;
+            return new ChainFollower(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), resumeAfter);
+        }
+        if (chainSpec != null && (chainSpec.startsWith("ws://") || chainSpec.startsWith("wss://"))) {
+            URI uri;
+            try {
+                uri = new URI(chainSpec);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("--chain " + chainSpec + " is not a valid URL: " + e.getMessage(), e);
+            }
+            if (uri.getHost() == null || uri.getPort() < 0) {
+                throw new IllegalArgumentException("--chain " + chainSpec + " needs a host and a port: ws://HOST:PORT");
+            }
+            return new ChainFollower(WsChainClient.open(uri), resumeAfter);
+        }
+        throw new IllegalArgumentException("--chain must be 'local' or ws://HOST:PORT (or wss://), got '" + chainSpec + "'");
+    }
+}

@@ -1,0 +1,124 @@
+package neuron.engine.chain;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded chain ({@code --chain local}): block {@code firstNumber} exists at start-up and one more every
+ * {@code blockTimeMs}. Hashes are a pure function of (seed, branch, number), so a chain restarted with the same seed
+ * has the same blocks, and any block up to the head can be looked up by number without keeping history.
+ */
+public final class LocalChain implements ChainSource {
+    public static final String DEFAULT_SEED = "neuron-local-chain";
+    private static final Logger log = LoggerFactory.getLogger(LocalChain.class);
+
+    private final byte[] seed;
+    private final long blockTimeNanos;
+    private final long firstNumber;
+    private final long startNanos = System.nanoTime();
+    /** First block number of each branch: 0 → branch 0, and one entry per {@link #reorganise}. */
+    private final NavigableMap<Long, Integer> branchFrom = new ConcurrentSkipListMap<>(Map.of(0L, 0));
+    private final AtomicInteger branches = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private volatile boolean closed;
+
+    public LocalChain(String seed, long blockTimeMs, long firstNumber) {
+        if (blockTimeMs <= 0) {
+            throw new IllegalArgumentException("block time must be positive, got " + blockTimeMs + " ms");
+        }
+        if (firstNumber < 0) {
+            throw new IllegalArgumentException("the first block number must be >= 0, got " + firstNumber);
+        }
+        this.seed = seed.getBytes(StandardCharsets.UTF_8);
+        this.blockTimeNanos = TimeUnit.MILLISECONDS.toNanos(blockTimeMs);
+        this.firstNumber = firstNumber;
+    }
+
+    @Override
+    public long head() {
+        return firstNumber + (System.nanoTime() - startNanos) / blockTimeNanos;
+    }
+
+    @Override
+    public boolean awaitHead(long number, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (!closed && head() < number) {
+                long now = System.nanoTime();
+                long untilDue = dueNanos(number) - now;
+                long untilDeadline = deadline - now;
+                if (untilDeadline <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(Math.max(1, Math.min(untilDue, untilDeadline)));
+            }
+            return head() >= number;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Block blockAt(long number, Duration timeout) throws ChainUnavailableException {
+        if (closed) {
+            throw new ChainUnavailableException("the local chain is closed");
+        }
+        long head = head();
+        if (number > head) {
+            throw new ChainUnavailableException("block " + number + " is not produced yet (head " + head + ")");
+        }
+        return block(number);
+    }
+
+    /** Any block by number, produced or not: what the chain has or will have there on its current branches. */
+    Block block(long number) {
+        return new Block(number, hashOf(number), number == 0 ? Hash32.ZERO : hashOf(number - 1));
+    }
+
+    /**
+     * Test hook and demo switch: the blocks from {@code fromNumber} on are replaced by a new branch, as in a chain
+     * reorganisation; a follower that already has block {@code fromNumber} sees the next block's parent change.
+     */
+    public synchronized void reorganise(long fromNumber) {
+        if (fromNumber < 1) {
+            throw new IllegalArgumentException("the genesis block cannot be replaced; got " + fromNumber);
+        }
+        int branch = branches.incrementAndGet();
+        branchFrom.tailMap(fromNumber, true).clear();
+        branchFrom.put(fromNumber, branch);
+        log.warn("local chain reorganised: blocks from {} are now on branch {}", fromNumber, branch);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Hash32 hashOf(long number) {
+        int branch = branchFrom.floorEntry(number).getValue();
+        return Hash32.sha256(seed, ByteBuffer.allocate(12).putInt(branch).putLong(number).array());
+    }
+
+    private long dueNanos(long number) {
+        long blocks = Math.min(number - firstNumber, Long.MAX_VALUE / blockTimeNanos - 1);
+        return startNanos + blocks * blockTimeNanos;
+    }
+}

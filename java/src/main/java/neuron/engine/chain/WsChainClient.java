@@ -1,0 +1,359 @@
+package neuron.engine.chain;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.handshake.ServerHandshake;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A subtensor (Substrate) node over JSON-RPC WebSocket ({@code --chain ws://HOST:PORT}): subscribes to new heads,
+ * and gets every block by number (chain_getBlockHash, then chain_getHeader for its parent), because a header does
+ * not carry its own hash. After a drop it reconnects with exponential backoff and resubscribes; the
+ * {@link ChainFollower} then fetches what was missed. Malformed messages are logged and ignored.
+ */
+public final class WsChainClient implements ChainSource {
+    private static final Logger log = LoggerFactory.getLogger(WsChainClient.class);
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
+    /** Pings detect a node that stopped answering without closing the connection. */
+    private static final int CONNECTION_LOST_TIMEOUT_S = 30;
+
+    private final URI uri;
+    private final long minBackoffMs;
+    private final long maxBackoffMs;
+    private final ScheduledExecutorService connector;
+    private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong gapsDetected = new AtomicLong();
+    private final AtomicLong malformedMessages = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    // guarded by lock
+    private Connection connection;
+    private long head = -1;
+    private long lastAnnounced = -1;
+    private long backoffMs;
+    private boolean closed;
+
+    private WsChainClient(URI uri, Duration minBackoff, Duration maxBackoff) {
+        this.uri = uri;
+        this.minBackoffMs = Math.max(1, minBackoff.toMillis());
+        this.maxBackoffMs = Math.max(minBackoffMs, maxBackoff.toMillis());
+        this.backoffMs = minBackoffMs;
+        this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ws-chain-connect " + uri);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts connecting in the background (retrying with backoff from 100 ms to 5 s) and returns at once. */
+    public static WsChainClient open(URI uri) {
+        return open(uri, Duration.ofMillis(100), Duration.ofSeconds(5));
+    }
+
+    public static WsChainClient open(URI uri, Duration minBackoff, Duration maxBackoff) {
+        String scheme = uri.getScheme();
+        if (!"ws".equals(scheme) && !"wss".equals(scheme)) {
+            throw new IllegalArgumentException("a chain endpoint is ws://HOST:PORT or wss://HOST:PORT, got " + uri);
+        }
+        WsChainClient client = new WsChainClient(uri, minBackoff, maxBackoff);
+        client.connector.execute(client::connect);
+        return client;
+    }
+
+    @Override
+    public long head() {
+        lock.lock();
+        try {
+            return head;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean awaitHead(long number, Duration timeout) throws InterruptedException {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!closed && head < number && left > 0) {
+                left = changed.awaitNanos(left);
+            }
+            return head >= number;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Block blockAt(long number, Duration timeout) throws ChainUnavailableException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode hash = call(SubstrateJson.GET_BLOCK_HASH, deadline, number);
+        if (hash.isNull()) {
+            throw new ChainUnavailableException(uri + " has no block " + number);
+        }
+        JsonNode header = call(SubstrateJson.GET_HEADER, deadline, hash.asText());
+        try {
+            Block block = SubstrateJson.block(Hash32.parseHex(hash.asText()), header);
+            if (block.number() != number) {
+                throw new IllegalArgumentException("header of block " + number + " says number " + block.number());
+            }
+            return block;
+        } catch (IllegalArgumentException e) {
+            malformedMessages.incrementAndGet();
+            throw new ChainUnavailableException("malformed answer from " + uri + " for block " + number, e);
+        }
+    }
+
+    /** Head announcements that skipped numbers (missed notifications, reconnects): each was fetched by number. */
+    public long gapsDetected() {
+        return gapsDetected.get();
+    }
+
+    /** Messages that were not valid JSON-RPC or not what was asked: logged and ignored. */
+    public long malformedMessages() {
+        return malformedMessages.get();
+    }
+
+    public boolean isConnected() {
+        lock.lock();
+        try {
+            return connection != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        Connection toClose;
+        lock.lock();
+        try {
+            closed = true;
+            toClose = connection;
+            connection = null;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        connector.shutdownNow();
+        if (toClose != null) {
+            toClose.close();
+        }
+        failPending("client closed");
+    }
+
+    private void connect() {
+        Connection attempt = new Connection();
+        boolean open;
+        try {
+            open = attempt.connectBlocking(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                attempt.close();
+                return;
+            }
+            open = open && attempt.isOpen(); // it may have closed again before we got here
+            if (open) {
+                connection = attempt;
+                backoffMs = minBackoffMs;
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (open) {
+            log.info("connected to {}", uri);
+            subscribe(attempt);
+        } else {
+            reconnectLater("could not connect");
+        }
+    }
+
+    private void subscribe(Connection via) {
+        long id = ids.incrementAndGet();
+        CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+        pending.put(id, answer);
+        answer.thenAccept(msg -> { // a failed future means the connection dropped, which reconnects anyway
+            if (msg.has("error")) {
+                log.warn("{} refused the new-heads subscription: {}; reconnecting", uri, msg.get("error"));
+                via.close();
+            }
+        });
+        via.send(SubstrateJson.request(id, SubstrateJson.SUBSCRIBE_NEW_HEADS));
+    }
+
+    private void reconnectLater(String why) {
+        long delay;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            delay = backoffMs;
+            backoffMs = Math.min(maxBackoffMs, backoffMs * 2);
+        } finally {
+            lock.unlock();
+        }
+        log.warn("{} {}; reconnecting in {} ms", why, uri, delay);
+        connector.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void onDisconnected(Connection lost, int code, String reason) {
+        lock.lock();
+        try {
+            if (connection != lost) {
+                return;
+            }
+            connection = null;
+        } finally {
+            lock.unlock();
+        }
+        failPending("connection lost");
+        reconnectLater("connection lost (" + code + (reason == null || reason.isEmpty() ? "" : " " + reason) + ") to");
+    }
+
+    private void onHeadAnnounced(long number) {
+        lock.lock();
+        try {
+            if (lastAnnounced >= 0 && number > lastAnnounced + 1) {
+                gapsDetected.incrementAndGet();
+                log.warn("gap in the heads announced by {}: {} after {}; blocks {}..{} will be fetched by number",
+                        uri, number, lastAnnounced, lastAnnounced + 1, number - 1);
+            }
+            lastAnnounced = number;
+            head = number;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void onText(String text) {
+        try {
+            JsonNode msg = SubstrateJson.MAPPER.readTree(text);
+            JsonNode id = msg.path("id");
+            if (id.canConvertToLong()) {
+                CompletableFuture<JsonNode> answer = pending.remove(id.asLong());
+                if (answer != null) {
+                    answer.complete(msg);
+                    return;
+                }
+            }
+            String method = msg.path("method").asText("");
+            if (method.equals(SubstrateJson.NEW_HEAD) || method.equals(SubstrateJson.FINALIZED_HEAD)) {
+                onHeadAnnounced(SubstrateJson.number(msg.path("params").path("result").path("number")));
+                return;
+            }
+            throw new IllegalArgumentException("neither an answer to a request nor a head notification");
+        } catch (Exception e) { // anything a node sends must not stop the client
+            malformedMessages.incrementAndGet();
+            log.warn("ignoring a malformed message from {}: {} ({})", uri, abbreviate(text), e.getMessage());
+        }
+    }
+
+    /** Sends a request and waits for its result; a JSON-RPC error, a drop or no answer in time is "unavailable". */
+    private JsonNode call(String method, long deadline, Object... params)
+            throws ChainUnavailableException, InterruptedException {
+        Connection via = awaitConnection(deadline);
+        long id = ids.incrementAndGet();
+        CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+        pending.put(id, answer);
+        try {
+            via.send(SubstrateJson.request(id, method, params));
+            JsonNode msg = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (msg.has("error")) {
+                throw new ChainUnavailableException(uri + " answered " + method + " with " + msg.get("error"));
+            }
+            if (!msg.has("result")) {
+                malformedMessages.incrementAndGet();
+                throw new ChainUnavailableException(uri + " answered " + method + " without a result");
+            }
+            return msg.get("result");
+        } catch (TimeoutException e) {
+            throw new ChainUnavailableException("no answer to " + method + " from " + uri + " in time");
+        } catch (ExecutionException e) {
+            throw new ChainUnavailableException(method + " to " + uri + ": " + e.getCause().getMessage());
+        } catch (RuntimeException e) { // Java-WebSocket throws when the connection closed under us
+            throw new ChainUnavailableException(method + " to " + uri + ": " + e.getMessage(), e);
+        } finally {
+            pending.remove(id);
+        }
+    }
+
+    private Connection awaitConnection(long deadline) throws ChainUnavailableException, InterruptedException {
+        lock.lock();
+        try {
+            while (!closed && connection == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                changed.awaitNanos(left);
+            }
+            if (connection == null) {
+                throw new ChainUnavailableException(closed ? "client closed" : "not connected to " + uri);
+            }
+            return connection;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void failPending(String why) {
+        ChainUnavailableException failure = new ChainUnavailableException(why);
+        pending.values().forEach(answer -> answer.completeExceptionally(failure));
+        pending.clear();
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "…";
+    }
+
+    /** One WebSocket connection; a new one per (re)connect, as Java-WebSocket clients are not reusable from callbacks. */
+    private final class Connection extends WebSocketClient {
+        Connection() {
+            super(WsChainClient.this.uri);
+            setConnectionLostTimeout(CONNECTION_LOST_TIMEOUT_S);
+        }
+
+        @Override
+        public void onOpen(ServerHandshake handshake) {
+            // the subscription is sent once the connection is published, see connect()
+        }
+
+        @Override
+        public void onMessage(String text) {
+            onText(text);
+        }
+
+        @Override
+        public void onClose(int code, String reason, boolean remote) {
+            onDisconnected(this, code, reason);
+        }
+
+        @Override
+        public void onError(Exception e) {
+            log.debug("WebSocket error on {}: {}", uri, e.toString());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package neuron.engine.chain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/** Test helpers: bounded waits on feeds and conditions (never a wall-clock assertion). */
+final class Feeds {
+    static final Duration PATIENCE = Duration.ofSeconds(20);
+
+    private Feeds() {
+    }
+
+    static List<BlockEvent> take(BlockFeed feed, int count) throws InterruptedException {
+        List<BlockEvent> events = new ArrayList<>();
+        while (events.size() < count) {
+            BlockEvent event = feed.next(PATIENCE);
+            assertNotNull(event, "no block within " + PATIENCE + " after " + events.size() + " of " + count);
+            events.add(event);
+        }
+        return events;
+    }
+
+    /** Numbers strictly consecutive from {@code first}. */
+    static void assertConsecutive(long first, List<BlockEvent> events) {
+        for (int i = 0; i < events.size(); i++) {
+            assertEquals(first + i, events.get(i).number(), "block " + i + " of " + events);
+        }
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package neuron.engine.chain;
+
+import java.nio.file.Path;
+
+/** Child JVM of {@link JournalCrashTest}: continues the journal in args[0] as fast as it can until it is killed. */
+public final class JournalWriterMain {
+    private JournalWriterMain() {
+    }
+
+    public static void main(String[] args) {
+        LocalChain chain = new LocalChain("crash-test", 1, 0);
+        try (BlockJournal journal = BlockJournal.open(Path.of(args[0]), 5_000)) {
+            Block last = journal.lastBlock();
+            for (long n = last == null ? 0 : last.number() + 1; ; n++) {
+                journal.appendBlock(new BlockEvent(chain.block(n), false));
+                if (n % 3 == 2) {
+                    journal.appendEvaluation(new Evaluation(n / 3, 7, Hash32.ZERO, true, n));
+                }
+                if (n % 10_000 == 0) {
+                    System.out.println("journaled " + n);
+                    System.out.flush();
+                }
+            }
+        }
+    }
+}
