@@ -5,6 +5,7 @@ import neuron.engine.pth.DType;
 import neuron.engine.pth.PthReader;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.pth.PthTensor;
+import neuron.engine.pth.PthWriter;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
 import neuron.engine.pth.StorageData;
@@ -17,6 +18,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -48,6 +50,22 @@ public final class TensorTrees {
             return PthTensor.contiguous(storage, t.sizes().vec().get());
         }
         return mapLeaves(tree, node -> describe(node, sources));
+    }
+
+    /**
+     * Saves {@code tree} (tensor leaves are CPU LibTorch tensors) as a torch.save file, synchronously, on the
+     * caller's thread: for small files such as submissions, and as the baseline the pipeline is measured against.
+     */
+    public static void save(Path file, Map<?, ?> tree) throws IOException {
+        Map<PthStorage, Tensor> sources = new IdentityHashMap<>();
+        Object described = describe(tree, sources);
+        PthWriter.write(file, described, storage -> {
+            Tensor t = sources.get(storage);
+            if (!t.is_cpu()) {
+                throw new IllegalArgumentException("save() takes CPU tensors; copy device tensors first");
+            }
+            return NativeMemory.view(t.data_ptr().address(), Math.toIntExact(storage.nbytes()));
+        });
     }
 
     /** The bytes of all tensor leaves of a tree: the size of its snapshot. */

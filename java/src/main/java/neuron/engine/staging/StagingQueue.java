@@ -48,7 +48,6 @@ public final class StagingQueue implements AutoCloseable {
     private final long chunkBytes;
     private final ExecutorService populator;
     private ExcerptAppender appender;   // loop thread only
-    private ExcerptTailer scanner;      // writer thread only
     private Committed newest;           // writer thread only
     private volatile long expectedBytes;
 
@@ -224,37 +223,31 @@ public final class StagingQueue implements AutoCloseable {
     }
 
     /**
-     * Reads forward and returns the newest committed snapshot not yet returned, if any. Older committed
-     * snapshots read past on the way are superseded (the newest snapshot wins).
+     * Returns the newest committed snapshot newer than any returned before, if any; older committed snapshots are
+     * superseded (the newest snapshot wins). Each call scans the few documents of the cycles still in staging
+     * from the start, with a fresh tailer: a long-lived one could be left on a cycle file {@link #release} deleted.
      */
     public Optional<Committed> newestCommitted() {
-        if (scanner == null) {
-            scanner = queue.createTailer();
-        }
         // The queue's clock is the snapshot counter, not wall time, so its cached listing of cycle files
         // would not expire by itself: refresh it to see the cycle of a snapshot just committed.
         queue.refreshDirectoryListing();
         Committed begun = null;
         Committed found = null;
-        while (true) {
-            try (DocumentContext dc = scanner.readingDocument()) {
-                if (!dc.isPresent()) {
-                    break;
-                }
-                Bytes<?> b = dc.wire().bytes();
-                DocType type = DocType.of(b.readByte());
-                long seq = b.readLong();
-                if (type == DocType.BEGIN) {
-                    long step = b.readLong();
-                    long[] sizes = new long[b.readInt()];
-                    for (int i = 0; i < sizes.length; i++) {
-                        sizes[i] = b.readLong();
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        break;
                     }
-                    byte[] meta = new byte[b.readInt()];
-                    b.read(meta);
-                    begun = new Committed(seq, step, dc.index(), sizes, meta);
-                } else if (type == DocType.COMMIT && begun != null && begun.seq() == seq) {
-                    found = begun;
+                    Bytes<?> b = dc.wire().bytes();
+                    DocType type = DocType.of(b.readByte());
+                    long seq = b.readLong();
+                    if (type == DocType.BEGIN) {
+                        begun = readBegin(b, seq, dc.index());
+                    } else if (type == DocType.COMMIT && begun != null && begun.seq() == seq
+                            && (newest == null || seq > newest.seq())) {
+                        found = begun;
+                    }
                 }
             }
         }
@@ -262,6 +255,17 @@ public final class StagingQueue implements AutoCloseable {
             newest = found;
         }
         return Optional.ofNullable(found);
+    }
+
+    private static Committed readBegin(Bytes<?> b, long seq, long index) {
+        long step = b.readLong();
+        long[] sizes = new long[b.readInt()];
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = b.readLong();
+        }
+        byte[] meta = new byte[b.readInt()];
+        b.read(meta);
+        return new Committed(seq, step, index, sizes, meta);
     }
 
     /** Receives a committed snapshot's bytes, storage by storage, in order. */
@@ -331,9 +335,6 @@ public final class StagingQueue implements AutoCloseable {
         }
         if (appender != null) {
             appender.close();
-        }
-        if (scanner != null) {
-            scanner.close();
         }
         queue.close();
     }
