@@ -11,34 +11,34 @@ import java.util.Map;
  * errors that name the missing or mistyped key. A tree that went through a file may hold an Integer where the
  * engine wrote a Long, so numbers are read through {@link Number}.
  */
-final class StateTrees {
+public final class StateTrees {
     private StateTrees() {
     }
 
-    static Object required(Map<?, ?> map, String key) {
+    public static Object required(Map<?, ?> map, String key) {
         if (!map.containsKey(key)) {
             throw new IllegalArgumentException("state has no '" + key + "' (keys: " + map.keySet() + ")");
         }
         return map.get(key);
     }
 
-    static long longValue(Map<?, ?> map, String key) {
+    public static long longValue(Map<?, ?> map, String key) {
         return as(Number.class, map, key).longValue();
     }
 
-    static int intValue(Map<?, ?> map, String key) {
+    public static int intValue(Map<?, ?> map, String key) {
         return Math.toIntExact(longValue(map, key));
     }
 
-    static double doubleValue(Map<?, ?> map, String key) {
+    public static double doubleValue(Map<?, ?> map, String key) {
         return as(Number.class, map, key).doubleValue();
     }
 
-    static Map<?, ?> map(Map<?, ?> map, String key) {
+    public static Map<?, ?> map(Map<?, ?> map, String key) {
         return as(Map.class, map, key);
     }
 
-    static List<?> list(Map<?, ?> map, String key) {
+    public static List<?> list(Map<?, ?> map, String key) {
         Object value = required(map, key);
         if (value instanceof PyTuple tuple) {
             return tuple.items();
@@ -46,11 +46,11 @@ final class StateTrees {
         return as(List.class, map, key);
     }
 
-    static Tensor tensor(Map<?, ?> map, String key) {
+    public static Tensor tensor(Map<?, ?> map, String key) {
         return as(Tensor.class, map, key);
     }
 
-    static <T> T as(Class<T> type, Map<?, ?> map, String key) {
+    public static <T> T as(Class<T> type, Map<?, ?> map, String key) {
         Object value = required(map, key);
         if (!type.isInstance(value)) {
             throw new IllegalArgumentException("state '" + key + "' should be a " + type.getSimpleName() + ", is "

@@ -1,0 +1,133 @@
+package neuron.engine.eval;
+
+import neuron.engine.chain.Hash32;
+import neuron.engine.train.LlamaModel;
+import neuron.engine.train.TokenData;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.pytorch.global.torch.empty;
+import static org.bytedeco.pytorch.global.torch.zeros_like;
+
+/**
+ * Scores the submissions of one window against the validator's model: the loss of the model on a batch that is
+ * a pure function of (seed, window), before and after adding a submission's delta; the drop in loss is the score.
+ * Afterwards the model takes the mean delta of the accepted submissions (those that lowered the loss), so it
+ * tracks the network. Deterministic: submissions in ascending uid order, the same ops in the same order.
+ */
+final class WindowEvaluator {
+    private static final Logger LOG = LoggerFactory.getLogger(WindowEvaluator.class);
+    private static final long EVAL_SALT = 0x5eed_0f_e7a1L;
+
+    /** One submission's outcome. */
+    record Outcome(int uid, Hash32 contentHash, boolean accepted, double score) {
+    }
+
+    private final ValidatorConfig config;
+    private final LlamaModel model;
+    private final TokenData data;
+    private final Map<String, long[]> shapes;
+
+    WindowEvaluator(ValidatorConfig config, LlamaModel model, TokenData data) {
+        this.config = config;
+        this.model = model;
+        this.data = data;
+        this.shapes = LlamaModel.shapes(config.model());
+    }
+
+    /**
+     * Evaluates {@code uids}' submissions for {@code window} (files in {@code store}), updates the model with the
+     * accepted ones, and returns the outcomes in uid order. {@code expected}, when given (a replay), is the
+     * content hash each submission had when it was first evaluated.
+     */
+    List<Outcome> evaluate(long window, List<Integer> uids, SubmissionStore store, Map<Integer, Hash32> expected) {
+        List<Outcome> outcomes = new ArrayList<>();
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Map<String, Tensor> params = model.stateDict();
+            Map<String, Tensor> saved = new LinkedHashMap<>();
+            params.forEach((name, p) -> saved.put(name, p.clone()));
+            Tensor[] batch = batch(window);
+            double before = loss(batch);
+            Map<String, Tensor> acceptedSum = null;
+            int accepted = 0;
+            for (int uid : uids) {
+                Path file = store.path(window, uid);
+                Outcome outcome;
+                try {
+                    if (uid < 0 || uid >= config.maxUids()) {
+                        throw new Submission.Rejected("uid " + uid + " is outside 0.." + (config.maxUids() - 1));
+                    }
+                    Submission s = Submission.read(file, uid, window, config.blocksPerWindow(), shapes);
+                    Hash32 want = expected == null ? null : expected.get(uid);
+                    if (want != null && !want.equals(s.contentHash())) {
+                        LOG.error("replay: submission {} changed since it was evaluated (hash {} then, {} now)",
+                                file, want, s.contentHash());
+                    }
+                    params.forEach((name, p) -> p.add_(s.delta().get(name).to(p.device(), ScalarType.Float)));
+                    double after = loss(batch);
+                    params.forEach((name, p) -> p.copy_(saved.get(name)));
+                    double score = before - after;
+                    boolean improves = score > 0;
+                    if (improves) {
+                        if (acceptedSum == null) {
+                            acceptedSum = new LinkedHashMap<>();
+                            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                                acceptedSum.put(e.getKey(), zeros_like(e.getValue()));
+                            }
+                        }
+                        for (Map.Entry<String, Tensor> e : acceptedSum.entrySet()) {
+                            e.getValue().add_(s.delta().get(e.getKey()).to(e.getValue().device(), ScalarType.Float));
+                        }
+                        accepted++;
+                    }
+                    outcome = new Outcome(uid, s.contentHash(), improves, score);
+                } catch (Submission.Rejected e) {
+                    LOG.warn("submission {} rejected, scored 0 for window {}: {}", file, window, e.getMessage());
+                    outcome = new Outcome(uid, hashOrZero(file), false, 0.0);
+                }
+                outcomes.add(outcome);
+            }
+            if (accepted > 0) {
+                int n = accepted;
+                acceptedSum.forEach((name, sum) -> params.get(name).add_(sum.div(new org.bytedeco.pytorch.Scalar(n))));
+            }
+        }
+        return outcomes;
+    }
+
+    private static Hash32 hashOrZero(Path file) {
+        try {
+            return Submission.contentHash(file);
+        } catch (Submission.Rejected unreadable) {
+            return Hash32.ZERO;
+        }
+    }
+
+    /** Inputs and targets of the window's evaluation batch. */
+    private Tensor[] batch(long window) {
+        int width = config.model().seqLen() + 1;
+        long[] tokens = new long[config.evalRows() * width];
+        data.fillBatch(config.seed() ^ EVAL_SALT, window, config.evalRows(), width, tokens);
+        Tensor host = empty(new long[]{config.evalRows(), width}, new TensorOptions(ScalarType.Long), null);
+        new LongPointer(host.data_ptr()).capacity(tokens.length).put(tokens);
+        Tensor onDevice = host.to(model.device(), ScalarType.Long);
+        int seq = config.model().seqLen();
+        return new Tensor[]{onDevice.narrow(1, 0, seq), onDevice.narrow(1, 1, seq)};
+    }
+
+    private double loss(Tensor[] batch) {
+        return model.loss(batch[0], batch[1]).item_float();
+    }
+}
