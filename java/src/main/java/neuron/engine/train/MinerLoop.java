@@ -96,7 +96,10 @@ public final class MinerLoop implements AutoCloseable {
         }
     }
 
-    /** One optimizer step on the batch of the current global step; returns that batch's loss (before the update). */
+    /**
+     * One optimizer step on the batch of the current global step; returns that batch's loss (before the update).
+     * If it throws, the state may be half-updated: restore from the last snapshot rather than stepping on.
+     */
     public float step() {
         ModelConfig config = options.model();
         int seq = config.seqLen();
