@@ -67,7 +67,7 @@ public final class CheckpointLoader {
     }
 
     /** The progress value of a checkpoint file without loading its tensors; -1 if it has none or is unreadable. */
-    static long peekProgress(Path file, String progressKey) {
+    public static long peekProgress(Path file, String progressKey) {
         try (PthReader reader = PthReader.open(file)) {
             return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
         } catch (IOException | RuntimeException e) {

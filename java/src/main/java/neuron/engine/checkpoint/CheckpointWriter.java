@@ -37,10 +37,12 @@ final class CheckpointWriter implements Runnable {
     private volatile boolean stopping;
     private boolean recovering = true;
     private long floorStep;
+    private final String unit;
 
     /** @param onDiskStep the step of the checkpoint on disk: staged snapshots not newer than it are discarded */
     CheckpointWriter(StagingQueue staging, CheckpointFiles files, CheckpointListener listener, Progress progress,
-                     long onDiskStep, boolean writeHints) {
+                     long onDiskStep, String unit, boolean writeHints) {
+        this.unit = unit;
         this.staging = staging;
         this.files = files;
         this.listener = listener;
@@ -97,8 +99,8 @@ final class CheckpointWriter implements Runnable {
         }
         StagingQueue.Committed snapshot = found.get();
         if (snapshot.step() <= floorStep) {
-            LOG.info("staged snapshot of step {} is not newer than the checkpoint on disk (step {}); discarded",
-                    snapshot.step(), floorStep);
+            LOG.info("staged snapshot of {} {} is not newer than the checkpoint on disk ({}); discarded",
+                    unit, snapshot.step(), floorStep);
             staging.release(snapshot.seq());
             progress.persisted(snapshot.seq(), floorStep);
             return true;
@@ -107,16 +109,16 @@ final class CheckpointWriter implements Runnable {
             long started = System.nanoTime();
             long size = persist(snapshot);
             long took = System.nanoTime() - started;
-            LOG.info(String.format(Locale.ROOT, "checkpoint persisted%s: step %d -> %s (%s, %.2f s, %.0f MB/s)",
-                    recovering ? " (staged by the previous process, recovered)" : "", snapshot.step(), files.path(), Sizes.human(size), took / 1e9,
+            LOG.info(String.format(Locale.ROOT, "checkpoint persisted%s: %s %d -> %s (%s, %.2f s, %.0f MB/s)",
+                    recovering ? " (staged by the previous process, recovered)" : "", unit, snapshot.step(), files.path(), Sizes.human(size), took / 1e9,
                     size / 1e6 / Math.max(took / 1e9, 1e-9)));
             floorStep = snapshot.step();
             listener.persisted(snapshot.step(), files.path(), size, took);
             progress.persisted(snapshot.seq(), snapshot.step());
         } catch (IOException | RuntimeException e) {
             files.discardTemporary();
-            LOG.error("checkpoint at step {} NOT persisted: {}; the previous checkpoint {} is intact, the next "
-                    + "snapshot tries again", snapshot.step(), oneLine(e), files.path());
+            LOG.error("checkpoint at {} {} NOT persisted: {}; the previous checkpoint {} is intact, the next "
+                    + "snapshot tries again", unit, snapshot.step(), oneLine(e), files.path());
             listener.persistFailed(snapshot.step(), e);
             progress.failed(snapshot.seq(), snapshot.step(), e);
         } finally {

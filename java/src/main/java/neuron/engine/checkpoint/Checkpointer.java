@@ -49,14 +49,16 @@ public final class Checkpointer implements AutoCloseable {
     private long failedStep = -1;
     private Throwable failure;
     private volatile Throwable writerDeath;
+    private final String unit;
 
-    private Checkpointer(CheckpointFiles files, StagingQueue staging, long onDiskStep, CheckpointListener listener,
-                         boolean writeHints) {
+    private Checkpointer(CheckpointFiles files, StagingQueue staging, long onDiskStep, String unit,
+                         CheckpointListener listener, boolean writeHints) {
         this.files = files;
+        this.unit = unit;
         this.staging = staging;
         this.listener = listener;
         this.persistedStep = onDiskStep;
-        this.writer = new CheckpointWriter(staging, files, listener, new WriterProgress(), onDiskStep, writeHints);
+        this.writer = new CheckpointWriter(staging, files, listener, new WriterProgress(), onDiskStep, unit, writeHints);
         this.writerThread = new Thread(writer, "checkpoint-writer");
         this.writerThread.setDaemon(true);
     }
@@ -89,7 +91,8 @@ public final class Checkpointer implements AutoCloseable {
             throw new UnusablePathException("staging directory " + stagingDir + " is not writable");
         }
         long onDisk = CheckpointLoader.peekProgress(files.path(), progressKey);
-        Checkpointer c = new Checkpointer(files, StagingQueue.open(stagingDir, stateBytes), onDisk, listener,
+        String unit = "block".equals(progressKey) ? "block" : "step";
+        Checkpointer c = new Checkpointer(files, StagingQueue.open(stagingDir, stateBytes), onDisk, unit, listener,
                 writeHints);
         LOG.info("checkpoints: {} (backups {}), staging in {}", files.path(), config.keepBackups(), stagingDir);
         c.writerThread.start();
@@ -121,7 +124,7 @@ public final class Checkpointer implements AutoCloseable {
             throw new IllegalStateException("the checkpoint writer has stopped: "
                     + CheckpointWriter.oneLine(writerDeath), writerDeath);
         }
-        LOG.info("checkpoint scheduled: step {}", step);
+        LOG.info("checkpoint scheduled: {} {}", unit, step);
         if (unpersisted.size() >= MAX_BACKLOG) {
             return skip(step, "one snapshot is being persisted and another is waiting");
         }
@@ -147,7 +150,7 @@ public final class Checkpointer implements AutoCloseable {
         }
         long pause = System.nanoTime() - started;
         unpersisted.add(seq);
-        LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: step %d, %s, pause %.1f ms", step,
+        LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: %s %d, %s, pause %.1f ms", unit, step,
                 Sizes.human(total), pause / 1e6));
         listener.snapshotTaken(step, total, pause);
         writer.wake();
@@ -155,7 +158,7 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     private boolean skip(long step, String reason) {
-        LOG.warn("checkpoint at step {} skipped: {}; the next trigger tries again", step, reason);
+        LOG.warn("checkpoint at {} {} skipped: {}; the next trigger tries again", unit, step, reason);
         listener.snapshotSkipped(step, reason);
         return false;
     }
@@ -181,7 +184,7 @@ public final class Checkpointer implements AutoCloseable {
         synchronized (progressLock) {
             while (persistedStep < step) {
                 if (failedStep >= step) {
-                    throw new IOException("the checkpoint of step " + step + " was not persisted: "
+                    throw new IOException("the checkpoint of " + unit + " " + step + " was not persisted: "
                             + CheckpointWriter.oneLine(failure), failure);
                 }
                 if (writerDeath != null) {
@@ -189,7 +192,7 @@ public final class Checkpointer implements AutoCloseable {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new IOException("the checkpoint of step " + step + " was not persisted within " + timeout);
+                    throw new IOException("the checkpoint of " + unit + " " + step + " was not persisted within " + timeout);
                 }
                 progressLock.wait(Math.max(1, left / 1_000_000));
             }

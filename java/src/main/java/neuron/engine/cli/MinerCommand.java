@@ -1,5 +1,9 @@
 package neuron.engine.cli;
 
+import neuron.engine.chain.BlockFeeds;
+import neuron.engine.eval.SubmissionStore;
+import neuron.engine.eval.ValidatorConfig;
+import neuron.engine.eval.WindowPublisher;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
@@ -7,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -27,23 +32,34 @@ final class MinerCommand implements Callable<Integer> {
     @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT")
     String chain;
 
-    @Option(names = "--submissions", paramLabel = "DIR", description = "where the miner publishes its window updates")
+    @Option(names = "--submissions", paramLabel = "DIR",
+            description = "where the miner publishes its window updates, with --chain (default: ./submissions)")
     String submissions;
 
     @Option(names = "--uid", defaultValue = "0", description = "this miner's uid (default: ${DEFAULT-VALUE})")
     int uid;
+
+    /** The block time of an embedded chain a miner follows on its own (the real chain's). */
+    private static final long LOCAL_BLOCK_TIME_MS = 12_000;
 
     @Override
     public Integer call() throws Exception {
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
                 checkpoint.checkpointInterval, maxSteps);
         LibTorch.load();
-        return Session.run(checkpoint.metricsPort, (listener, metrics, status, stop) -> {
-            MinerRun.run(settings, listener, (step, loss, tokensPerSecond, checkpointer) -> {
-                metrics.trainingStep(step, loss, tokensPerSecond);
-                status.show(String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s", step, loss,
-                        tokensPerSecond), checkpointer.backlog());
-            }, stop);
-        });
+        try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
+                BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
+                new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
+                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
+            return Session.run(checkpoint.metricsPort, (listener, metrics, status, stop) ->
+                    MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
+                        if (publisher != null) {
+                            publisher.afterStep(loop);
+                        }
+                        metrics.trainingStep(loop.globalStep(), loss, tokensPerSecond);
+                        status.show(String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s", loop.globalStep(),
+                                loss, tokensPerSecond), checkpointer.backlog());
+                    }, stop));
+        }
     }
 }

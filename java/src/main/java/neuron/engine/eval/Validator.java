@@ -49,24 +49,24 @@ public final class Validator implements AutoCloseable {
     private Hash32 blockHash = Hash32.ZERO;
     private long nextWindow = -1;
 
-    private Validator(ValidatorConfig config) {
+    private Validator(ValidatorConfig config, String device) {
         this.config = config;
         set_num_threads(config.threads());
         blas_set_num_threads(1);
-        this.model = new LlamaModel(config.model(), config.seed(), Devices.resolve("auto"));
+        this.model = new LlamaModel(config.model(), config.seed(), Devices.resolve(device));
         this.evaluator = new WindowEvaluator(config, model, TokenData.open(config.data()));
         this.scores = new float[config.maxUids()];
         this.weights = new float[config.maxUids()];
     }
 
     /** A fresh validator: the model from the seed (the miners' starting point), zero scores. */
-    public static Validator create(ValidatorConfig config) {
-        return new Validator(config);
+    public static Validator create(ValidatorConfig config, String device) {
+        return new Validator(config, device);
     }
 
     /** The validator a checkpoint describes. Its scores, weights and global_step are taken as they are. */
-    public static Validator restore(Map<?, ?> tree) {
-        Validator v = new Validator(ValidatorConfig.fromMap(StateTrees.map(tree, "config")));
+    public static Validator restore(Map<?, ?> tree, String device) {
+        Validator v = new Validator(ValidatorConfig.fromMap(StateTrees.map(tree, "config")), device);
         try {
             v.model.load(StateTrees.map(tree, "model_state_dict"));
             copyInto(StateTrees.tensor(tree, "scores"), v.scores, "scores");
@@ -110,6 +110,9 @@ public final class Validator implements AutoCloseable {
             List<WindowEvaluator.Outcome> outcomes;
             if (replay != null && replay.has(window)) {
                 outcomes = evaluator.evaluate(window, replay.uids(window), store, replay.hashes(window));
+            } else if (replay != null && replay.readOnly) {
+                throw new IllegalStateException("window " + window + " is due at block " + block
+                        + " but the journal holds no evaluation of it (the validator stopped before evaluating it)");
             } else {
                 outcomes = evaluator.evaluate(window, uids(store, window), store, null);
                 for (WindowEvaluator.Outcome o : outcomes) {
@@ -218,6 +221,15 @@ public final class Validator implements AutoCloseable {
     /** The evaluations a journal recorded for completed windows: what a replay evaluates again. */
     public static final class JournaledWindows {
         private final Map<Long, List<Evaluation>> byWindow = new HashMap<>();
+        private final boolean readOnly;
+
+        /**
+         * @param readOnly true for the replay tool: a window the journal did not record stops the replay;
+         *                 false for a restart: such a window is evaluated live and journaled
+         */
+        public JournaledWindows(boolean readOnly) {
+            this.readOnly = readOnly;
+        }
 
         /** Takes the records journaled after one block: for each completed window, its last {@code n} evaluations. */
         public void add(List<Evaluation> evaluations, List<WindowEvaluated> completed) {

@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
  * with a fixed SplitMix64 stream. Regular enough for a tiny model to learn, varied enough not to be memorised
  * in a few steps. Changing it changes every default run, hence the version in {@link #SOURCE}.
  */
-final class BuiltinCorpus {
-    static final String SOURCE = "builtin:v1";
+public final class BuiltinCorpus {
+    public static final String SOURCE = "builtin:v1";
     private static final int BYTES = 512 * 1024;
 
     private static final String[] SUBJECTS = {"the miner", "a validator", "the old clock", "my neighbour",

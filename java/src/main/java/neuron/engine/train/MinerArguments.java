@@ -22,7 +22,7 @@ public final class MinerArguments {
     @Option(names = "--seed", defaultValue = "0", description = "seed of the initial weights and of every batch")
     long seed;
 
-    @Option(names = "--threads", description = "LibTorch intra-op threads; bit-exact resume needs the same count (default: all cores)")
+    @Option(names = "--threads", description = "LibTorch intra-op threads; bit-exact resume needs the same count (default: 1, the fastest on a shared small machine)")
     Integer threads;
 
     @Option(names = "--vocab", description = "vocabulary size, overriding the preset's (must exceed every token id)")
@@ -72,6 +72,6 @@ public final class MinerArguments {
                 decaySteps == null ? d.decaySteps() : decaySteps,
                 minLrRatio == null ? d.minLrRatio() : minLrRatio);
         return new MinerOptions(config, training, data == null ? BuiltinCorpus.SOURCE : data.toAbsolutePath().toString(),
-                seed, device, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+                seed, device, threads == null ? 1 : threads);
     }
 }

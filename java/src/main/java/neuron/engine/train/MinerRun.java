@@ -38,10 +38,10 @@ public final class MinerRun {
         }
     }
 
-    /** Sees every step (for the status line and metrics). */
+    /** Sees every step, between steps on the loop's thread (status line, metrics, publishing updates). */
     @FunctionalInterface
     public interface StepObserver {
-        void stepDone(long globalStep, float loss, double tokensPerSecond, Checkpointer checkpointer);
+        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, Checkpointer checkpointer);
     }
 
     private MinerRun() {
@@ -84,7 +84,7 @@ public final class MinerRun {
                 lastSnapshot = step;
                 nextDue = (step / interval + 1) * interval;
             }
-            observer.stepDone(step, loss, throughput.tick(), checkpointer);
+            observer.stepDone(loop, loss, throughput.tick(), checkpointer);
         }
         long step = loop.globalStep();
         if (step != lastSnapshot || checkpointer.persistedStep() < step) {

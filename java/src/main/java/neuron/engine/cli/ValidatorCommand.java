@@ -1,0 +1,73 @@
+package neuron.engine.cli;
+
+import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.eval.ValidatorConfig;
+import neuron.engine.eval.ValidatorRun;
+import neuron.engine.nativeio.LibTorch;
+import neuron.engine.train.BuiltinCorpus;
+import neuron.engine.train.ModelConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code neuron validator}: follows the chain, scores miners, journals every block, resumes exactly. */
+@Command(name = "validator", mixinStandardHelpOptions = true,
+        description = "Follow the chain, evaluate miners' submissions, keep scores and weights; resumes from the "
+                + "checkpoint and replays the block journal by itself.")
+final class ValidatorCommand implements Callable<Integer> {
+    @Mixin
+    CheckpointOptions checkpoint;
+
+    @Option(names = "--chain", defaultValue = "local", description = "local | ws://HOST:PORT (default: ${DEFAULT-VALUE})")
+    String chain;
+
+    @Option(names = "--block_time_ms", defaultValue = "12000",
+            description = "block time of the embedded local chain (default: ${DEFAULT-VALUE})")
+    long blockTimeMs;
+
+    @Option(names = "--until_block", paramLabel = "N", defaultValue = "0",
+            description = "stop gracefully after block N (0: run until stopped)")
+    long untilBlock;
+
+    @Option(names = "--journal_dir", paramLabel = "DIR",
+            description = "the block journal (default: beside the checkpoint, CHECKPOINT.journal)")
+    Path journalDir;
+
+    @Option(names = "--submissions", paramLabel = "DIR", defaultValue = "submissions",
+            description = "where miners publish their updates (default: ${DEFAULT-VALUE})")
+    Path submissions;
+
+    @Option(names = "--model", defaultValue = "tiny", description = "tiny | small | llama-1b: the miners' model (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--seed", defaultValue = "0", description = "the miners' initial-weight seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "1", description = "LibTorch threads (default: ${DEFAULT-VALUE})")
+    int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        CheckpointConfig config = checkpoint.config("validator_checkpoint.pth");
+        ValidatorConfig validator = new ValidatorConfig(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
+                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW, 1, ValidatorConfig.DEFAULT_ALPHA,
+                ValidatorConfig.DEFAULT_MAX_UIDS, 4, threads);
+        Path journal = journalDir != null ? journalDir : config.path().resolveSibling(config.path().getFileName() + ".journal");
+        ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device, config, checkpoint.checkpointInterval,
+                untilBlock, chain, blockTimeMs, journal, submissions);
+        LibTorch.load();
+        return Session.run(checkpoint.metricsPort, (listener, metrics, status, stop) ->
+                ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {
+                    metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights());
+                    status.show(String.format(Locale.ROOT, "block %d | windows %d | miners scored %d", v.block(),
+                            v.globalStep(), v.scores().size()), checkpointer.backlog());
+                }, stop));
+    }
+}

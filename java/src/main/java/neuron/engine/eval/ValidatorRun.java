@@ -1,0 +1,202 @@
+package neuron.engine.eval;
+
+import neuron.engine.chain.Block;
+import neuron.engine.chain.BlockEvent;
+import neuron.engine.chain.BlockFeed;
+import neuron.engine.chain.BlockFeeds;
+import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.Hash32;
+import neuron.engine.chain.JournalCursor;
+import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.TensorTrees;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A validator from start to stop: load the newest valid checkpoint, replay every journaled block after its block
+ * (evaluating the same submissions in the same order), then follow the chain live, journaling each block before
+ * acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block past one),
+ * and on a graceful stop take a final checkpoint and wait until it is on disk.
+ */
+public final class ValidatorRun {
+    private static final Logger LOG = LoggerFactory.getLogger(ValidatorRun.class);
+    public static final String PROGRESS_KEY = "block";
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
+
+    /**
+     * @param untilBlock stop gracefully after this block; 0 runs until stopped
+     */
+    public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
+                           long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions) {
+        public Settings {
+            if (checkpointInterval <= 0) {
+                throw new IllegalArgumentException("checkpoint_interval must be positive, got " + checkpointInterval);
+            }
+            if (untilBlock < 0 || blockTimeMs <= 0) {
+                throw new IllegalArgumentException("until_block must be >= 0 and block_time_ms positive");
+            }
+        }
+    }
+
+    /** Sees every block processed (for the status line and metrics). */
+    @FunctionalInterface
+    public interface BlockObserver {
+        void blockDone(Validator validator, int scored, Checkpointer checkpointer);
+    }
+
+    private final Settings settings;
+    private final SubmissionStore store;
+    private final Checkpointer checkpointer;
+    private final BlockJournal journal;
+    private volatile boolean pruneJournal;
+    private long nextDue;
+
+    private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal) {
+        this.settings = settings;
+        this.store = new SubmissionStore(settings.submissions());
+        this.checkpointer = checkpointer;
+        this.journal = journal;
+    }
+
+    /** Runs until {@code stop} says so or {@code untilBlock} is processed; returns the last block processed. */
+    public static long run(Settings settings, CheckpointListener listener, BlockObserver observer,
+                           BooleanSupplier stop) throws IOException, InterruptedException {
+        Validator validator = Validator.create(settings.config(), settings.device());
+        long stateBytes = TensorTrees.bytes(validator.state());
+        ValidatorRun[] self = new ValidatorRun[1];
+        CheckpointListener pruning = new CheckpointListener() {
+            @Override
+            public void persisted(long block, Path path, long bytes, long persistNanos) {
+                if (self[0] != null) {
+                    self[0].pruneJournal = true;
+                }
+            }
+        };
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY,
+                CheckpointListener.both(listener, pruning));
+             BlockJournal journal = BlockJournal.open(settings.journalDir())) {
+            Optional<CheckpointLoader.Loaded> loaded =
+                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
+            if (loaded.isPresent()) {
+                validator.close();
+                validator = Validator.restore(loaded.get().tree(), settings.device());
+                LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {}",
+                        loaded.get().source(), validator.block(), validator.globalStep(), validator.scores().size()
+                                + " miners scored");
+            } else {
+                LOG.info("validator starting fresh");
+            }
+            self[0] = new ValidatorRun(settings, checkpointer, journal);
+            return self[0].follow(validator, observer, stop);
+        } finally {
+            validator.close();
+        }
+    }
+
+    private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
+            throws IOException, InterruptedException {
+        long interval = settings.checkpointInterval();
+        nextDue = validator.block() < 0 ? interval : (validator.block() / interval + 1) * interval;
+        long lastSnapshot = validator.block();
+        long replayed = 0;
+        Validator.JournaledWindows windows = new Validator.JournaledWindows(false);
+        try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
+            while (cursor.next() && !stop.getAsBoolean()) {
+                windows.add(cursor.evaluations(), cursor.windowsEvaluated());
+                int scored = validator.onBlock(cursor.block(), store, journal, windows);
+                lastSnapshot = maybeCheckpoint(validator, lastSnapshot);
+                observer.blockDone(validator, scored, checkpointer);
+                replayed++;
+            }
+        }
+        if (replayed > 0) {
+            LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
+        }
+        if (!reachedEnd(validator)) {
+            try (BlockFeed feed = BlockFeeds.open(settings.chain(), settings.blockTimeMs(), resumePoint(validator))) {
+                while (!stop.getAsBoolean() && !reachedEnd(validator)) {
+                    BlockEvent event = feed.next(POLL);
+                    if (event == null) {
+                        continue;
+                    }
+                    journal.appendBlock(event);
+                    int scored = validator.onBlock(event, store, journal, null);
+                    lastSnapshot = maybeCheckpoint(validator, lastSnapshot);
+                    pruneIfDue();
+                    observer.blockDone(validator, scored, checkpointer);
+                }
+            }
+        }
+        long block = validator.block();
+        if (block >= 0 && (block != lastSnapshot || checkpointer.persistedStep() < block)) {
+            LOG.info("validator stopping at block {}: final checkpoint", block);
+            if (block != lastSnapshot) {
+                checkpointer.snapshot(block, validator.state());
+            }
+            checkpointer.awaitPersisted(block, FINAL_PERSIST_WAIT);
+        }
+        LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
+                validator.globalStep(), checkpointer.path());
+        return block;
+    }
+
+    private long untilOrMax() {
+        return settings.untilBlock() > 0 ? settings.untilBlock() : Long.MAX_VALUE;
+    }
+
+    private boolean reachedEnd(Validator validator) {
+        return settings.untilBlock() > 0 && validator.block() >= settings.untilBlock();
+    }
+
+    /** Where the feed starts: after the journal's last block, else after the checkpoint's block, else the head. */
+    private Block resumePoint(Validator validator) {
+        Block last = journal.lastBlock();
+        if (last != null) {
+            return last;
+        }
+        return validator.block() < 0 ? null : new Block(validator.block(), Hash32.ZERO, Hash32.ZERO);
+    }
+
+    /** Snapshots at the first block at or past each multiple of the interval. */
+    private long maybeCheckpoint(Validator validator, long lastSnapshot) {
+        long block = validator.block();
+        if (block < nextDue) {
+            return lastSnapshot;
+        }
+        nextDue = (block / settings.checkpointInterval() + 1) * settings.checkpointInterval();
+        checkpointer.snapshot(block, validator.state());
+        return block;
+    }
+
+    /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */
+    private void pruneIfDue() {
+        if (!pruneJournal) {
+            return;
+        }
+        pruneJournal = false;
+        long oldest = Long.MAX_VALUE;
+        for (Path file : settings.checkpoint().files().candidates()) {
+            long block = CheckpointLoader.peekProgress(file, PROGRESS_KEY);
+            if (block >= 0) {
+                oldest = Math.min(oldest, block);
+            }
+        }
+        if (oldest != Long.MAX_VALUE) {
+            int removed = journal.removeCyclesBefore(oldest);
+            if (removed > 0) {
+                LOG.info("journal: removed {} cycle files older than block {} (the oldest checkpoint kept)", removed,
+                        oldest);
+            }
+        }
+    }
+}

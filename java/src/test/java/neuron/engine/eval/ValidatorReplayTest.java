@@ -1,0 +1,90 @@
+package neuron.engine.eval;
+
+import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.cli.Main;
+import neuron.engine.nativeio.LibTorch;
+import neuron.engine.testing.NeuronProcess;
+import neuron.engine.train.ModelConfig;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.bytedeco.pytorch.global.torch.equal;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A validator killed with SIGKILL at several moments and restarted each time (checkpoint, then journal replay)
+ * reaches, at block B, exactly the state of a validator that never stopped: model, scores, weights, global_step.
+ */
+class ValidatorReplayTest {
+    private static final long UNTIL = 45;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void torch() {
+        LibTorch.load();
+    }
+
+    private String[] args(String name) {
+        return new String[]{"validator", "--checkpoint_path", dir.resolve(name + ".pth").toString(),
+                "--journal_dir", dir.resolve(name + ".journal").toString(),
+                "--staging_dir", dir.resolve(name + ".staging").toString(),
+                "--submissions", Submissions.storeDir(dir).toString(), "--block_time_ms", "60",
+                "--until_block", Long.toString(UNTIL), "--checkpoint_interval", "10"};
+    }
+
+    @Test
+    void aKilledAndRestartedValidatorReachesTheSameStateBitForBit() throws Exception {
+        Submissions.fill(new SubmissionStore(Submissions.storeDir(dir)), ModelConfig.preset("tiny"), 16);
+
+        assertEquals(0, Main.run(args("straight")));
+
+        Random random = new Random(7);
+        List<Long> replayed = new ArrayList<>();
+        String[] killPoints = {"checkpoint persisted: block 10", "window \\d+ evaluated at block 2\\d", "snapshot done: block 30"};
+        for (String point : killPoints) {
+            NeuronProcess v = NeuronProcess.start(dir, dir.resolve("crashed.log"), args("crashed"));
+            v.awaitLog(point, 120_000);
+            Thread.sleep(random.nextInt(150));
+            v.kill();
+            replayed.addAll(NeuronProcess.all(v.log(), "replayed (\\d+) journaled blocks"));
+        }
+        NeuronProcess last = NeuronProcess.start(dir, dir.resolve("crashed.log"), args("crashed"));
+        assertEquals(0, last.await(300), last.log());
+        replayed.addAll(NeuronProcess.all(last.log(), "replayed (\\d+) journaled blocks"));
+        assertTrue(replayed.stream().anyMatch(n -> n > 0), "restarts replayed journaled blocks: " + replayed);
+
+        Map<?, ?> straight = CheckpointLoader.load(dir.resolve("straight.pth"), "block").tree();
+        Map<?, ?> crashed = CheckpointLoader.load(dir.resolve("crashed.pth"), "block").tree();
+        assertEquals(UNTIL, straight.get("block"));
+        assertTrue((Long) straight.get("global_step") >= 12, "windows were evaluated");
+        assertEquals(straight.keySet(), crashed.keySet());
+        for (Object key : straight.keySet()) {
+            Object a = straight.get(key);
+            Object b = crashed.get(key);
+            if (a instanceof Tensor ta) {
+                assertTrue(equal(ta, (Tensor) b), key + " differs");
+            } else if (a instanceof Map<?, ?> ma) {
+                for (Object k : ma.keySet()) {
+                    Object va = ma.get(k);
+                    Object vb = ((Map<?, ?>) b).get(k);
+                    assertTrue(va instanceof Tensor ta ? equal(ta, (Tensor) vb) : va.equals(vb), key + "/" + k + " differs");
+                }
+            } else {
+                assertEquals(a, b, key + " differs");
+            }
+        }
+        Tensor scores = (Tensor) straight.get("scores");
+        assertTrue(scores.abs().sum().item_float() > 0, "miners got scores");
+    }
+}
