@@ -39,6 +39,12 @@ final class Submissions {
         store.publish(5, 4, 13, missing);
     }
 
+    /** Publishes a different update for {@code uid} in {@code window}, as if the file changed after evaluation. */
+    static void replace(SubmissionStore store, ModelConfig model, long window, int uid) throws Exception {
+        manual_seed(424242);
+        store.publish(uid, window, window * 3 + 1, delta(LlamaModel.shapes(model), 1e-3, false));
+    }
+
     private static Map<String, Tensor> delta(Map<String, long[]> shapes, double scale, boolean nan) {
         Map<String, Tensor> delta = new LinkedHashMap<>();
         shapes.forEach((name, shape) -> {

@@ -86,5 +86,27 @@ class ValidatorReplayTest {
         }
         Tensor scores = (Tensor) straight.get("scores");
         assertTrue(scores.abs().sum().item_float() > 0, "miners got scores");
+
+        // The replay tool rebuilds the newest checkpoint from the oldest backup and the journal...
+        String[] verify = {"replay", "--journal_dir", dir.resolve("straight.journal").toString(), "--checkpoint_path",
+                dir.resolve("straight.pth").toString(), "--submissions", Submissions.storeDir(dir).toString(), "--verify"};
+        String report = captured(verify);
+        assertTrue(report.startsWith("exit 0") && report.contains("differences: []") && report.contains("from_block: 30"), report);
+        // ...and reports a difference when an input changed after the fact.
+        Submissions.replace(new SubmissionStore(Submissions.storeDir(dir)), ModelConfig.preset("tiny"), 12, 1);
+        String tampered = captured(verify);
+        assertTrue(tampered.startsWith("exit 1") && tampered.contains("tensors differ"), tampered);
+    }
+
+    private static String captured(String... args) {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buffer, true));
+        try {
+            int status = Main.run(args);
+            return "exit " + status + "\n" + buffer;
+        } finally {
+            System.setOut(out);
+        }
     }
 }

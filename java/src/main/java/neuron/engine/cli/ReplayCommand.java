@@ -1,0 +1,124 @@
+package neuron.engine.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.JournalInfo;
+import neuron.engine.checkpoint.CheckpointFiles;
+import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.eval.ValidatorReplay;
+import neuron.engine.eval.ValidatorRun;
+import neuron.engine.nativeio.LibTorch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code neuron replay}: what a validator's journal holds, and the validator state rebuilt from a checkpoint
+ * through the journal; with {@code --verify}, rebuilt from the oldest backup up to the newest checkpoint's block
+ * and compared with it.
+ */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = "Rebuild a validator's state from its checkpoint and block journal; --verify checks a "
+                + "replay from the oldest backup against the newest checkpoint.")
+final class ReplayCommand implements Callable<Integer> {
+    @Option(names = "--journal_dir", paramLabel = "DIR", required = true, description = "the validator's block journal")
+    Path journalDir;
+
+    @Option(names = "--checkpoint_path", paramLabel = "FILE", required = true, description = "the validator's checkpoint")
+    Path checkpointPath;
+
+    @Option(names = "--to_block", paramLabel = "N", description = "replay up to block N (default: the journal's end)")
+    Long toBlock;
+
+    @Option(names = "--submissions", paramLabel = "DIR", defaultValue = "submissions",
+            description = "the submissions the journal refers to (default: ${DEFAULT-VALUE})")
+    Path submissions;
+
+    @Option(names = "--verify", description = "replay from the oldest backup to the checkpoint's block and compare")
+    boolean verify;
+
+    @Option(names = "--json", description = "print JSON")
+    boolean json;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu | cuda | auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isDirectory(journalDir)) {
+            throw new IllegalArgumentException("--journal_dir " + journalDir + " is not a directory");
+        }
+        if (!Files.isRegularFile(checkpointPath)) {
+            throw new IllegalArgumentException("--checkpoint_path " + checkpointPath + " is not a file");
+        }
+        LibTorch.load();
+        Map<String, Object> report = new LinkedHashMap<>();
+        int status = Main.EXIT_OK;
+        try (BlockJournal journal = BlockJournal.open(journalDir)) {
+            report.put("journal", journalReport(journal.info()));
+            Path start = checkpointPath;
+            long until = toBlock != null ? toBlock : Long.MAX_VALUE;
+            Map<?, ?> newest = null;
+            if (verify) {
+                newest = CheckpointLoader.load(checkpointPath, ValidatorRun.PROGRESS_KEY).tree();
+                List<Path> candidates = new CheckpointFiles(checkpointPath, 0).candidates();
+                start = candidates.get(candidates.size() - 1);
+                until = (Long) newest.get(ValidatorRun.PROGRESS_KEY);
+            }
+            ValidatorReplay.Rebuilt rebuilt = ValidatorReplay.rebuild(start, journal, submissions, until, device);
+            try {
+                report.put("from_checkpoint", start.toString());
+                report.put("from_block", rebuilt.fromBlock());
+                report.put("blocks_replayed", rebuilt.blocksReplayed());
+                report.put("block", rebuilt.validator().block());
+                report.put("global_step", rebuilt.validator().globalStep());
+                report.put("scores", rebuilt.validator().scores());
+                report.put("weights", rebuilt.validator().weights());
+                if (rebuilt.stoppedBecause() != null) {
+                    report.put("stopped", rebuilt.stoppedBecause());
+                }
+                if (verify) {
+                    List<String> differences = ValidatorReplay.differences(newest, rebuilt.validator().state());
+                    report.put("verified_against", checkpointPath.toString());
+                    report.put("differences", differences);
+                    status = differences.isEmpty() && !start.equals(checkpointPath) ? Main.EXIT_OK : Main.EXIT_FAILURE;
+                    if (start.equals(checkpointPath)) {
+                        report.put("warning", "no older backup to replay from; nothing was verified");
+                    }
+                }
+            } finally {
+                rebuilt.validator().close();
+            }
+        }
+        print(report);
+        return status;
+    }
+
+    private static Map<String, Object> journalReport(JournalInfo info) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("first_block", info.firstBlock());
+        out.put("last_block", info.lastBlock());
+        out.put("blocks", info.blocks());
+        out.put("gaps", info.gaps().stream().map(g -> g.from() + ".." + g.to()).toList());
+        out.put("reorgs", info.reorgs());
+        out.put("evaluations", info.evaluations());
+        return out;
+    }
+
+    private void print(Map<String, Object> report) throws Exception {
+        PrintWriter out = new PrintWriter(System.out, true);
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+            return;
+        }
+        report.forEach((key, value) -> out.println(key + ": " + value));
+    }
+}

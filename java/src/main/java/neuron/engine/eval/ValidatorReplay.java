@@ -1,0 +1,85 @@
+package neuron.engine.eval;
+
+import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.JournalCursor;
+import neuron.engine.chain.JournalInfo;
+import neuron.engine.checkpoint.CheckpointLoader;
+import org.bytedeco.pytorch.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.pytorch.global.torch.equal;
+
+/**
+ * The crash-replay tool's core: rebuilds a validator's state from a checkpoint through its block journal, the
+ * way a restarted validator does, but read-only: a window the journal did not record as evaluated ends it.
+ */
+public final class ValidatorReplay {
+    private ValidatorReplay() {
+    }
+
+    /** A rebuilt state: the validator (close it), where it started, and how many blocks it replayed. */
+    public record Rebuilt(Validator validator, long fromBlock, long blocksReplayed, String stoppedBecause) {
+    }
+
+    /** Loads {@code checkpoint} and replays {@code journal} after its block up to {@code toBlock}. */
+    public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
+                                  String device) throws IOException {
+        CheckpointLoader.Loaded loaded = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY);
+        Validator validator = Validator.restore(loaded.tree(), device);
+        long from = validator.block();
+        long replayed = 0;
+        String stopped = null;
+        SubmissionStore store = new SubmissionStore(submissions);
+        Validator.JournaledWindows windows = new Validator.JournaledWindows(true);
+        try (JournalCursor cursor = journal.replay(from, toBlock)) {
+            while (cursor.next()) {
+                windows.add(cursor.evaluations(), cursor.windowsEvaluated());
+                try {
+                    validator.onBlock(cursor.block(), store, journal, windows);
+                } catch (IllegalStateException notJournaled) {
+                    stopped = notJournaled.getMessage();
+                    break;
+                }
+                replayed++;
+            }
+        } catch (RuntimeException e) {
+            validator.close();
+            throw e;
+        }
+        return new Rebuilt(validator, from, replayed, stopped);
+    }
+
+    /** What the journal holds. */
+    public static JournalInfo info(BlockJournal journal) {
+        return journal.info();
+    }
+
+    /** Every difference between a checkpoint's tree and a rebuilt state, as "key: what" lines; empty if none. */
+    public static List<String> differences(Map<?, ?> expected, Map<String, Object> actual) {
+        List<String> out = new ArrayList<>();
+        compare("", expected, actual, out);
+        return out;
+    }
+
+    private static void compare(String path, Object expected, Object actual, List<String> out) {
+        if (expected instanceof Tensor e) {
+            if (!(actual instanceof Tensor a) || !Arrays.equals(e.sizes().vec().get(), a.sizes().vec().get()) || !equal(e, a)) {
+                out.add(path + ": tensors differ");
+            }
+        } else if (expected instanceof Map<?, ?> e) {
+            if (!(actual instanceof Map<?, ?> a) || !e.keySet().equals(a.keySet())) {
+                out.add(path + ": keys differ");
+                return;
+            }
+            e.forEach((k, v) -> compare(path + "/" + k, v, a.get(k), out));
+        } else if (expected == null ? actual != null : !expected.equals(actual)) {
+            out.add(path + ": " + expected + " != " + actual);
+        }
+    }
+}
