@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.function.Supplier;
 
 import static org.bytedeco.pytorch.global.torch.from_blob;
 
@@ -47,6 +48,7 @@ public final class Checkpointer implements AutoCloseable {
     private final Object progressLock = new Object();
     private long persistedStep;
     private long failedStep = -1;
+    private volatile long stagedStep = -1;
     private Throwable failure;
     private volatile Throwable writerDeath;
     private final String unit;
@@ -150,6 +152,7 @@ public final class Checkpointer implements AutoCloseable {
         }
         long pause = System.nanoTime() - started;
         unpersisted.add(seq);
+        stagedStep = step;
         LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: %s %d, %s, pause %.1f ms", unit, step,
                 Sizes.human(total), pause / 1e6));
         listener.snapshotTaken(step, total, pause);
@@ -197,6 +200,26 @@ public final class Checkpointer implements AutoCloseable {
                 progressLock.wait(Math.max(1, left / 1_000_000));
             }
         }
+    }
+
+    /**
+     * For a graceful stop: makes sure the state of {@code step} is on disk. Unlike {@link #snapshot}, it may wait:
+     * for the backlog to drain so the snapshot is not skipped, and then for the persist.
+     */
+    public void checkpointAndWait(long step, Supplier<Map<String, Object>> tree, Duration timeout)
+            throws IOException, InterruptedException {
+        if (stagedStep < step && persistedStep() < step) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            synchronized (progressLock) {
+                while (unpersisted.size() >= MAX_BACKLOG && writerDeath == null && System.nanoTime() < deadline) {
+                    progressLock.wait(100);
+                }
+            }
+            if (!snapshot(step, tree.get())) {
+                throw new IOException("the final snapshot of " + unit + " " + step + " could not be taken");
+            }
+        }
+        awaitPersisted(step, timeout);
     }
 
     /** The step of the newest checkpoint persisted (or found on disk at start), -1 if none. */

@@ -107,14 +107,13 @@ public final class ValidatorRun {
             throws IOException, InterruptedException {
         long interval = settings.checkpointInterval();
         nextDue = validator.block() < 0 ? interval : (validator.block() / interval + 1) * interval;
-        long lastSnapshot = validator.block();
         long replayed = 0;
         Validator.JournaledWindows windows = new Validator.JournaledWindows(false);
         try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
             while (cursor.next() && !stop.getAsBoolean()) {
                 windows.add(cursor.evaluations(), cursor.windowsEvaluated());
                 int scored = validator.onBlock(cursor.block(), store, journal, windows);
-                lastSnapshot = maybeCheckpoint(validator, lastSnapshot);
+                maybeCheckpoint(validator);
                 observer.blockDone(validator, scored, checkpointer);
                 replayed++;
             }
@@ -131,19 +130,16 @@ public final class ValidatorRun {
                     }
                     journal.appendBlock(event);
                     int scored = validator.onBlock(event, store, journal, null);
-                    lastSnapshot = maybeCheckpoint(validator, lastSnapshot);
+                    maybeCheckpoint(validator);
                     pruneIfDue();
                     observer.blockDone(validator, scored, checkpointer);
                 }
             }
         }
         long block = validator.block();
-        if (block >= 0 && (block != lastSnapshot || checkpointer.persistedStep() < block)) {
+        if (block >= 0) {
             LOG.info("validator stopping at block {}: final checkpoint", block);
-            if (block != lastSnapshot) {
-                checkpointer.snapshot(block, validator.state());
-            }
-            checkpointer.awaitPersisted(block, FINAL_PERSIST_WAIT);
+            checkpointer.checkpointAndWait(block, validator::state, FINAL_PERSIST_WAIT);
         }
         LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
                 validator.globalStep(), checkpointer.path());
@@ -168,14 +164,12 @@ public final class ValidatorRun {
     }
 
     /** Snapshots at the first block at or past each multiple of the interval. */
-    private long maybeCheckpoint(Validator validator, long lastSnapshot) {
+    private void maybeCheckpoint(Validator validator) {
         long block = validator.block();
-        if (block < nextDue) {
-            return lastSnapshot;
+        if (block >= nextDue) {
+            nextDue = (block / settings.checkpointInterval() + 1) * settings.checkpointInterval();
+            checkpointer.snapshot(block, validator.state());
         }
-        nextDue = (block / settings.checkpointInterval() + 1) * settings.checkpointInterval();
-        checkpointer.snapshot(block, validator.state());
-        return block;
     }
 
     /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */

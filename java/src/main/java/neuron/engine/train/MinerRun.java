@@ -72,7 +72,6 @@ public final class MinerRun {
     private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
                               BooleanSupplier stop) throws IOException, InterruptedException {
         long interval = settings.checkpointInterval();
-        long lastSnapshot = loop.globalStep();
         // Trigger on crossing a multiple, not on equality, so no trigger is ever skipped.
         long nextDue = (loop.globalStep() / interval + 1) * interval;
         Throughput throughput = new Throughput(loop.tokensPerStep());
@@ -81,19 +80,13 @@ public final class MinerRun {
             long step = loop.globalStep();
             if (step >= nextDue) {
                 checkpointer.snapshot(step, loop.state());
-                lastSnapshot = step;
                 nextDue = (step / interval + 1) * interval;
             }
             observer.stepDone(loop, loss, throughput.tick(), checkpointer);
         }
         long step = loop.globalStep();
-        if (step != lastSnapshot || checkpointer.persistedStep() < step) {
-            LOG.info("miner stopping at global_step {}: final checkpoint", step);
-            if (step != lastSnapshot) {
-                checkpointer.snapshot(step, loop.state());
-            }
-            checkpointer.awaitPersisted(step, FINAL_PERSIST_WAIT);
-        }
+        LOG.info("miner stopping at global_step {}: final checkpoint", step);
+        checkpointer.checkpointAndWait(step, loop::state, FINAL_PERSIST_WAIT);
         LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
         return step;
     }

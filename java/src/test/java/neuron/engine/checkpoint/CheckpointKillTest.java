@@ -1,5 +1,6 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
 import org.junit.jupiter.api.Test;
@@ -73,19 +74,13 @@ class CheckpointKillTest {
         assertTrue(killedWithAPersistInFlight > 0, "some kills hit a snapshot that was committed but not persisted");
 
         PythonTorch.assumeAvailable();
-        StringBuilder script = new StringBuilder("""
-                import sys, torch
+        String script = CheckpointScripts.LOAD + """
                 for path in sys.argv[1:]:
-                    try:
-                        ck = torch.load(path, weights_only=True)
-                    except Exception as e:
-                        if 'Unsupported operand 71' not in str(e):
-                            raise
-                        ck = torch.load(path, weights_only=False)
+                    ck = load(path)
                     assert set(ck) >= {'global_step', 'model_state_dict', 'optimizer_state_dict', 'scheduler_state_dict'}
                     print(ck['global_step'])
-                """);
-        String out = PythonTorch.run(script.toString(), leftBehind.stream().map(Path::toString).toArray(String[]::new));
+                """;
+        String out = PythonTorch.run(script, leftBehind.stream().map(Path::toString).toArray(String[]::new));
         List<Long> fromPython = out.lines().map(String::trim).map(Long::parseLong).toList();
         assertEquals(stepsOnDisk, fromPython, "PyTorch reads every file the kills left, with the same global_step");
     }

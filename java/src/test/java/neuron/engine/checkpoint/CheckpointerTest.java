@@ -152,6 +152,31 @@ class CheckpointerTest {
     }
 
     @Test
+    void aGracefulStopPersistsTheFinalStateEvenWhenTheBacklogIsFull() throws Exception {
+        Path ckpt = dir.resolve("busy.pth");
+        Map<String, Object> big = state(0);
+        big.put("padding", org.bytedeco.pytorch.global.torch.ones(new long[]{32 << 20}));   // 128 MiB: a slow persist
+        List<Long> skipped = new ArrayList<>();
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), 200L << 20,
+                "global_step", new CheckpointListener() {
+                    @Override
+                    public void snapshotSkipped(long step, String reason) {
+                        skipped.add(step);
+                    }
+                })) {
+            for (long step = 1; step <= 4; step++) {
+                big.put("global_step", step);
+                c.snapshot(step, big);
+            }
+            big.put("global_step", 5L);
+            c.checkpointAndWait(5, () -> big, WAIT);
+            assertEquals(5, c.persistedStep());
+        }
+        assertEquals(5, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertTrue(skipped.stream().allMatch(s -> s < 5), "the final snapshot is never skipped: " + skipped);
+    }
+
+    @Test
     void anUnwritableCheckpointDirectoryIsRejectedBeforeAnyWork() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         UnusablePathException e = assertThrows(UnusablePathException.class,

@@ -6,18 +6,27 @@ public final class CheckpointScripts {
     }
 
     /**
-     * Loads argv[1] with {@code torch.load(weights_only=True)} and prints {@code KEY=value} for argv[2]. torch 1.13's
-     * weights-only unpickler lacks BINFLOAT (opcode 71): only that failure falls back to a full load.
+     * {@code load(path)}: {@code torch.load(weights_only=True)}, except that torch 1.13's weights-only unpickler lacks
+     * BINFLOAT (opcode 71), so only that failure falls back to a full load.
      */
-    public static final String LOAD_AND_PRINT = """
+    public static final String LOAD = """
             import sys, torch
+            def load(path):
+                try:
+                    return torch.load(path, weights_only=True)
+                except Exception as e:
+                    if 'Unsupported operand 71' not in str(e):
+                        raise
+                    return torch.load(path, weights_only=False)
+            """;
+
+    /**
+     * Loads argv[1] with {@code torch.load(weights_only=True)} (see {@link #LOAD}) and prints {@code KEY=value} for argv[2], then each top-level
+     * tensor's dtype, shape and sum.
+     */
+    public static final String LOAD_AND_PRINT = LOAD + """
             path, key = sys.argv[1], sys.argv[2]
-            try:
-                ck = torch.load(path, weights_only=True)
-            except Exception as e:
-                if 'Unsupported operand 71' not in str(e):
-                    raise
-                ck = torch.load(path, weights_only=False)
+            ck = load(path)
             value = ck[key]
             print(key + '=' + str(int(value)))
             for k, v in ck.items():
