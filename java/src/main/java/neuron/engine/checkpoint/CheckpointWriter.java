@@ -70,24 +70,35 @@ final class CheckpointWriter implements Runnable {
     @Override
     public void run() {
         try {
-            persistNewest();
+            persistNewestGuarded();
             recovering = false;
             recovered.countDown();
             while (true) {
                 wakeUp.tryAcquire(200, TimeUnit.MILLISECONDS);
                 wakeUp.drainPermits();
-                boolean persisted = persistNewest();
+                boolean persisted = persistNewestGuarded();
                 if (stopping && !persisted) {
                     return;
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException | Error e) {
+        } catch (Error e) {
             LOG.error("checkpoint writer stopped: {}", oneLine(e), e);
             progress.writerDied(e);
         } finally {
             recovered.countDown();
+        }
+    }
+
+    /** As {@link #persistNewest}, but a failure of the staging queue itself is logged and tried again later. */
+    private boolean persistNewestGuarded() throws InterruptedException {
+        try {
+            return persistNewest();
+        } catch (RuntimeException e) {
+            LOG.error("checkpoint writer: cannot read the staging queue {}: {}", staging.dir(), oneLine(e));
+            Thread.sleep(1000);
+            return false;
         }
     }
 
@@ -110,8 +121,8 @@ final class CheckpointWriter implements Runnable {
             long size = persist(snapshot);
             long took = System.nanoTime() - started;
             LOG.info(String.format(Locale.ROOT, "checkpoint persisted%s: %s %d -> %s (%s, %.2f s, %.0f MB/s)",
-                    recovering ? " (staged by the previous process, recovered)" : "", unit, snapshot.step(), files.path(), Sizes.human(size), took / 1e9,
-                    size / 1e6 / Math.max(took / 1e9, 1e-9)));
+                    recovering ? " (staged by the previous process, recovered)" : "", unit, snapshot.step(),
+                    files.path(), Sizes.human(size), took / 1e9, size / 1e6 / Math.max(took / 1e9, 1e-9)));
             floorStep = snapshot.step();
             listener.persisted(snapshot.step(), files.path(), size, took);
             progress.persisted(snapshot.seq(), snapshot.step());
