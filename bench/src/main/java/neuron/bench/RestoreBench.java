@@ -2,7 +2,6 @@ package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.TensorTrees;
-import neuron.engine.pth.PthReader;
 import org.bytedeco.javacpp.PointerScope;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,7 +17,6 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,9 +45,7 @@ public class RestoreBench {
 
     @Benchmark
     public int readAndMaterialize(SavedCheckpoint checkpoint) throws IOException {
-        try (PointerScope tensors = new PointerScope(); PthReader reader = PthReader.open(checkpoint.file)) {
-            return ((Map<?, ?>) TensorTrees.materialize(reader.root(), reader)).size();
-        }
+        return Restore.restoreAndFree(checkpoint.file);
     }
 
     @Benchmark
