@@ -1,0 +1,52 @@
+package neuron.bench;
+
+import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.Checkpointer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One {@link Checkpointer} writing to a scratch directory on the real disk, staging in its default place
+ * ({@code /dev/shm}), with no backups. Each {@link #snapshot} takes the next step; the staging directory goes
+ * when it is closed.
+ */
+final class Pipeline implements AutoCloseable {
+    private static final Duration PERSIST_TIMEOUT = Duration.ofMinutes(5);
+
+    private final CheckpointConfig config;
+    private final Checkpointer checkpointer;
+    private long step;
+
+    private Pipeline(CheckpointConfig config, Checkpointer checkpointer) {
+        this.config = config;
+        this.checkpointer = checkpointer;
+    }
+
+    static Pipeline open(Path checkpoint, long stateBytes, boolean writeHints, CheckpointListener listener)
+            throws IOException {
+        CheckpointConfig config = new CheckpointConfig(checkpoint, 0, null);
+        return new Pipeline(config, Checkpointer.open(config, stateBytes, "global_step", listener, writeHints));
+    }
+
+    /** Snapshots {@code tree} as the next step; a skipped snapshot would measure nothing, so it fails. */
+    void snapshot(Map<String, Object> tree) {
+        if (!checkpointer.snapshot(++step, tree)) {
+            throw new IllegalStateException("the checkpointer skipped the snapshot of step " + step);
+        }
+    }
+
+    /** Waits until the last snapshot is on disk. */
+    void awaitPersisted() throws IOException, InterruptedException {
+        checkpointer.awaitPersisted(step, PERSIST_TIMEOUT);
+    }
+
+    @Override
+    public void close() throws InterruptedException, IOException {
+        checkpointer.close();
+        Disk.deleteTree(config.resolvedStagingDir());
+    }
+}
