@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5)
 public class CheckpointPauseBench {
     /** The copy threads the checkpointer uses for host tensors. */
-    private static final int COPY_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
+    private static final int COPY_THREADS = Integer.getInteger("neuron.copy.threads", 1);
 
     /** The pipeline as the miner runs it. */
     @State(Scope.Benchmark)
@@ -41,6 +41,12 @@ public class CheckpointPauseBench {
         @Setup(Level.Trial)
         public void open(StateTree state, ScratchDir scratch) throws IOException {
             pipeline = Pipeline.open(scratch.file("checkpoint.pth"), state.bytes, true, CheckpointListener.NONE);
+        }
+
+        /** Checkpoints are 500 steps apart: the previous one is persisted and staging is ready again. */
+        @Setup(Level.Invocation)
+        public void idle() throws IOException, InterruptedException {
+            pipeline.awaitIdle();
         }
     }
 

@@ -39,6 +39,11 @@ final class Pipeline implements AutoCloseable {
         }
     }
 
+    /** Waits until the last snapshot is on disk and staging is ready for the next. */
+    void awaitIdle() throws IOException, InterruptedException {
+        checkpointer.awaitIdle(PERSIST_TIMEOUT);
+    }
+
     /** Waits until the last snapshot is on disk. */
     void awaitPersisted() throws IOException, InterruptedException {
         checkpointer.awaitPersisted(step, PERSIST_TIMEOUT);

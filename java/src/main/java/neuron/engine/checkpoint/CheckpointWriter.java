@@ -77,8 +77,11 @@ final class CheckpointWriter implements Runnable {
                 wakeUp.tryAcquire(200, TimeUnit.MILLISECONDS);
                 wakeUp.drainPermits();
                 boolean persisted = persistNewestGuarded();
-                if (stopping && !persisted) {
-                    return;
+                if (!persisted) {
+                    if (stopping) {
+                        return;
+                    }
+                    staging.populateOpenCycle();
                 }
             }
         } catch (InterruptedException e) {

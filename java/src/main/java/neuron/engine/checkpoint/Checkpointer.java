@@ -37,7 +37,8 @@ import static org.bytedeco.pytorch.global.torch.from_blob;
 public final class Checkpointer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
     private static final int MAX_BACKLOG = 2;
-    private static final int COPY_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
+    /** Threads of the snapshot copy: one copies as fast as two where memory bandwidth, not cores, is the limit. */
+    private static final int COPY_THREADS = Integer.getInteger("neuron.copy.threads", 1);
 
     private final CheckpointFiles files;
     private final StagingQueue staging;
@@ -220,6 +221,23 @@ public final class Checkpointer implements AutoCloseable {
             }
         }
         awaitPersisted(step, timeout);
+    }
+
+    /**
+     * Waits until every snapshot taken is on disk and the next snapshot's staging memory is ready: the state a
+     * loop is in when checkpoints are far apart (benchmarks and tests measure a pause from there).
+     */
+    public void awaitIdle(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (stagedStep >= 0) {
+            awaitPersisted(stagedStep, timeout);
+        }
+        while (!staging.populated()) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("staging was not ready within " + timeout);
+            }
+            Thread.sleep(5);
+        }
     }
 
     /** The step of the newest checkpoint persisted (or found on disk at start), -1 if none. */

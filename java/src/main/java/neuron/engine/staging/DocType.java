@@ -9,7 +9,7 @@ enum DocType {
     OPEN,
     /** seq, step, storage sizes, the caller's metadata. */
     BEGIN,
-    /** seq, storage index, offset in the storage, then the bytes. */
+    /** seq, a segment count, then per segment: storage index, offset in the storage, length, the bytes. */
     CHUNK,
     /** seq, total payload bytes. */
     COMMIT;

@@ -23,9 +23,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The staging memory of checkpoints: a Chronicle Queue, on tmpfs when the machine has it, in which each
@@ -34,8 +31,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Two threads use it. The loop thread ({@link #stage}) copies tensor bytes straight into the queue's mapped
  * memory; the writer thread ({@link #newestCommitted}, {@link #stream}, {@link #release}) reads committed
  * snapshots back as ByteBuffer views of the same memory and gives each cycle file back once it is persisted.
- * Right after a commit the next snapshot's cycle is opened and its pages populated off the loop's thread, so
- * the next pause is one copy into warm memory, not a page fault per 4 KiB.
+ * Right after a commit the next snapshot's cycle is opened; the writer thread populates its pages once it has
+ * persisted, so the next pause is one copy into warm memory, not a page fault per 4 KiB.
  */
 public final class StagingQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StagingQueue.class);
@@ -46,7 +43,8 @@ public final class StagingQueue implements AutoCloseable {
     private final SnapshotClock clock = new SnapshotClock();
     private final SingleChronicleQueue queue;
     private final long chunkBytes;
-    private final ExecutorService populator;
+    private volatile long populateAddress;
+    private volatile long populateLength;
     private ExcerptAppender appender;   // loop thread only
     private Committed newest;           // writer thread only
     private volatile long expectedBytes;
@@ -63,11 +61,6 @@ public final class StagingQueue implements AutoCloseable {
                 .build();
         // A document may be at most the queue's overlap (a quarter block); stay well inside it.
         this.chunkBytes = Math.min(64L << 20, queue.overlapSize() / 2);
-        this.populator = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "staging-populate");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /**
@@ -121,13 +114,11 @@ public final class StagingQueue implements AutoCloseable {
             b.writeInt(metadata.length);
             b.write(metadata);
         }
-        for (int storage = 0; storage < storageBytes.length; storage++) {
-            ChunkFiller chunkFiller = filler.forStorage(storage);
-            for (long off = 0; off < storageBytes[storage]; off += chunkBytes) {
-                long len = Math.min(chunkBytes, storageBytes[storage] - off);
-                writeChunk(seq, storage, off, len, chunkFiller);
+        try (ChunkDocuments chunks = new ChunkDocuments(seq)) {
+            for (int storage = 0; storage < storageBytes.length; storage++) {
+                chunks.copy(storage, storageBytes[storage], filler.forStorage(storage));
+                total += storageBytes[storage];
             }
-            total += storageBytes[storage];
         }
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> b = dc.wire().bytes();
@@ -146,28 +137,77 @@ public final class StagingQueue implements AutoCloseable {
         ChunkFiller forStorage(int storage);
     }
 
-    private void writeChunk(long seq, int storage, long offset, long len, ChunkFiller filler) {
-        DocumentContext dc = appender.writingDocument();
-        try {
+    /**
+     * The CHUNK documents of one snapshot, each up to {@code chunkBytes} and holding segments of one or more
+     * storages ({@code storage, offset, length, bytes}), so a model's many small tensors cost a few documents,
+     * not one each.
+     */
+    private final class ChunkDocuments implements AutoCloseable {
+        private static final int SEGMENT_HEADER = 4 + 8 + 8;
+
+        private final long seq;
+        private DocumentContext dc;
+        private long countPosition;
+        private int segments;
+        private long room;
+
+        ChunkDocuments(long seq) {
+            this.seq = seq;
+        }
+
+        void copy(int storage, long size, ChunkFiller filler) {
+            for (long offset = 0; offset < size; ) {
+                if (dc == null || room <= SEGMENT_HEADER) {
+                    finishDocument();
+                    startDocument();
+                }
+                long len = Math.min(size - offset, room - SEGMENT_HEADER);
+                try {
+                    Bytes<?> b = dc.wire().bytes();
+                    b.writeInt(storage);
+                    b.writeLong(offset);
+                    b.writeLong(len);
+                    // A raw copy past the document's limit would write outside the mapping: check first.
+                    if (len > b.writeRemaining()) {
+                        throw new IllegalStateException("staging chunk of " + len + " bytes exceeds the queue's "
+                                + "limit " + b.writeRemaining());
+                    }
+                    filler.fill(b.addressForWrite(b.writePosition()), offset, len);
+                    b.writeSkip(len);
+                } catch (RuntimeException | Error e) {
+                    dc.rollbackOnClose();
+                    dc.close();
+                    dc = null;
+                    throw e;
+                }
+                segments++;
+                room -= SEGMENT_HEADER + len;
+                offset += len;
+            }
+        }
+
+        private void startDocument() {
+            dc = appender.writingDocument();
             Bytes<?> b = dc.wire().bytes();
             b.writeByte((byte) DocType.CHUNK.ordinal());
             b.writeLong(seq);
-            b.writeInt(storage);
-            b.writeLong(offset);
-            b.writeLong(len);
-            // A raw copy past the document's limit would write outside the mapping: check first.
-            if (len > b.writeRemaining()) {
-                throw new IllegalStateException("staging chunk of " + len + " bytes exceeds the queue's limit "
-                        + b.writeRemaining());
+            countPosition = b.writePosition();
+            b.writeInt(0);
+            segments = 0;
+            room = chunkBytes;
+        }
+
+        private void finishDocument() {
+            if (dc != null) {
+                dc.wire().bytes().writeInt(countPosition, segments);
+                dc.close();
+                dc = null;
             }
-            long dst = b.addressForWrite(b.writePosition());
-            filler.fill(dst, offset, len);
-            b.writeSkip(len);
-        } catch (RuntimeException | Error e) {
-            dc.rollbackOnClose();
-            throw e;
-        } finally {
-            dc.close();
+        }
+
+        @Override
+        public void close() {
+            finishDocument();
         }
     }
 
@@ -180,7 +220,7 @@ public final class StagingQueue implements AutoCloseable {
         }
     }
 
-    /** Moves to the next snapshot's cycle and populates its pages in the background. */
+    /** Moves to the next snapshot's cycle (the writer populates its pages, see {@link #populateOpenCycle}). */
     private void openNextCycle() {
         clock.cycle(clock.cycle() + 1);
         writeOpen();
@@ -195,13 +235,30 @@ public final class StagingQueue implements AutoCloseable {
             address = b.addressForWrite(b.writePosition());
         }
         long bytes = expectedBytes + (expectedBytes >> 4) + (1 << 20);
-        long limit = Math.min(bytes, queue.blockSize());
-        populator.execute(() -> {
-            int rc = NativeMemory.populateForWrite(address, limit);
-            if (rc != 0) {
-                LOG.debug("staging: could not populate the next snapshot's pages ({})", rc);
-            }
-        });
+        populateLength = Math.min(bytes, queue.blockSize());
+        populateAddress = address;
+    }
+
+    /** Whether the next snapshot's pages are populated (or there is nothing to populate). */
+    public boolean populated() {
+        return populateAddress == 0;
+    }
+
+    /**
+     * Writer thread, when it has nothing to persist: populates the pages of the cycle the next snapshot will
+     * be copied into, once. Done here rather than right after the commit so that it does not compete with the
+     * persist of the snapshot just committed for the same cores and memory bandwidth.
+     */
+    public void populateOpenCycle() {
+        long address = populateAddress;
+        if (address == 0) {
+            return;
+        }
+        int rc = NativeMemory.populateForWrite(address, populateLength);
+        populateAddress = 0;
+        if (rc != 0) {
+            LOG.debug("staging: could not populate the next snapshot's pages ({})", rc);
+        }
     }
 
     /** Opens the next cycle now (at start-up), so the first snapshot's pages are populated ahead. */
@@ -295,11 +352,14 @@ public final class StagingQueue implements AutoCloseable {
                         return;
                     }
                     if (type == DocType.CHUNK) {
-                        int storage = b.readInt();
-                        long offset = b.readLong();
-                        int len = Math.toIntExact(b.readLong());
-                        long address = b.addressForRead(b.readPosition(), len);
-                        sink.accept(storage, offset, NativeMemory.view(address, len));
+                        for (int segments = b.readInt(); segments > 0; segments--) {
+                            int storage = b.readInt();
+                            long offset = b.readLong();
+                            int len = Math.toIntExact(b.readLong());
+                            long address = b.addressForRead(b.readPosition(), len);
+                            sink.accept(storage, offset, NativeMemory.view(address, len));
+                            b.readSkip(len);
+                        }
                     }
                 }
             }
@@ -327,12 +387,6 @@ public final class StagingQueue implements AutoCloseable {
 
     @Override
     public void close() {
-        populator.shutdownNow();
-        try {
-            populator.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         if (appender != null) {
             appender.close();
         }
