@@ -194,7 +194,7 @@ final class Chart {
             g.setColor(Color.DARK_GRAY);
             g.fillPolygon(new int[] {x + 7, x + 17, x + 12}, new int[] {y + 2, y + 2, y - 7}, 3);
             g.setColor(Color.BLACK);
-            g.drawString("checkpoint persisted", x + 32, y);
+            g.drawString("checkpoint (line's colour)", x + 32, y);
             y += 20;
             legendLine(x, y, CRASH, DASHED, "crash (SIGKILL)");
             legendLine(x, y + 20, RESTART, new BasicStroke(2f), "restart (resumed at)");

@@ -44,8 +44,8 @@ final class Crash {
         narrator.say("SIGKILL miner-1 at global_step " + step + " (as a crash would); its last checkpoint on disk: step "
                 + minerFile.progress());
         narrator.say("SIGKILL the validator at block " + block + "; its last checkpoint on disk: block "
-                + validatorFile.progress() + ", scores " + DemoRun.scores(validatorFile.scores()) + "; weights "
-                + DemoRun.scores(validatorFile.weights()));
+                + validatorFile.progress() + ", scores " + CheckpointPeek.listed(validatorFile.scores()) + "; weights "
+                + CheckpointPeek.listed(validatorFile.weights()));
         return new Crash(narrator, step, minerFile, block, validatorFile);
     }
 
@@ -90,7 +90,7 @@ final class Crash {
         narrator.say("validator resumed from " + m.group(1) + " at block " + validatorResumedAt + " with " + scored
                 + " miners scored: its scores and weights survived the crash"
                 + (resumedFrom.progress() == validatorResumedAt ? " (those of that checkpoint: scores "
-                + DemoRun.scores(resumedFrom.scores()) + "; weights " + DemoRun.scores(resumedFrom.weights()) + ")" : ""));
+                + CheckpointPeek.listed(resumedFrom.scores()) + "; weights " + CheckpointPeek.listed(resumedFrom.weights()) + ")" : ""));
         if (validatorResumedAt != expected || (resumedFrom.progress() == validatorResumedAt
                 && scored != resumedFrom.scores().size())) {
             problems.add("the validator resumed at block " + validatorResumedAt + " with " + scored

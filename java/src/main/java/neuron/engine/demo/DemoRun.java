@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -94,8 +93,8 @@ public final class DemoRun {
                     "the end of the run");
             narrator.say("stopping everything gracefully (SIGTERM): each miner and the validator take a final "
                     + "checkpoint and wait until it is on disk");
-            stopGracefully(List.of(miner1, miner2, validator));
-            stopGracefully(List.of(chain));
+            stopGracefully(List.of(miner1, miner2, validator), true);
+            stopGracefully(List.of(chain), false);
             Report report = Report.of(roles, crash, chain, miner1, miner2, validator);
             report.write(dir, narrator);
             if (!problems.isEmpty()) {
@@ -139,11 +138,15 @@ public final class DemoRun {
         }
     }
 
-    private void stopGracefully(List<Child> group) throws InterruptedException {
+    /** SIGTERM and wait; a miner or validator must end its log with its final checkpoint on disk. */
+    private void stopGracefully(List<Child> group, boolean checkpointing) throws InterruptedException {
         group.forEach(Child::terminate);
         for (Child child : group) {
             if (!child.awaitExit(STOP_PATIENCE)) {
                 problems.add(child.name() + " did not stop within " + STOP_PATIENCE.toSeconds() + " s and was killed");
+            } else if (checkpointing && !child.has(LogFacts.STOPPED_ON_DISK)) {
+                problems.add(child.name() + " stopped without saying its final checkpoint is on disk; see "
+                        + child.log());
             }
         }
     }
@@ -159,11 +162,5 @@ public final class DemoRun {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    static String scores(Map<Integer, Float> byUid) {
-        return byUid.isEmpty() ? "all zero" : byUid.entrySet().stream()
-                .map(e -> "uid " + e.getKey() + ": " + String.format(java.util.Locale.ROOT, "%.6g", e.getValue()))
-                .reduce((a, b) -> a + ", " + b).orElse("");
     }
 }

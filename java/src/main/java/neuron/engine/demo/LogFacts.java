@@ -18,6 +18,7 @@ final class LogFacts {
             + "(?:step|block) (\\d+)";
     static final String MINER_STOPPED = "miner stopped at global_step (\\d+)";
     static final String VALIDATOR_STOPPED = "validator stopped at block (\\d+)";
+    static final String STOPPED_ON_DISK = "(?:miner|validator) stopped at .* is on disk";
     static final String VALIDATOR_STARTED = "validator (?:starting fresh|resumed from)";
     static final String WINDOW_WITH_SUBMISSIONS = "window \\d+ evaluated at block \\d+: [1-9]\\d* submissions";
 
