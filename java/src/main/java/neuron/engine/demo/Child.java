@@ -32,8 +32,8 @@ final class Child {
     private final Path log;
     private final List<String> args;
     private final List<Long> runStarts = new ArrayList<>();
-    private Process process;
-    private boolean stopExpected;
+    private volatile Process process;  // read by the cleanup hook too
+    private volatile boolean stopExpected;
 
     Child(String name, Path workDir, List<String> args) {
         this.name = name;
