@@ -3,6 +3,7 @@ package neuron.engine.cli;
 import neuron.engine.checkpoint.CheckpointConfig;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The checkpoint flags miners and validators share; the default file name is the role's. */
@@ -27,6 +28,10 @@ final class CheckpointOptions {
             description = "serve Prometheus metrics on this port")
     Integer metricsPort;
 
+    @Option(names = "--metrics_csv", paramLabel = "FILE",
+            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight (validator)")
+    Path metricsCsv;
+
     CheckpointConfig config(String defaultFile) {
         if (checkpointInterval <= 0) {
             throw new IllegalArgumentException("--checkpoint_interval must be a positive number, got " + checkpointInterval);
@@ -36,6 +41,9 @@ final class CheckpointOptions {
         }
         if (metricsPort != null && (metricsPort < 1 || metricsPort > 65535)) {
             throw new IllegalArgumentException("--metrics_port must be 1..65535, got " + metricsPort);
+        }
+        if (metricsCsv != null && !Files.isWritable(metricsCsv.toAbsolutePath().getParent())) {
+            throw new IllegalArgumentException("--metrics_csv " + metricsCsv + ": its directory is not writable");
         }
         return new CheckpointConfig(checkpointPath != null ? checkpointPath : Path.of(defaultFile), keepBackups,
                 stagingDir);

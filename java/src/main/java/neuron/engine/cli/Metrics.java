@@ -11,7 +11,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The Prometheus figures of one miner or validator, served on {@code --metrics_port} when given. */
+/**
+ * The Prometheus figures of one miner or validator, served on {@code --metrics_port} when given; the step, loss
+ * and scores also go to {@code --metrics_csv} when given.
+ */
 public final class Metrics implements CheckpointListener, AutoCloseable {
     private static final double[] PAUSE_BOUNDS = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
     private static final double[] PERSIST_BOUNDS = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
@@ -45,14 +48,16 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
     private final Gauge weights = Gauge.builder().name("neuron_weight").help("validator weight per miner uid")
             .labelNames("uid").register(registry);
     private final HTTPServer server;
+    private final MetricsCsv csv;
 
-    private Metrics(Integer port) throws IOException {
+    private Metrics(Integer port, Path csvFile) throws IOException {
         server = port == null ? null : HTTPServer.builder().port(port).registry(registry).buildAndStart();
+        csv = csvFile == null ? null : new MetricsCsv(csvFile);
     }
 
-    /** Metrics kept in memory, served over HTTP on {@code port} when it is not null. */
-    public static Metrics start(Integer port) throws IOException {
-        return new Metrics(port);
+    /** Metrics kept in memory, served over HTTP on {@code port} and appended to {@code csvFile} when not null. */
+    public static Metrics start(Integer port, Path csvFile) throws IOException {
+        return new Metrics(port, csvFile);
     }
 
     public PrometheusRegistry registry() {
@@ -63,6 +68,9 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
         step.set(globalStep);
         loss.set(lastLoss);
         tokensPerSecond.set(tokensPerSec);
+        if (csv != null) {
+            csv.trainingStep(globalStep, lastLoss);
+        }
     }
 
     public void validatorState(long currentBlock, long globalStep, Map<Integer, Double> scoreByUid,
@@ -71,6 +79,9 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
         step.set(globalStep);
         scoreByUid.forEach((uid, s) -> scores.labelValues(uid.toString()).set(s));
         weightByUid.forEach((uid, w) -> weights.labelValues(uid.toString()).set(w));
+        if (csv != null) {
+            csv.validatorState(currentBlock, scoreByUid, weightByUid);
+        }
     }
 
     @Override
@@ -97,9 +108,12 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void close() throws IOException {
         if (server != null) {
             server.stop();
+        }
+        if (csv != null) {
+            csv.close();
         }
     }
 }

@@ -51,7 +51,7 @@ final class MinerCommand implements Callable<Integer> {
                 BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
                 new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
                 ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
-            return Session.run(checkpoint.metricsPort, (listener, metrics, status, stop) ->
+            return Session.run(checkpoint, (listener, metrics, status, stop) ->
                     MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (publisher != null) {
                             publisher.afterStep(loop);

@@ -25,7 +25,7 @@ final class Session {
     private Session() {
     }
 
-    static int run(Integer metricsPort, Body body) throws Exception {
+    static int run(CheckpointOptions options, Body body) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -38,7 +38,7 @@ final class Session {
             }
         }, "graceful-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Metrics metrics = Metrics.start(metricsPort)) {
+        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv)) {
             StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
             try {
                 body.run(CheckpointListener.both(metrics, status), metrics, status, stop::get);

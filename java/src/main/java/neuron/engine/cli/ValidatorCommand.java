@@ -63,7 +63,7 @@ final class ValidatorCommand implements Callable<Integer> {
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device, config, checkpoint.checkpointInterval,
                 untilBlock, chain, blockTimeMs, journal, submissions);
         LibTorch.load();
-        return Session.run(checkpoint.metricsPort, (listener, metrics, status, stop) ->
+        return Session.run(checkpoint, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {
                     metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights());
                     status.show(String.format(Locale.ROOT, "block %d | windows %d | miners scored %d", v.block(),

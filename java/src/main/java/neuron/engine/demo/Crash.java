@@ -1,0 +1,161 @@
+package neuron.engine.demo;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+
+/**
+ * The crash of miner-1 and the validator (SIGKILL), what their checkpoint files held at that moment, and the
+ * evidence, after the restart, that each resumed from exactly that.
+ */
+final class Crash {
+    private static final String REPLAYED_OR_LIVE = LogFacts.REPLAYED + "|connected to ws://";
+
+    private final Narrator narrator;
+    private final long minerStepAtKill;
+    private final CheckpointPeek minerCheckpoint;
+    private final long validatorBlockAtKill;
+    private final CheckpointPeek validatorCheckpoint;
+    private long minerResumedAt = -1;
+    private long validatorResumedAt = -1;
+    private long replayed;
+
+    private Crash(Narrator narrator, long minerStepAtKill, CheckpointPeek minerCheckpoint, long validatorBlockAtKill,
+                  CheckpointPeek validatorCheckpoint) {
+        this.narrator = narrator;
+        this.minerStepAtKill = minerStepAtKill;
+        this.minerCheckpoint = minerCheckpoint;
+        this.validatorBlockAtKill = validatorBlockAtKill;
+        this.validatorCheckpoint = validatorCheckpoint;
+    }
+
+    /** SIGKILLs miner-1 and the validator, then reads what they had reached and what their checkpoints hold. */
+    static Crash of(Roles roles, Child miner, Child validator, Narrator narrator)
+            throws InterruptedException, IOException {
+        miner.kill();
+        validator.kill();
+        Series minerLoss = Series.read(roles.metrics(miner.name()), 0, 1, -1, miner.name()).get(0);
+        long step = (long) minerLoss.last()[0];
+        long block = lastBlock(Series.read(roles.metrics(validator.name()), 0, 2, 1, "uid "));
+        CheckpointPeek minerFile = CheckpointPeek.read(roles.checkpoint(miner.name()), Roles.MINER_PROGRESS);
+        CheckpointPeek validatorFile = CheckpointPeek.read(roles.checkpoint(validator.name()), Roles.VALIDATOR_PROGRESS);
+        narrator.say("SIGKILL miner-1 at global_step " + step + " (as a crash would); its last checkpoint on disk: step "
+                + minerFile.progress());
+        narrator.say("SIGKILL the validator at block " + block + "; its last checkpoint on disk: block "
+                + validatorFile.progress() + ", scores " + CheckpointPeek.listed(validatorFile.scores()) + "; weights "
+                + CheckpointPeek.listed(validatorFile.weights()));
+        return new Crash(narrator, step, minerFile, block, validatorFile);
+    }
+
+    /**
+     * Where a restarted process must resume: its last checkpoint on disk, or a newer snapshot it had staged before
+     * the kill, which the restart persists first (and says so).
+     */
+    private long expectedResume(Child child, CheckpointPeek onDisk) {
+        long recovered = LogFacts.last(child.logOfRun(child.runs()), LogFacts.RECOVERED);
+        if (recovered < 0) {
+            return onDisk.progress();
+        }
+        narrator.say(child.name() + ": its snapshot of " + recovered + " had been staged (committed to the staging "
+                + "queue) but not yet written when it was killed; the restart wrote it first and resumed from it");
+        return recovered;
+    }
+
+    private static long lastBlock(List<Series> byUid) {
+        return byUid.stream().mapToLong(s -> (long) s.last()[0]).max().orElse(-1);
+    }
+
+    /** Waits for both to resume and says, in plain words, whether each resumed from its checkpoint; returns what did not. */
+    List<String> showResume(Roles roles, Child miner, Child validator, Duration patience)
+            throws InterruptedException, IOException {
+        List<String> problems = new ArrayList<>();
+        Matcher m = miner.await(LogFacts.MINER_RESUMED, patience, "resume from its checkpoint");
+        minerResumedAt = Long.parseLong(m.group(2));
+        long expected = expectedResume(miner, minerCheckpoint);
+        narrator.say(String.format("miner-1 resumed from %s at global_step %d; it had reached step %d, so %s",
+                m.group(1), minerResumedAt, minerStepAtKill, minerResumedAt < minerStepAtKill
+                        ? (minerStepAtKill - minerResumedAt) + " steps are done again (the same batches: the same results)"
+                        : "no step is lost"));
+        if (minerResumedAt != expected) {
+            problems.add("miner-1 resumed at step " + minerResumedAt + ", not at its checkpoint's step " + expected);
+        }
+        m = validator.await(LogFacts.VALIDATOR_RESUMED, patience, "resume from its checkpoint");
+        validatorResumedAt = Long.parseLong(m.group(2));
+        int scored = Integer.parseInt(m.group(4));
+        expected = expectedResume(validator, validatorCheckpoint);
+        CheckpointPeek resumedFrom = validatorResumedAt == validatorCheckpoint.progress() ? validatorCheckpoint
+                : CheckpointPeek.read(roles.checkpoint(validator.name()), Roles.VALIDATOR_PROGRESS);
+        narrator.say("validator resumed from " + m.group(1) + " at block " + validatorResumedAt + " with " + scored
+                + " miners scored: its scores and weights survived the crash"
+                + (resumedFrom.progress() == validatorResumedAt ? " (those of that checkpoint: scores "
+                + CheckpointPeek.listed(resumedFrom.scores()) + "; weights " + CheckpointPeek.listed(resumedFrom.weights()) + ")" : ""));
+        if (validatorResumedAt != expected || (resumedFrom.progress() == validatorResumedAt
+                && scored != resumedFrom.scores().size())) {
+            problems.add("the validator resumed at block " + validatorResumedAt + " with " + scored
+                    + " miners scored; its checkpoint holds block " + expected);
+        }
+        m = validator.await(REPLAYED_OR_LIVE, patience, "replay its journal or follow the chain");
+        if (m.group(1) != null) {
+            replayed = Long.parseLong(m.group(1));
+            narrator.say("validator replayed " + replayed + " journaled blocks (" + (validatorResumedAt + 1) + ".."
+                    + m.group(2) + ", seen before the crash) before taking live blocks");
+            // the last block both runs wrote down (the journal may hold a block the first run never finished)
+            problems.addAll(compareReplay(roles, Math.min(Long.parseLong(m.group(2)), validatorBlockAtKill)));
+        } else {
+            narrator.say("validator: no journaled block after its checkpoint's block to replay; following live blocks");
+        }
+        return problems;
+    }
+
+    /** The scores the validator had at {@code block} before the kill against those it has there after the replay. */
+    private List<String> compareReplay(Roles roles, long block) throws IOException {
+        List<Series> byUid = Series.read(roles.metrics("validator"), 0, 2, 1, "uid ");
+        StringBuilder same = new StringBuilder();
+        List<String> problems = new ArrayList<>();
+        for (Series uid : byUid) {
+            Double before = uid.segments().isEmpty() ? null : valueAt(uid.segments().get(0), block);
+            Double after = uid.segments().size() < 2 ? null : valueAt(uid.segments().get(1), block);
+            if (before == null || after == null) {
+                continue;
+            }
+            if (before.equals(after)) {
+                same.append(same.length() == 0 ? "" : ", ").append(uid.name()).append(' ').append(before);
+            } else {
+                problems.add("validator score of " + uid.name() + " at block " + block + ": " + before
+                        + " before the kill, " + after + " after the replay");
+            }
+        }
+        if (same.length() > 0) {
+            narrator.say("after the replay its scores at block " + block + " are exactly those it had at block " + block
+                    + " before the kill (" + same + ")");
+        }
+        return problems;
+    }
+
+    private static Double valueAt(List<double[]> points, long x) {
+        return points.stream().filter(p -> p[0] == x).map(p -> p[1]).findFirst().orElse(null);
+    }
+
+    long minerStepAtKill() {
+        return minerStepAtKill;
+    }
+
+    long minerResumedAt() {
+        return minerResumedAt;
+    }
+
+    long validatorBlockAtKill() {
+        return validatorBlockAtKill;
+    }
+
+    long validatorResumedAt() {
+        return validatorResumedAt;
+    }
+
+    long replayed() {
+        return replayed;
+    }
+
+}
