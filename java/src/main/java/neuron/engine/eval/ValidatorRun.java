@@ -40,10 +40,14 @@ public final class ValidatorRun {
                            long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions) {
         public Settings {
             if (checkpointInterval <= 0) {
-                throw new IllegalArgumentException("checkpoint_interval must be positive, got " + checkpointInterval);
+                throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
             }
-            if (untilBlock < 0 || blockTimeMs <= 0) {
-                throw new IllegalArgumentException("until_block must be >= 0 and block_time_ms positive");
+            if (untilBlock < 0) {
+                throw new IllegalArgumentException("--until_block must be 0 (run until stopped) or a block, got "
+                        + untilBlock);
+            }
+            if (blockTimeMs <= 0) {
+                throw new IllegalArgumentException("--block_time_ms must be positive, got " + blockTimeMs);
             }
         }
     }

@@ -30,10 +30,10 @@ public final class MinerRun {
                            long maxSteps) {
         public Settings {
             if (checkpointInterval <= 0) {
-                throw new IllegalArgumentException("checkpoint_interval must be positive, got " + checkpointInterval);
+                throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
             }
             if (maxSteps < 0) {
-                throw new IllegalArgumentException("max_steps must be >= 0, got " + maxSteps);
+                throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
         }
     }
