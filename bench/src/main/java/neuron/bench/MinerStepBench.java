@@ -3,8 +3,14 @@ package neuron.bench;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
+import neuron.engine.train.AdamW;
+import neuron.engine.train.Devices;
+import neuron.engine.train.LlamaModel;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerLoop;
+import neuron.engine.train.MinerOptions;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,6 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
+
+import static org.bytedeco.pytorch.global.torch.randint;
+import static org.bytedeco.pytorch.global.torch.set_num_threads;
 
 /**
  * A miner step and the loop's pause to checkpoint the miner's whole state (model, AdamW, schedule), for the
@@ -50,6 +59,37 @@ public class MinerStepBench {
         }
     }
 
+    /**
+     * The same model and AdamW driven by a bare loop: one fixed batch, no data sampling, schedule, gradient
+     * clipping or loss read-back. {@link #step} against {@link #bareStep} bounds what the
+     * miner loop's Java orchestration costs (issue 4: under 5%).
+     */
+    @State(Scope.Benchmark)
+    public static class Bare {
+        LlamaModel model;
+        AdamW optimizer;
+        Tensor inputs;
+        Tensor targets;
+
+        @Setup(Level.Trial)
+        public void create(Miner miner) {
+            MinerOptions options = miner.loop.options();
+            set_num_threads(options.threads());
+            model = new LlamaModel(options.model(), options.seed(), Devices.resolve("cpu"));
+            optimizer = new AdamW(model, options.training());
+            int seq = options.model().seqLen();
+            Tensor batch = randint(options.model().vocab(), new long[]{options.training().batchSize(), seq + 1});
+            inputs = batch.narrow(1, 0, seq);
+            targets = batch.narrow(1, 1, seq);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            optimizer.close();
+            model.close();
+        }
+    }
+
     @State(Scope.Benchmark)
     public static class MinerPipeline extends PipelineState {
         @Setup(Level.Trial)
@@ -65,6 +105,18 @@ public class MinerStepBench {
     @Measurement(iterations = 3, time = 3)
     public float step(Miner miner) {
         return miner.loop.step();
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @Warmup(iterations = 2, time = 3)
+    @Measurement(iterations = 3, time = 3)
+    public void bareStep(Bare bare) {
+        try (PointerScope scope = new PointerScope()) {   // any loop needs it: it frees each step's tensors
+            bare.model.loss(bare.inputs, bare.targets).backward();
+            bare.optimizer.step();
+            bare.optimizer.zeroGrad();
+        }
     }
 
     @Benchmark
