@@ -247,12 +247,20 @@ public final class Checkpointer implements AutoCloseable {
         }
     }
 
-    /** Lets the writer finish what is staged, then stops it. */
+    /**
+     * Lets the writer finish what is staged, then stops it; the staging memory is given back unless a committed
+     * snapshot could not be persisted.
+     */
     @Override
     public void close() throws InterruptedException {
         writer.stop();
         writerThread.join();
-        staging.close();
+        if (unpersisted.isEmpty() && writerDeath == null) {
+            staging.closeAndClear();
+        } else {
+            // keep what was committed but not persisted: the next start persists it
+            staging.close();
+        }
     }
 
     private final class WriterProgress implements CheckpointWriter.Progress {

@@ -393,6 +393,19 @@ public final class StagingQueue implements AutoCloseable {
         queue.close();
     }
 
+    /**
+     * Closes the queue and deletes its cycle files: for a clean stop, when every committed snapshot is persisted.
+     * Otherwise the populated cycle of the next snapshot would hold a state's worth of tmpfs memory after exit.
+     */
+    public void closeAndClear() {
+        close();
+        for (CycleFile f : cycleFiles(dir)) {
+            if (!f.file().delete()) {
+                LOG.warn("staging: could not delete {}", f.file());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ cycle files
 
     record CycleFile(int cycle, File file) {
