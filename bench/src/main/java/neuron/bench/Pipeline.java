@@ -18,18 +18,21 @@ final class Pipeline implements AutoCloseable {
     private static final Duration PERSIST_TIMEOUT = Duration.ofMinutes(5);
 
     private final CheckpointConfig config;
+    private final long stateBytes;
     private final Checkpointer checkpointer;
     private long step;
 
-    private Pipeline(CheckpointConfig config, Checkpointer checkpointer) {
+    private Pipeline(CheckpointConfig config, long stateBytes, Checkpointer checkpointer) {
         this.config = config;
+        this.stateBytes = stateBytes;
         this.checkpointer = checkpointer;
     }
 
     static Pipeline open(Path checkpoint, long stateBytes, boolean writeHints, CheckpointListener listener)
             throws IOException {
         CheckpointConfig config = new CheckpointConfig(checkpoint, 0, null);
-        return new Pipeline(config, Checkpointer.open(config, stateBytes, "global_step", listener, writeHints));
+        return new Pipeline(config, stateBytes,
+                Checkpointer.open(config, stateBytes, "global_step", listener, writeHints));
     }
 
     /** Snapshots {@code tree} as the next step; a skipped snapshot would measure nothing, so it fails. */
@@ -52,6 +55,6 @@ final class Pipeline implements AutoCloseable {
     @Override
     public void close() throws InterruptedException, IOException {
         checkpointer.close();
-        Disk.deleteTree(config.resolvedStagingDir());
+        Disk.deleteTree(config.resolvedStagingDir(stateBytes));
     }
 }

@@ -23,17 +23,22 @@ public record CheckpointConfig(Path path, int keepBackups, Path stagingDir) {
     }
 
     /**
-     * The staging directory: the one given, else one on tmpfs ({@code /dev/shm}) when the machine has it, so a
-     * snapshot costs no second disk write, else one beside the checkpoint. Named after the checkpoint's full
-     * path, so two processes with different checkpoints never share staging, and a restarted one finds its own.
+     * The staging directory for states of {@code stateBytes}: the one given, else one on tmpfs
+     * ({@code /dev/shm}) when the machine has it with room for three snapshots (one persisting, one waiting, the
+     * next), so a snapshot costs no second disk write, else one beside the checkpoint (a container's 64 MiB
+     * {@code /dev/shm} would otherwise skip every snapshot). Named after the checkpoint's full path, so two
+     * processes with different checkpoints never share staging; a restart finds its own where it left it.
      */
-    public Path resolvedStagingDir() {
+    public Path resolvedStagingDir(long stateBytes) {
         if (stagingDir != null) {
             return stagingDir.toAbsolutePath().normalize();
         }
         String name = path.getFileName() + "-" + shortHash(path.toString());
-        if (Files.isDirectory(SHM) && Files.isWritable(SHM)) {
-            return SHM.resolve("neuron-staging").resolve(name);
+        Path onTmpfs = SHM.resolve("neuron-staging").resolve(name);
+        boolean roomy = Files.isDirectory(SHM) && Files.isWritable(SHM)
+                && SHM.toFile().getUsableSpace() >= 3 * stateBytes;
+        if (Files.isDirectory(onTmpfs) || roomy) {
+            return onTmpfs;
         }
         return path.resolveSibling("." + name + ".staging");
     }

@@ -56,12 +56,17 @@ public final class CheckpointFiles {
         if (Files.isDirectory(path)) {
             throw new UnusablePathException("checkpoint path " + path + " is a directory; give a file name");
         }
+        checkWritableDirectory(dir, "checkpoint directory");
+    }
+
+    /** Creates {@code dir} if missing and checks a file can be created in it; {@code what} names it in the error. */
+    public static void checkWritableDirectory(Path dir, String what) throws UnusablePathException {
         try {
             Files.createDirectories(dir);
         } catch (FileAlreadyExistsException e) {
-            throw new UnusablePathException("checkpoint directory " + dir + " is not a directory");
+            throw new UnusablePathException(what + " " + dir + " is not a directory");
         } catch (IOException e) {
-            throw new UnusablePathException("cannot create checkpoint directory " + dir + ": " + reason(e));
+            throw new UnusablePathException("cannot create " + what + " " + dir + ": " + reason(e));
         }
         Path probe = dir.resolve(".neuron-write-probe-" + ProcessHandle.current().pid());
         try {
@@ -69,7 +74,7 @@ public final class CheckpointFiles {
             Files.createFile(probe);
             Files.delete(probe);
         } catch (IOException e) {
-            throw new UnusablePathException("checkpoint directory " + dir + " is not writable: " + reason(e));
+            throw new UnusablePathException(what + " " + dir + " is not writable: " + reason(e));
         }
     }
 
@@ -88,8 +93,7 @@ public final class CheckpointFiles {
                         Files.move(backup(g), backup(g + 1), StandardCopyOption.ATOMIC_MOVE);
                     }
                 }
-                // A hard link keeps the current file in place until the rename replaces it.
-                Files.createLink(backup(1), path);
+                keepAsBackup();
             }
         }
         try {
@@ -98,6 +102,18 @@ public final class CheckpointFiles {
             throw new IOException("cannot rename " + temporary() + " over " + path + " atomically", e);
         }
         NativeFile.fsyncDirectory(dir);
+    }
+
+    /**
+     * Makes the current checkpoint backup 1. A hard link keeps it in place until the rename replaces it; where
+     * the file system has no hard links, it is renamed, and for a moment backup 1 is the newest file.
+     */
+    private void keepAsBackup() throws IOException {
+        try {
+            Files.createLink(backup(1), path);
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException noLinks) {
+            Files.move(path, backup(1), StandardCopyOption.ATOMIC_MOVE);
+        }
     }
 
     /** The files to try on start-up, newest first: the checkpoint, then its backups. */

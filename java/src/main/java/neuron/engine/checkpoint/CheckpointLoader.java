@@ -66,9 +66,20 @@ public final class CheckpointLoader {
         }
     }
 
-    /** The progress value of a checkpoint file without loading its tensors; -1 if it has none or is unreadable. */
+    /**
+     * The progress value of a valid checkpoint file (every CRC checked) without materialising its tensors; -1 if
+     * it has none, is unreadable or damaged: a damaged file must not hide the snapshots newer than its backup.
+     */
     public static long peekProgress(Path file, String progressKey) {
+        return peekProgress(file, progressKey, true);
+    }
+
+    /** As {@link #peekProgress(Path, String)}; {@code verify} false skips the CRCs (housekeeping, not recovery). */
+    public static long peekProgress(Path file, String progressKey, boolean verify) {
         try (PthReader reader = PthReader.open(file)) {
+            if (verify) {
+                reader.verify();
+            }
             return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;

@@ -127,16 +127,16 @@ final class CheckpointWriter implements Runnable {
                     recovering ? " (staged by the previous process, recovered)" : "", unit, snapshot.step(),
                     files.path(), Sizes.human(size), took / 1e9, size / 1e6 / Math.max(took / 1e9, 1e-9)));
             floorStep = snapshot.step();
+            staging.release(snapshot.seq());
             listener.persisted(snapshot.step(), files.path(), size, took);
             progress.persisted(snapshot.seq(), snapshot.step());
         } catch (IOException | RuntimeException e) {
+            // The snapshot stays staged: a newer one that persists releases it, else the next start retries it.
             files.discardTemporary();
             LOG.error("checkpoint at {} {} NOT persisted: {}; the previous checkpoint {} is intact, the next "
                     + "snapshot tries again", unit, snapshot.step(), oneLine(e), files.path());
             listener.persistFailed(snapshot.step(), e);
             progress.failed(snapshot.seq(), snapshot.step(), e);
-        } finally {
-            staging.release(snapshot.seq());
         }
         return true;
     }

@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,6 +51,7 @@ public final class Checkpointer implements AutoCloseable {
     private long persistedStep;
     private long failedStep = -1;
     private volatile long stagedStep = -1;
+    private volatile long doneSeq = -1;
     private Throwable failure;
     private volatile Throwable writerDeath;
     private final String unit;
@@ -83,16 +85,8 @@ public final class Checkpointer implements AutoCloseable {
                                     CheckpointListener listener, boolean writeHints) throws IOException {
         CheckpointFiles files = config.files();
         files.checkWritable();
-        Path stagingDir = config.resolvedStagingDir();
-        try {
-            Files.createDirectories(stagingDir);
-        } catch (IOException e) {
-            throw new UnusablePathException("staging directory " + stagingDir + " cannot be created: "
-                    + CheckpointWriter.oneLine(e));
-        }
-        if (!Files.isWritable(stagingDir)) {
-            throw new UnusablePathException("staging directory " + stagingDir + " is not writable");
-        }
+        Path stagingDir = config.resolvedStagingDir(stateBytes);
+        CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
         long onDisk = CheckpointLoader.peekProgress(files.path(), progressKey);
         String unit = "block".equals(progressKey) ? "block" : "step";
         Checkpointer c = new Checkpointer(files, StagingQueue.open(stagingDir, stateBytes), onDisk, unit, listener,
@@ -150,9 +144,15 @@ public final class Checkpointer implements AutoCloseable {
             seq = staging.stage(step, pickled.bytes(), sizes, i -> copier(sources.get(storages.get(i))));
         } catch (RuntimeException e) {
             return skip(step, "the snapshot failed: " + CheckpointWriter.oneLine(e));
+        } finally {
+            // The copiers hold raw addresses only: the tensors must live until the copy is done.
+            Reference.reachabilityFence(sources);
         }
         long pause = System.nanoTime() - started;
         unpersisted.add(seq);
+        if (seq <= doneSeq) {
+            unpersisted.remove(seq);   // the writer was quicker than this line
+        }
         stagedStep = step;
         LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: %s %d, %s, pause %.1f ms", unit, step,
                 Sizes.human(total), pause / 1e6));
@@ -255,7 +255,7 @@ public final class Checkpointer implements AutoCloseable {
     public void close() throws InterruptedException {
         writer.stop();
         writerThread.join();
-        if (unpersisted.isEmpty() && writerDeath == null) {
+        if (persistedStep() >= stagedStep && writerDeath == null) {
             staging.closeAndClear();
         } else {
             // keep what was committed but not persisted: the next start persists it
@@ -266,6 +266,7 @@ public final class Checkpointer implements AutoCloseable {
     private final class WriterProgress implements CheckpointWriter.Progress {
         @Override
         public void persisted(long seq, long step) {
+            doneSeq = Math.max(doneSeq, seq);
             unpersisted.headSet(seq, true).clear();
             synchronized (progressLock) {
                 persistedStep = Math.max(persistedStep, step);
@@ -275,6 +276,7 @@ public final class Checkpointer implements AutoCloseable {
 
         @Override
         public void failed(long seq, long step, Throwable cause) {
+            doneSeq = Math.max(doneSeq, seq);
             unpersisted.headSet(seq, true).clear();
             synchronized (progressLock) {
                 failedStep = Math.max(failedStep, step);

@@ -19,6 +19,12 @@ import java.util.Map;
 
 /** A miner's submission for one window, read and checked: every problem becomes a {@link Rejected} reason. */
 public record Submission(int uid, long window, long block, Map<String, Tensor> delta, Hash32 contentHash) {
+    /**
+     * The largest change of one weight a window's update may make. Training moves a weight by far less; a larger
+     * one saturates the model (normalisation layers overflow into uniform predictions, which can even score a
+     * little better than a young model) and would poison the validator's model if accepted.
+     */
+    public static final double MAX_ABS_DELTA = 100.0;
 
     /** Why a submission is not used: logged, and scored as zero for its window. */
     public static final class Rejected extends Exception {
@@ -28,13 +34,13 @@ public record Submission(int uid, long window, long block, Map<String, Tensor> d
     }
 
     /**
-     * Reads {@code file} as the submission of {@code uid} for {@code window}: a valid {@code .pth} whose uid and
-     * window match, whose block lies in the window, and whose delta has exactly the model's parameter names,
-     * shapes, float32 dtype and only finite values.
+     * Reads {@code file} (whose content hash is {@code hash}) as the submission of {@code uid} for
+     * {@code window}: a valid {@code .pth} whose uid and window match, whose block lies in the window, and whose
+     * delta has exactly the model's parameter names, shapes, float32 dtype and only finite values no larger than
+     * {@link #MAX_ABS_DELTA}.
      */
-    public static Submission read(Path file, int uid, long window, long blocksPerWindow,
+    public static Submission read(Path file, Hash32 hash, int uid, long window, long blocksPerWindow,
                                   Map<String, long[]> shapes) throws Rejected {
-        Hash32 hash = contentHash(file);
         Map<?, ?> root;
         try (PthReader reader = PthReader.open(file)) {
             if (!(reader.root() instanceof Map<?, ?> tree)) {
@@ -73,6 +79,10 @@ public record Submission(int uid, long window, long block, Map<String, Tensor> d
             }
             if (!t.isfinite().all().item_bool()) {
                 throw new Rejected(e.getKey() + " holds NaN or Inf");
+            }
+            double largest = t.numel() == 0 ? 0 : t.abs().max().item_double();
+            if (largest > MAX_ABS_DELTA) {
+                throw new Rejected(e.getKey() + " changes a weight by " + largest + " (more than " + MAX_ABS_DELTA + ")");
             }
             tensors.put(e.getKey(), t);
         }

@@ -149,11 +149,15 @@ public final class Validator implements AutoCloseable {
     private void updateWeights() {
         double sum = 0;
         for (float s : scores) {
-            sum += Math.max(s, 0f);
+            sum += positive(s);
         }
         for (int i = 0; i < scores.length; i++) {
-            weights[i] = sum > 0 ? (float) (Math.max(scores[i], 0f) / sum) : 0f;
+            weights[i] = sum > 0 ? (float) (positive(scores[i]) / sum) : 0f;
         }
+    }
+
+    private static float positive(float score) {
+        return Float.isFinite(score) && score > 0 ? score : 0f;
     }
 
     /**

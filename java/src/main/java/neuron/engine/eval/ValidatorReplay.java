@@ -35,7 +35,7 @@ public final class ValidatorReplay {
         long from = validator.block();
         long replayed = 0;
         String stopped = null;
-        SubmissionStore store = new SubmissionStore(submissions);
+        SubmissionStore store = new SubmissionStore(submissions, ValidatorRun.archiveDir(journal.directory()));
         Validator.JournaledWindows windows = new Validator.JournaledWindows(true);
         try (JournalCursor cursor = journal.replay(from, toBlock)) {
             while (cursor.next()) {

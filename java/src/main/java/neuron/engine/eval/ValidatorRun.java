@@ -8,6 +8,7 @@ import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.Hash32;
 import neuron.engine.chain.JournalCursor;
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.Checkpointer;
@@ -67,14 +68,20 @@ public final class ValidatorRun {
 
     private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal) {
         this.settings = settings;
-        this.store = new SubmissionStore(settings.submissions());
+        this.store = new SubmissionStore(settings.submissions(), archiveDir(settings.journalDir()));
         this.checkpointer = checkpointer;
         this.journal = journal;
+    }
+
+    /** Where the submissions a validator evaluated are archived by content hash: inside its journal directory. */
+    static Path archiveDir(Path journalDir) {
+        return journalDir.resolve("evaluated");
     }
 
     /** Runs until {@code stop} says so or {@code untilBlock} is processed; returns the last block processed. */
     public static long run(Settings settings, CheckpointListener listener, BlockObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
+        CheckpointFiles.checkWritableDirectory(settings.journalDir(), "journal directory");
         Validator validator = Validator.create(settings.config(), settings.device());
         long stateBytes = TensorTrees.bytes(validator.state());
         ValidatorRun[] self = new ValidatorRun[1];
@@ -183,18 +190,21 @@ public final class ValidatorRun {
         }
         pruneJournal = false;
         long oldest = Long.MAX_VALUE;
+        Path oldestFile = null;
         for (Path file : settings.checkpoint().files().candidates()) {
-            long block = CheckpointLoader.peekProgress(file, PROGRESS_KEY);
-            if (block >= 0) {
-                oldest = Math.min(oldest, block);
+            long block = CheckpointLoader.peekProgress(file, PROGRESS_KEY, false);
+            if (block >= 0 && block < oldest) {
+                oldest = block;
+                oldestFile = file;
             }
         }
-        if (oldest != Long.MAX_VALUE) {
+        if (oldestFile != null) {
             int removed = journal.removeCyclesBefore(oldest);
             if (removed > 0) {
                 LOG.info("journal: removed {} cycle files older than block {} (the oldest checkpoint kept)", removed,
                         oldest);
             }
+            store.pruneArchive(oldestFile);
         }
     }
 }

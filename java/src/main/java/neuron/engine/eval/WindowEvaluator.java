@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,11 +49,11 @@ final class WindowEvaluator {
     }
 
     /**
-     * Evaluates {@code uids}' submissions for {@code window} (files in {@code store}), updates the model with the
-     * accepted ones, and returns the outcomes in uid order. {@code expected}, when given (a replay), is the
-     * content hash each submission had when it was first evaluated.
+     * Evaluates {@code uids}' submissions for {@code window}, updates the model with the accepted ones, and returns
+     * the outcomes in uid order. Live ({@code journaled} null) each file is taken from the store into its archive
+     * first; in a replay, {@code journaled} gives each submission's content hash and the archived copy is read.
      */
-    List<Outcome> evaluate(long window, List<Integer> uids, SubmissionStore store, Map<Integer, Hash32> expected) {
+    List<Outcome> evaluate(long window, List<Integer> uids, SubmissionStore store, Map<Integer, Hash32> journaled) {
         List<Outcome> outcomes = new ArrayList<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             Map<String, Tensor> params = model.stateDict();
@@ -63,21 +64,34 @@ final class WindowEvaluator {
             Map<String, Tensor> acceptedSum = null;
             int accepted = 0;
             for (int uid : uids) {
-                Path file = store.path(window, uid);
                 Outcome outcome;
+                Hash32 hash = Hash32.ZERO;
                 try {
                     if (uid < 0 || uid >= config.maxUids()) {
                         throw new Submission.Rejected("uid " + uid + " is outside 0.." + (config.maxUids() - 1));
                     }
-                    Submission s = Submission.read(file, uid, window, config.blocksPerWindow(), shapes);
-                    Hash32 want = expected == null ? null : expected.get(uid);
-                    if (want != null && !want.equals(s.contentHash())) {
-                        LOG.error("replay: submission {} changed since it was evaluated (hash {} then, {} now)",
-                                file, want, s.contentHash());
+                    Path file;
+                    if (journaled == null) {
+                        SubmissionStore.Archived archived = store.take(window, uid);
+                        hash = archived.hash();
+                        file = archived.file();
+                    } else {
+                        hash = journaled.get(uid);
+                        file = store.archived(hash);
+                        if (!Files.exists(file)) {
+                            LOG.error("REPLAY CANNOT BE EXACT: the submission of uid {} for window {} ({}) is no "
+                                    + "longer archived in {}", uid, window, hash, file.getParent());
+                            throw new Submission.Rejected("no longer archived");
+                        }
                     }
+                    Submission s = Submission.read(file, hash, uid, window, config.blocksPerWindow(), shapes);
                     params.forEach((name, p) -> p.add_(s.delta().get(name).to(p.device(), ScalarType.Float)));
                     double after = loss(batch);
                     params.forEach((name, p) -> p.copy_(saved.get(name)));
+                    if (!Double.isFinite(after)) {
+                        // finite values can still overflow in the forward pass; a NaN score would poison the EMA
+                        throw new Submission.Rejected("the loss after applying it is " + after);
+                    }
                     double score = before - after;
                     boolean improves = score > 0;
                     if (improves) {
@@ -92,10 +106,10 @@ final class WindowEvaluator {
                         }
                         accepted++;
                     }
-                    outcome = new Outcome(uid, s.contentHash(), improves, score);
+                    outcome = new Outcome(uid, hash, improves, score);
                 } catch (Submission.Rejected e) {
-                    LOG.warn("submission {} rejected, scored 0 for window {}: {}", file, window, e.getMessage());
-                    outcome = new Outcome(uid, hashOrZero(file), false, 0.0);
+                    LOG.warn("submission of uid {} for window {} rejected, scored 0: {}", uid, window, e.getMessage());
+                    outcome = new Outcome(uid, hash, false, 0.0);
                 }
                 outcomes.add(outcome);
             }
@@ -105,14 +119,6 @@ final class WindowEvaluator {
             }
         }
         return outcomes;
-    }
-
-    private static Hash32 hashOrZero(Path file) {
-        try {
-            return Submission.contentHash(file);
-        } catch (Submission.Rejected unreadable) {
-            return Hash32.ZERO;
-        }
     }
 
     /** Inputs and targets of the window's evaluation batch. */

@@ -34,6 +34,11 @@ public final class NativeMemory {
         return NativeIO.nn_populate_write(address, length);
     }
 
+    /** The text of a {@code -errno} a native call returned. */
+    public static String describe(int negativeErrno) {
+        return NativeIO.nn_strerror(negativeErrno);
+    }
+
     /** A JavaCPP pointer at a raw address (the protected field is set in the subclass). */
     private static final class AddressPointer extends BytePointer {
         AddressPointer(long address, long length) {

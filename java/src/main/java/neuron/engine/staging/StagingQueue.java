@@ -23,6 +23,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The staging memory of checkpoints: a Chronicle Queue, on tmpfs when the machine has it, in which each
@@ -43,7 +44,7 @@ public final class StagingQueue implements AutoCloseable {
     private final SnapshotClock clock = new SnapshotClock();
     private final SingleChronicleQueue queue;
     private final long chunkBytes;
-    private volatile long populateAddress;
+    private final AtomicLong populateAddress = new AtomicLong();
     private volatile long populateLength;
     private ExcerptAppender appender;   // loop thread only
     private Committed newest;           // writer thread only
@@ -69,6 +70,7 @@ public final class StagingQueue implements AutoCloseable {
      */
     public static StagingQueue open(Path dir, long snapshotBytes) throws IOException {
         Files.createDirectories(dir);
+        deleteHeaderless(dir);
         // One mapping per cycle holds a whole snapshot, so populating it ahead covers every copy.
         long block = MIN_BLOCK;
         while (block < snapshotBytes + (snapshotBytes >> 3) + (1 << 20)) {
@@ -172,7 +174,15 @@ public final class StagingQueue implements AutoCloseable {
                         throw new IllegalStateException("staging chunk of " + len + " bytes exceeds the queue's "
                                 + "limit " + b.writeRemaining());
                     }
-                    filler.fill(b.addressForWrite(b.writePosition()), offset, len);
+                    long dst = b.addressForWrite(b.writePosition());
+                    // On a full tmpfs a raw copy into unbacked pages would kill the JVM with SIGBUS; populating
+                    // first turns that into an error (and costs nothing for pages populated ahead).
+                    int rc = NativeMemory.populateForWrite(dst, len);
+                    if (rc != 0) {
+                        throw new IllegalStateException("staging memory in " + dir + " cannot be allocated: "
+                                + NativeMemory.describe(rc));
+                    }
+                    filler.fill(dst, offset, len);
                     b.writeSkip(len);
                 } catch (RuntimeException | Error e) {
                     dc.rollbackOnClose();
@@ -236,12 +246,12 @@ public final class StagingQueue implements AutoCloseable {
         }
         long bytes = expectedBytes + (expectedBytes >> 4) + (1 << 20);
         populateLength = Math.min(bytes, queue.blockSize());
-        populateAddress = address;
+        populateAddress.set(address);
     }
 
     /** Whether the next snapshot's pages are populated (or there is nothing to populate). */
     public boolean populated() {
-        return populateAddress == 0;
+        return populateAddress.get() == 0;
     }
 
     /**
@@ -250,12 +260,13 @@ public final class StagingQueue implements AutoCloseable {
      * persist of the snapshot just committed for the same cores and memory bandwidth.
      */
     public void populateOpenCycle() {
-        long address = populateAddress;
+        long address = populateAddress.get();
         if (address == 0) {
             return;
         }
         int rc = NativeMemory.populateForWrite(address, populateLength);
-        populateAddress = 0;
+        // A cycle opened meanwhile keeps its own address, to be populated next time.
+        populateAddress.compareAndSet(address, 0);
         if (rc != 0) {
             LOG.debug("staging: could not populate the next snapshot's pages ({})", rc);
         }
@@ -427,6 +438,23 @@ public final class StagingQueue implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Deletes cycle files without a queue header: a kill while Chronicle created one leaves it empty, and it can
+     * hold no committed snapshot, but the queue would refuse to append after it.
+     */
+    private static void deleteHeaderless(Path dir) throws IOException {
+        for (CycleFile f : cycleFiles(dir)) {
+            boolean headerless;
+            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.file(), "r")) {
+                headerless = raf.length() < 4 || raf.readInt() == 0;
+            }
+            if (headerless) {
+                LOG.warn("staging: deleting {}, a cycle file left without a header", f.file());
+                Files.delete(f.file().toPath());
+            }
+        }
     }
 
     private static int lastCycleOnDisk(Path dir) {

@@ -107,6 +107,25 @@ class CheckpointerTest {
     }
 
     @Test
+    void aSnapshotWhosePersistFailedIsKeptAndPersistedOnTheNextStart() throws Exception {
+        Path ckpt = dir.resolve("f.pth");
+        Path full = ckpt.resolveSibling("f.pth.tmp");
+        try (Checkpointer c = open(ckpt)) {
+            c.snapshot(1, state(1));
+            c.awaitPersisted(1, WAIT);
+            Files.createSymbolicLink(full, Path.of("/dev/full"));
+            c.snapshot(2, state(2));
+            assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
+        }
+        assertTrue(StagingFiles.count(dir.resolve("staging")) > 0, "the unpersisted snapshot stays staged");
+        Files.deleteIfExists(full);   // the disk has room again
+        try (Checkpointer c = open(ckpt)) {
+            assertEquals(2, c.persistedStep());
+        }
+        assertEquals(2, CheckpointLoader.load(ckpt, "global_step").progress());
+    }
+
+    @Test
     void aCorruptCheckpointIsMovedAsideAndTheNewestValidBackupIsUsed() throws Exception {
         Path ckpt = dir.resolve("v.pth");
         try (Checkpointer c = open(ckpt)) {

@@ -55,6 +55,8 @@ class CliOperatorTest {
                 new String[] {"validator", "--until_block", "1", "--checkpoint_interval", "0"},
                 new String[] {"validator", "--until_block", "1", "--checkpoint_path", "/proc/x/v.pth"},
                 new String[] {"validator", "--until_block", "x"},
+                new String[] {"validator", "--until_block", "-1"},
+                new String[] {"validator", "--until_block", "1", "--journal_dir", "/proc/x/journal"},
                 new String[] {"demo", "--duration_s", "1"},
                 new String[] {"demo", "--bogus"});
         for (String[] args : bad) {

@@ -42,7 +42,9 @@ class MinerPublishingTest {
         for (long w = 0; w < 1000; w++) {
             if (submissions.uids(w).contains(7)) {
                 windows.add(w);
-                Submission s = Submission.read(submissions.path(w, 7), 7, w, ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
+                Path file = submissions.path(w, 7);
+                Submission s = Submission.read(file, Submission.contentHash(file), 7, w,
+                        ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
                         LlamaModel.shapes(ModelConfig.preset("tiny")));
                 assertEquals(w, s.window());
                 assertTrue(s.delta().values().stream().anyMatch(t -> t.abs().sum().item_float() > 0),

@@ -20,7 +20,8 @@ final class Submissions {
 
     /**
      * For each window: uids 1 and 2 publish small random updates; every third window uid 3 publishes NaNs;
-     * window 2 gets a file that is not a .pth from uid 4; window 4 a delta with a missing tensor from uid 5.
+     * window 2 gets a file that is not a .pth from uid 4; window 4 a delta with a missing tensor from uid 5; window 5 a
+     * finite delta so large that it would saturate the model (uid 6).
      */
     static void fill(SubmissionStore store, ModelConfig model, int windows) throws Exception {
         Map<String, long[]> shapes = LlamaModel.shapes(model);
@@ -37,6 +38,10 @@ final class Submissions {
         Map<String, Tensor> missing = delta(shapes, 1e-3, false);
         missing.remove(missing.keySet().iterator().next());
         store.publish(5, 4, 13, missing);
+        // finite, but it would saturate the model (normalisation overflows into uniform predictions)
+        Map<String, Tensor> huge = delta(shapes, 1e-3, false);
+        huge.replaceAll((name, t) -> t.sign().mul(new Scalar(3e38)));
+        store.publish(6, 5, 16, huge);
     }
 
     /** Publishes a different update for {@code uid} in {@code window}, as if the file changed after evaluation. */

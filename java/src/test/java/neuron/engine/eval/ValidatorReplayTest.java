@@ -86,16 +86,26 @@ class ValidatorReplayTest {
         }
         Tensor scores = (Tensor) straight.get("scores");
         assertTrue(scores.abs().sum().item_float() > 0, "miners got scores");
+        assertTrue(scores.isfinite().all().item_bool() && ((Tensor) straight.get("weights")).isfinite().all().item_bool(),
+                "a submission that overflows the loss cannot poison scores or weights");
+        assertEquals(0f, scores.get(6).item_float(), "the saturating submission of uid 6 was rejected, scored 0");
 
         // The replay tool rebuilds the newest checkpoint from the oldest backup and the journal...
         String[] verify = {"replay", "--journal_dir", dir.resolve("straight.journal").toString(), "--checkpoint_path",
                 dir.resolve("straight.pth").toString(), "--submissions", Submissions.storeDir(dir).toString(), "--verify"};
         String report = captured(verify);
         assertTrue(report.startsWith("exit 0") && report.contains("differences: []") && report.contains("from_block: 30"), report);
-        // ...and reports a difference when an input changed after the fact.
+        // A miner that rewrites its file after it was evaluated changes nothing: the replay reads the archived copy.
         Submissions.replace(new SubmissionStore(Submissions.storeDir(dir)), ModelConfig.preset("tiny"), 12, 1);
+        String rewritten = captured(verify);
+        assertTrue(rewritten.startsWith("exit 0") && rewritten.contains("differences: []"), rewritten);
+        // A checkpoint that does not match its journal is reported, difference by difference.
+        Map<String, Object> altered = new java.util.LinkedHashMap<>();
+        CheckpointLoader.load(dir.resolve("straight.pth"), "block").tree().forEach((k, v) -> altered.put((String) k, v));
+        altered.put("scores", ((Tensor) altered.get("scores")).add(new org.bytedeco.pytorch.Scalar(1.0)));
+        neuron.engine.checkpoint.TensorTrees.save(dir.resolve("straight.pth"), altered);
         String tampered = captured(verify);
-        assertTrue(tampered.startsWith("exit 1") && tampered.contains("tensors differ"), tampered);
+        assertTrue(tampered.startsWith("exit 1") && tampered.contains("/scores: tensors differ"), tampered);
     }
 
     private static String captured(String... args) {

@@ -128,6 +128,25 @@ class StagingQueueTest {
     }
 
     @Test
+    void aCycleFileLeftWithoutAHeaderByAKillIsDeletedOnOpen() throws Exception {
+        BytePointer a = pattern(4096, 5);
+        try (StagingQueue q = StagingQueue.open(dir, 4096)) {
+            q.stage(1, new byte[0], new long[]{4096}, from(a));
+        }
+        int next = StagingQueue.cycleFiles(dir).stream().mapToInt(StagingQueue.CycleFile::cycle).max().orElseThrow() + 1;
+        java.nio.file.Path empty = dir.resolve(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmm'V.cq4'")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.ofEpochMilli(next * 300_000L)));
+        java.nio.file.Files.write(empty, new byte[0]);
+        try (StagingQueue q = StagingQueue.open(dir, 4096)) {
+            assertFalse(java.nio.file.Files.exists(empty), "the headerless file is gone");
+            assertEquals(1, q.newestCommitted().orElseThrow().step(), "the committed snapshot is still there");
+            q.prepare();
+            q.stage(2, new byte[0], new long[]{4096}, from(a));
+            assertEquals(2, q.newestCommitted().orElseThrow().step());
+        }
+    }
+
+    @Test
     void viewsAreLittleEndianAndZeroCopy() {
         BytePointer p = pattern(16, 0);
         p.putLong(0, 0x0102030405060708L);
