@@ -23,7 +23,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The staging memory of checkpoints: a Chronicle Queue, on tmpfs when the machine has it, in which each
@@ -44,8 +44,15 @@ public final class StagingQueue implements AutoCloseable {
     private final SnapshotClock clock = new SnapshotClock();
     private final SingleChronicleQueue queue;
     private final long chunkBytes;
-    private final AtomicLong populateAddress = new AtomicLong();
-    private volatile long populateLength;
+    /** Pages of an open cycle: to be populated by the writer ({@link #toPopulate}), or populated. */
+    private record Pages(long cycle, long address, long length) {
+        boolean contain(long cycle, long from, long bytes) {
+            return this.cycle == cycle && from >= address && from + bytes <= address + length;
+        }
+    }
+
+    private final AtomicReference<Pages> toPopulate = new AtomicReference<>();
+    private volatile Pages populated;
     private ExcerptAppender appender;   // loop thread only
     private Committed newest;           // writer thread only
     private volatile long expectedBytes;
@@ -175,13 +182,7 @@ public final class StagingQueue implements AutoCloseable {
                                 + "limit " + b.writeRemaining());
                     }
                     long dst = b.addressForWrite(b.writePosition());
-                    // On a full tmpfs a raw copy into unbacked pages would kill the JVM with SIGBUS; populating
-                    // first turns that into an error (and costs nothing for pages populated ahead).
-                    int rc = NativeMemory.populateForWrite(dst, len);
-                    if (rc != 0) {
-                        throw new IllegalStateException("staging memory in " + dir + " cannot be allocated: "
-                                + NativeMemory.describe(rc));
-                    }
+                    ensureBacked(dst, len);
                     filler.fill(dst, offset, len);
                     b.writeSkip(len);
                 } catch (RuntimeException | Error e) {
@@ -193,6 +194,22 @@ public final class StagingQueue implements AutoCloseable {
                 segments++;
                 room -= SEGMENT_HEADER + len;
                 offset += len;
+            }
+        }
+
+        /**
+         * On a full tmpfs a raw copy into pages that are not backed yet would kill the JVM with SIGBUS. Pages the
+         * writer populated ahead are backed; any others are populated here first, which fails with an error.
+         */
+        private void ensureBacked(long dst, long len) {
+            Pages ahead = populated;
+            if (ahead != null && ahead.contain(seq, dst, len)) {
+                return;
+            }
+            int rc = NativeMemory.populateForWrite(dst, len);
+            if (rc != 0) {
+                throw new IllegalStateException("staging memory in " + dir + " cannot be allocated: "
+                        + NativeMemory.describe(rc));
             }
         }
 
@@ -245,13 +262,12 @@ public final class StagingQueue implements AutoCloseable {
             address = b.addressForWrite(b.writePosition());
         }
         long bytes = expectedBytes + (expectedBytes >> 4) + (1 << 20);
-        populateLength = Math.min(bytes, queue.blockSize());
-        populateAddress.set(address);
+        toPopulate.set(new Pages(clock.cycle(), address, Math.min(bytes, queue.blockSize())));
     }
 
     /** Whether the next snapshot's pages are populated (or there is nothing to populate). */
     public boolean populated() {
-        return populateAddress.get() == 0;
+        return toPopulate.get() == null;
     }
 
     /**
@@ -260,16 +276,18 @@ public final class StagingQueue implements AutoCloseable {
      * persist of the snapshot just committed for the same cores and memory bandwidth.
      */
     public void populateOpenCycle() {
-        long address = populateAddress.get();
-        if (address == 0) {
+        Pages pages = toPopulate.get();
+        if (pages == null) {
             return;
         }
-        int rc = NativeMemory.populateForWrite(address, populateLength);
-        // A cycle opened meanwhile keeps its own address, to be populated next time.
-        populateAddress.compareAndSet(address, 0);
-        if (rc != 0) {
-            LOG.debug("staging: could not populate the next snapshot's pages ({})", rc);
+        int rc = NativeMemory.populateForWrite(pages.address(), pages.length());
+        if (rc == 0) {
+            populated = pages;
+        } else {
+            LOG.warn("staging: cannot populate the next snapshot's pages in {}: {}", dir, NativeMemory.describe(rc));
         }
+        // A cycle opened meanwhile keeps its own pages, to be populated next time.
+        toPopulate.compareAndSet(pages, null);
     }
 
     /** Opens the next cycle now (at start-up), so the first snapshot's pages are populated ahead. */
