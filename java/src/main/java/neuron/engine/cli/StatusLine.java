@@ -5,23 +5,28 @@ import neuron.engine.checkpoint.Sizes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * What an operator watches. On a terminal: one live line, redrawn in place at most four times a second. Not on
- * a terminal (a log file, systemd, CI): a plain timestamped log line every {@code logEveryMillis}, with no
- * control characters.
+ * What an operator watches. On a terminal: one live line at the bottom, redrawn in place at most four times a
+ * second; log lines scroll above it (standard error is wrapped so each log line first clears the live line, which
+ * is drawn again after it). Not on a terminal (a log file, systemd, CI): a plain timestamped log line every
+ * {@code logEveryMillis}, with no control characters.
  */
 public final class StatusLine implements CheckpointListener {
     private static final Logger LOG = LoggerFactory.getLogger("status");
     private static final long REDRAW_MILLIS = 250;
 
+    private static final String CLEAR_LINE = "\r\033[K";
+
     private final PrintStream terminal;
     private final long logEveryMillis;
     private volatile String checkpoint = "no checkpoint yet";
     private volatile long lastPause = -1;
+    private volatile String current = "";
     private long lastShown;
 
     private StatusLine(PrintStream terminal, long logEveryMillis) {
@@ -29,10 +34,39 @@ public final class StatusLine implements CheckpointListener {
         this.logEveryMillis = logEveryMillis;
     }
 
-    /** A live line when standard error is a terminal, log lines otherwise. */
+    /**
+     * A live line when standard error is a terminal (it then replaces {@code System.err} with a stream that keeps
+     * log lines off the live line), log lines otherwise.
+     */
     public static StatusLine create(long logEveryMillis) {
         boolean tty = System.console() != null && !"dumb".equals(System.getenv("TERM"));
-        return new StatusLine(tty ? System.err : null, logEveryMillis);
+        if (!tty) {
+            return new StatusLine(null, logEveryMillis);
+        }
+        PrintStream real = System.err;
+        StatusLine status = new StatusLine(real, logEveryMillis);
+        System.setErr(new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[]{(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                status.printAbove(b, off, len);
+            }
+        }, true));
+        return status;
+    }
+
+    /** Writes log output above the live line: clear it, write, and draw it again once a line is complete. */
+    private synchronized void printAbove(byte[] b, int off, int len) {
+        terminal.print(CLEAR_LINE);
+        terminal.write(b, off, len);
+        if (len > 0 && b[off + len - 1] == '\n' && !current.isEmpty()) {
+            terminal.print(current + "\033[K");
+        }
+        terminal.flush();
     }
 
     /** Shows {@code progress} (e.g. "step 1200 loss 3.21 5,120 tok/s") with the checkpoint figures. */
@@ -44,17 +78,21 @@ public final class StatusLine implements CheckpointListener {
         lastShown = now;
         String line = progress + " | " + checkpoint + " | staging backlog " + stagingBacklog;
         if (terminal != null) {
-            terminal.print("\r" + line + "\033[K");
-            terminal.flush();
+            synchronized (this) {
+                current = line;
+                terminal.print("\r" + line + "\033[K");
+                terminal.flush();
+            }
         } else {
             LOG.info(line);
         }
     }
 
     /** Ends the live line so the next output starts on a fresh line. */
-    public void finish() {
+    public synchronized void finish() {
         if (terminal != null && lastShown > 0) {
             terminal.println();
+            current = "";
         }
     }
 
