@@ -60,10 +60,6 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
         return new Metrics(port, csvFile);
     }
 
-    public PrometheusRegistry registry() {
-        return registry;
-    }
-
     public void trainingStep(long globalStep, double lastLoss, double tokensPerSec) {
         step.set(globalStep);
         loss.set(lastLoss);

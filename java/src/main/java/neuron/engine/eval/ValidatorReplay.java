@@ -2,7 +2,6 @@ package neuron.engine.eval;
 
 import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.JournalCursor;
-import neuron.engine.chain.JournalInfo;
 import neuron.engine.checkpoint.CheckpointLoader;
 import org.bytedeco.pytorch.Tensor;
 
@@ -53,11 +52,6 @@ public final class ValidatorReplay {
             throw e;
         }
         return new Rebuilt(validator, from, replayed, stopped);
-    }
-
-    /** What the journal holds. */
-    public static JournalInfo info(BlockJournal journal) {
-        return journal.info();
     }
 
     /** Every difference between a checkpoint's tree and a rebuilt state, as "key: what" lines; empty if none. */

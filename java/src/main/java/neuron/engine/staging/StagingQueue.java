@@ -409,11 +409,6 @@ public final class StagingQueue implements AutoCloseable {
         queue.refreshDirectoryListing();
     }
 
-    /** The newest snapshot {@link #newestCommitted} returned, if any. */
-    public Optional<Committed> lastSeen() {
-        return Optional.ofNullable(newest);
-    }
-
     @Override
     public void close() {
         if (appender != null) {
