@@ -34,13 +34,13 @@ public final class CheckpointLoader {
                 LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, loaded.progress());
                 return Optional.of(loaded);
             } catch (IOException | RuntimeException | InternalError e) {   // InternalError: the mapped file shrank
-                String reason = CheckpointWriter.oneLine(e);
+                String reason = Failures.oneLine(e);
                 try {
                     Path aside = files.moveAside(candidate);
                     LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", candidate, reason, aside);
                 } catch (IOException moveFailed) {
                     LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", candidate,
-                            reason, CheckpointWriter.oneLine(moveFailed));
+                            reason, Failures.oneLine(moveFailed));
                 }
             }
         }

@@ -87,7 +87,7 @@ final class CheckpointWriter implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Error e) {
-            LOG.error("checkpoint writer stopped: {}", oneLine(e), e);
+            LOG.error("checkpoint writer stopped: {}", Failures.oneLine(e), e);
             progress.writerDied(e);
         } finally {
             recovered.countDown();
@@ -99,7 +99,7 @@ final class CheckpointWriter implements Runnable {
         try {
             return persistNewest();
         } catch (RuntimeException e) {
-            LOG.error("checkpoint writer: cannot read the staging queue {}: {}", staging.dir(), oneLine(e));
+            LOG.error("checkpoint writer: cannot read the staging queue {}: {}", staging.dir(), Failures.oneLine(e));
             Thread.sleep(1000);
             return false;
         }
@@ -134,7 +134,7 @@ final class CheckpointWriter implements Runnable {
             // The snapshot stays staged: a newer one that persists releases it, else the next start retries it.
             files.discardTemporary();
             LOG.error("checkpoint at {} {} NOT persisted: {}; the previous checkpoint {} is intact, the next "
-                    + "snapshot tries again", unit, snapshot.step(), oneLine(e), files.path());
+                    + "snapshot tries again", unit, snapshot.step(), Failures.oneLine(e), files.path());
             listener.persistFailed(snapshot.step(), e);
             progress.failed(snapshot.seq(), snapshot.step(), e);
         }
@@ -185,11 +185,6 @@ final class CheckpointWriter implements Runnable {
             }
             LOG.debug("no space reservation: {}", e.getMessage());
         }
-    }
-
-    static String oneLine(Throwable t) {
-        String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return msg.replace('\n', ' ');
     }
 
     /** What the loop's thread learns from the writer thread. */

@@ -119,7 +119,7 @@ public final class Checkpointer implements AutoCloseable {
     public boolean snapshot(long step, Map<String, Object> tree) {
         if (writerDeath != null) {
             throw new IllegalStateException("the checkpoint writer has stopped: "
-                    + CheckpointWriter.oneLine(writerDeath), writerDeath);
+                    + Failures.oneLine(writerDeath), writerDeath);
         }
         LOG.info("checkpoint scheduled: {} {}", unit, step);
         if (unpersisted.size() >= MAX_BACKLOG) {
@@ -143,7 +143,7 @@ public final class Checkpointer implements AutoCloseable {
         try {
             seq = staging.stage(step, pickled.bytes(), sizes, i -> copier(sources.get(storages.get(i))));
         } catch (RuntimeException e) {
-            return skip(step, "the snapshot failed: " + CheckpointWriter.oneLine(e));
+            return skip(step, "the snapshot failed: " + Failures.oneLine(e));
         } finally {
             // The copiers hold raw addresses only: the tensors must live until the copy is done.
             Reference.reachabilityFence(sources);
@@ -172,7 +172,7 @@ public final class Checkpointer implements AutoCloseable {
         if (t.is_cuda()) {
             Tensor bytes = t.view(ScalarType.Byte).reshape(-1);
             TensorOptions host = new TensorOptions(ScalarType.Byte);
-            return (dst, offset, length) -> from_blob(new NativeAddress(dst), new long[]{length}, host)
+            return (dst, offset, length) -> from_blob(NativeMemory.pointerAt(dst, length), new long[]{length}, host)
                     .copy_(bytes.narrow(0, offset, length));
         }
         long src = t.data_ptr().address();
@@ -189,7 +189,7 @@ public final class Checkpointer implements AutoCloseable {
             while (persistedStep < step) {
                 if (failedStep >= step) {
                     throw new IOException("the checkpoint of " + unit + " " + step + " was not persisted: "
-                            + CheckpointWriter.oneLine(failure), failure);
+                            + Failures.oneLine(failure), failure);
                 }
                 if (writerDeath != null) {
                     throw new IOException("the checkpoint writer has stopped", writerDeath);
@@ -291,13 +291,6 @@ public final class Checkpointer implements AutoCloseable {
             synchronized (progressLock) {
                 progressLock.notifyAll();
             }
-        }
-    }
-
-    /** A JavaCPP pointer at a staging address, for {@code from_blob}. */
-    private static final class NativeAddress extends org.bytedeco.javacpp.Pointer {
-        NativeAddress(long address) {
-            this.address = address;
         }
     }
 }

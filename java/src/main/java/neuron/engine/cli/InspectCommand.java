@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import neuron.engine.checkpoint.Failures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -70,10 +71,10 @@ public final class InspectCommand implements Callable<Integer> {
             out.flush();
             return Main.EXIT_OK;
         } catch (PthFormatException e) {
-            err.println("neuron inspect: " + Main.oneLine(e));
+            err.println("neuron inspect: " + Failures.oneLine(e));
             return Main.EXIT_FAILURE;
         } catch (IOException e) {
-            err.println("neuron inspect: " + file + ": " + Main.oneLine(e));
+            err.println("neuron inspect: " + file + ": " + Failures.oneLine(e));
             return Main.EXIT_FAILURE;
         }
     }

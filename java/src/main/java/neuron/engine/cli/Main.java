@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.checkpoint.Failures;
 import neuron.engine.checkpoint.UnusablePathException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,7 +34,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler(Main::badUsage);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(ex));
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + Failures.oneLine(ex));
             return isUsageError(ex) ? EXIT_USAGE : EXIT_FAILURE;
         });
         return cli;
@@ -43,18 +44,13 @@ public final class Main implements Runnable {
     private static int badUsage(CommandLine.ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         String name = cmd.getCommandSpec().qualifiedName();
-        cmd.getErr().println(name + ": " + oneLine(ex) + " (see '" + name + " --help')");
+        cmd.getErr().println(name + ": " + Failures.oneLine(ex) + " (see '" + name + " --help')");
         return EXIT_USAGE;
     }
 
     /** A bad flag value or an unusable path: the user's to fix, exit status 2. */
     private static boolean isUsageError(Throwable t) {
         return t instanceof UnusablePathException || t instanceof IllegalArgumentException;
-    }
-
-    static String oneLine(Throwable t) {
-        String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return msg.replace('\n', ' ');
     }
 
     @Override

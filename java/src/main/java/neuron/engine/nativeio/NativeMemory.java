@@ -16,6 +16,11 @@ public final class NativeMemory {
         return new AddressPointer(address, length).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** A JavaCPP pointer at a raw address, e.g. for {@code from_blob}; valid while that memory is. */
+    public static Pointer pointerAt(long address, long length) {
+        return new AddressPointer(address, length);
+    }
+
     /** The native address of a direct buffer's position. */
     public static long address(ByteBuffer direct) {
         if (!direct.isDirect()) {
