@@ -55,7 +55,7 @@ public final class ValidatorReplay {
     }
 
     /** Every difference between a checkpoint's tree and a rebuilt state, as "key: what" lines; empty if none. */
-    public static List<String> differences(Map<?, ?> expected, Map<String, Object> actual) {
+    public static List<String> differences(Map<?, ?> expected, Map<?, ?> actual) {
         List<String> out = new ArrayList<>();
         compare("", expected, actual, out);
         return out;

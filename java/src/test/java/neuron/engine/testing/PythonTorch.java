@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -41,26 +42,42 @@ public final class PythonTorch {
         return available;
     }
 
-    /** Runs {@code script} with {@code args}; returns its standard output, failing the test on a non-zero exit. */
+    /** Runs {@code script} (Python source) with {@code args}; see {@link #runFile}. */
     public static String run(String script, String... args) throws IOException, InterruptedException {
         Path file = Files.createTempFile("neuron-test", ".py");
         try {
             Files.writeString(file, script);
-            List<String> cmd = new ArrayList<>(List.of(PYTHON, file.toString()));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("python did not finish: " + script);
-            }
-            String text = new String(out, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new AssertionError("python failed (" + p.exitValue() + "):\n" + text);
-            }
-            return text;
+            return runFile(file, args);
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /**
+     * Runs the script file with {@code args}; returns its standard output (warnings on standard error stay out
+     * of it), failing the test with both streams on a non-zero exit or after five minutes.
+     */
+    public static String runFile(Path script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        CompletableFuture<byte[]> stderr = CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                return e.toString().getBytes(StandardCharsets.UTF_8);
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("python did not finish: " + cmd);
+        }
+        if (p.exitValue() != 0) {
+            throw new AssertionError("python failed (" + p.exitValue() + "): " + cmd + "\n" + out + "\n"
+                    + new String(stderr.join(), StandardCharsets.UTF_8));
+        }
+        return out;
     }
 }

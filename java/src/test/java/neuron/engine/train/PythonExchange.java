@@ -3,11 +3,11 @@ package neuron.engine.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
+import neuron.engine.testing.PythonTorch;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,11 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Hands a state tree to Debian's python3-torch without the pth package: tensors as raw little-endian files,
@@ -35,16 +30,6 @@ final class PythonExchange {
         this.dir = dir;
     }
 
-    /** The interpreter with torch, or a skipped test saying why not. */
-    static String python() throws IOException, InterruptedException {
-        String python = System.getProperty("neuron.python", "/usr/bin/python3");
-        Process probe = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
-        boolean done = probe.waitFor(2, TimeUnit.MINUTES);
-        assumeTrue(done && probe.exitValue() == 0, python + " cannot import torch (install python3-torch): "
-                + new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        return python;
-    }
-
     /** Writes {@code tree} as {@code name}.json beside its tensors. */
     void write(String name, Object tree) throws IOException {
         JSON.writeValue(dir.resolve(name + ".json").toFile(), encode(tree));
@@ -53,11 +38,7 @@ final class PythonExchange {
     /** Runs train_reference.py {@code mode} over this directory; returns its JSON answer on stdout's last line. */
     Map<?, ?> run(String mode) throws IOException, InterruptedException, URISyntaxException {
         Path script = Path.of(PythonExchange.class.getResource("train_reference.py").toURI());
-        Process p = new ProcessBuilder(python(), script.toString(), mode, dir.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "python timed out");
-        assertEquals(0, p.exitValue(), "python failed:\n" + out);
+        String out = PythonTorch.runFile(script, mode, dir.toString());
         String[] lines = out.strip().split("\n");
         return JSON.readValue(lines[lines.length - 1], Map.class);
     }

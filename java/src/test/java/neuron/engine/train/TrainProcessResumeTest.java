@@ -4,7 +4,6 @@ import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
-import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,10 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static org.bytedeco.pytorch.global.torch.equal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Resume is exact across processes: a run to step N, and a run stopped at K (gracefully, or by SIGKILL after a
@@ -58,25 +55,7 @@ class TrainProcessResumeTest {
         Map<?, ?> straight = CheckpointLoader.load(dir.resolve("straight.pth"), "global_step").tree();
         for (String resumed : List.of("graceful.pth", "killed.pth")) {
             Map<?, ?> other = CheckpointLoader.load(dir.resolve(resumed), "global_step").tree();
-            assertSameTree("", straight, other, resumed);
-        }
-    }
-
-    private static void assertSameTree(String path, Object a, Object b, String which) {
-        if (a instanceof Tensor ta) {
-            assertTrue(b instanceof Tensor tb && equal(ta, tb), which + ": tensor " + path + " differs");
-        } else if (a instanceof Map<?, ?> ma) {
-            Map<?, ?> mb = (Map<?, ?>) b;
-            assertEquals(ma.keySet(), mb.keySet(), which + ": keys of " + path);
-            ma.forEach((k, v) -> assertSameTree(path + "/" + k, v, mb.get(k), which));
-        } else if (a instanceof List<?> la) {
-            List<?> lb = (List<?>) b;
-            assertEquals(la.size(), lb.size(), which + ": length of " + path);
-            for (int i = 0; i < la.size(); i++) {
-                assertSameTree(path + "/" + i, la.get(i), lb.get(i), which);
-            }
-        } else {
-            assertEquals(a, b, which + ": value " + path);
+            TrainTrees.assertBitIdentical(straight, other, resumed);
         }
     }
 }

@@ -2,6 +2,7 @@ package neuron.engine.train;
 
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.pth.PyOrderedDict;
+import neuron.engine.testing.PythonTorch;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -34,7 +35,7 @@ class TrainPythonParityTest {
 
     @Test
     void logitsMatchAHandWrittenPyTorchLlama(@TempDir Path dir) throws Exception {
-        PythonExchange.python();
+        PythonTorch.assumeAvailable();
         try (LlamaModel model = new LlamaModel(CONFIG, 11, new Device("cpu"));
              PointerScope scope = new PointerScope()) {
             manual_seed(3);
@@ -56,7 +57,7 @@ class TrainPythonParityTest {
 
     @Test
     void adamwClippingAndScheduleMatchTorchOptim(@TempDir Path dir) throws Exception {
-        PythonExchange.python();
+        PythonTorch.assumeAvailable();
         TrainingOptions training = TrainingOptions.defaults().withSchedule(2e-3, 1, 10, 0.1);
         double maxNorm = 0.05;   // small enough that clipping really scales the gradients
         try (LlamaModel model = new LlamaModel(CONFIG, 5, new Device("cpu"));
