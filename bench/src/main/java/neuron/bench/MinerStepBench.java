@@ -1,7 +1,6 @@
 package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.AdamW;
 import neuron.engine.train.Devices;
@@ -94,7 +93,8 @@ public class MinerStepBench {
     public static class MinerPipeline extends PipelineState {
         @Setup(Level.Trial)
         public void open(Miner miner, ScratchDir scratch) throws IOException {
-            pipeline = Pipeline.open(scratch.file("miner.pth"), TensorTrees.bytes(miner.loop.state()), true,
+            pipeline = Pipeline.open(scratch.file("miner.pth"),
+                    MinerLoop.checkpointBytes(miner.loop.options().model()), true,
                     CheckpointListener.NONE);
         }
     }

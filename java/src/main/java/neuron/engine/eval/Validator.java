@@ -59,6 +59,11 @@ public final class Validator implements AutoCloseable {
         this.weights = new float[config.maxUids()];
     }
 
+    /** The bytes of a validator's checkpoint state: float32 parameters, scores and weights. */
+    public static long checkpointBytes(ValidatorConfig config) {
+        return Float.BYTES * (config.model().parameterCount() + 2L * config.maxUids());
+    }
+
     /** A fresh validator: the model from the seed (the miners' starting point), zero scores. */
     public static Validator create(ValidatorConfig config, String device) {
         return new Validator(config, device);

@@ -12,7 +12,6 @@ import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.Checkpointer;
-import neuron.engine.checkpoint.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -63,10 +63,11 @@ public final class ValidatorRun {
     private final SubmissionStore store;
     private final Checkpointer checkpointer;
     private final BlockJournal journal;
-    private volatile boolean pruneJournal;
+    private final AtomicBoolean pruneDue;
     private long nextDue;
 
-    private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal) {
+    private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
+        this.pruneDue = pruneDue;
         this.settings = settings;
         this.store = new SubmissionStore(settings.submissions(), archiveDir(settings.journalDir()));
         this.checkpointer = checkpointer;
@@ -82,35 +83,31 @@ public final class ValidatorRun {
     public static long run(Settings settings, CheckpointListener listener, BlockObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
         CheckpointFiles.checkWritableDirectory(settings.journalDir(), "journal directory");
-        Validator validator = Validator.create(settings.config(), settings.device());
-        long stateBytes = TensorTrees.bytes(validator.state());
-        ValidatorRun[] self = new ValidatorRun[1];
+        // Each persisted checkpoint may let older journal cycles and archived submissions go.
+        AtomicBoolean pruneDue = new AtomicBoolean();
         CheckpointListener pruning = new CheckpointListener() {
             @Override
             public void persisted(long block, Path path, long bytes, long persistNanos) {
-                if (self[0] != null) {
-                    self[0].pruneJournal = true;
-                }
+                pruneDue.set(true);
             }
         };
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY,
-                CheckpointListener.both(listener, pruning));
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(),
+                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning));
              BlockJournal journal = BlockJournal.open(settings.journalDir())) {
             Optional<CheckpointLoader.Loaded> loaded =
                     CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            if (loaded.isPresent()) {
-                validator.close();
-                validator = Validator.restore(loaded.get().tree(), settings.device());
-                LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {}",
-                        loaded.get().source(), validator.block(), validator.globalStep(), validator.scores().size()
-                                + " miners scored");
-            } else {
-                LOG.info("validator starting fresh");
+            try (Validator validator = loaded.isPresent()
+                    ? Validator.restore(loaded.get().tree(), settings.device())
+                    : Validator.create(settings.config(), settings.device())) {
+                if (loaded.isPresent()) {
+                    LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} "
+                            + "miners scored", loaded.get().source(), validator.block(), validator.globalStep(),
+                            validator.scores().size());
+                } else {
+                    LOG.info("validator starting fresh");
+                }
+                return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
             }
-            self[0] = new ValidatorRun(settings, checkpointer, journal);
-            return self[0].follow(validator, observer, stop);
-        } finally {
-            validator.close();
         }
     }
 
@@ -185,10 +182,9 @@ public final class ValidatorRun {
 
     /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */
     private void pruneIfDue() {
-        if (!pruneJournal) {
+        if (!pruneDue.getAndSet(false)) {
             return;
         }
-        pruneJournal = false;
         long oldest = Long.MAX_VALUE;
         Path oldestFile = null;
         for (Path file : settings.checkpoint().files().candidates()) {

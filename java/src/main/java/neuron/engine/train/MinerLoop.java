@@ -66,6 +66,15 @@ public final class MinerLoop implements AutoCloseable {
         this.batchHostData = new LongPointer(batchHost.data_ptr()).capacity(batchTokens.length);
     }
 
+    /**
+     * The bytes of a miner's checkpoint state once AdamW has stepped: float32 parameters and their two moments
+     * (plus one 4-byte step per parameter tensor), known before any tensor is allocated so staging can be sized.
+     */
+    public static long checkpointBytes(ModelConfig config) {
+        long tensors = 2 + 9L * config.layers() + 1;
+        return 3L * Float.BYTES * config.parameterCount() + Float.BYTES * tensors;
+    }
+
     /** A fresh run: weights drawn from the seed, step 0. */
     public static MinerLoop create(MinerOptions options) {
         return new MinerLoop(options, TokenData.open(options.data()));

@@ -4,7 +4,6 @@ import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.Checkpointer;
-import neuron.engine.checkpoint.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,22 +49,20 @@ public final class MinerRun {
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        MinerLoop loop = MinerLoop.create(settings.options());
-        long stateBytes = TensorTrees.bytes(loop.state());
+        long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
             Optional<CheckpointLoader.Loaded> loaded =
                     CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            if (loaded.isPresent()) {
-                loop.close();
-                loop = MinerLoop.restore(loaded.get().tree());
-                LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
-                        loaded.get().source(), loop.globalStep(), loop.options().model().parameterCount());
-            } else {
-                LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
+            try (MinerLoop loop = loaded.isPresent() ? MinerLoop.restore(loaded.get().tree())
+                    : MinerLoop.create(settings.options())) {
+                if (loaded.isPresent()) {
+                    LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
+                            loaded.get().source(), loop.globalStep(), loop.options().model().parameterCount());
+                } else {
+                    LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
+                }
+                return train(loop, settings, checkpointer, observer, stop);
             }
-            return train(loop, settings, checkpointer, observer, stop);
-        } finally {
-            loop.close();
         }
     }
 

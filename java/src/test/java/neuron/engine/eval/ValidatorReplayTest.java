@@ -68,6 +68,9 @@ class ValidatorReplayTest {
         assertEquals(UNTIL, straight.get("block"));
         assertTrue((Long) straight.get("global_step") >= 12, "windows were evaluated");
         assertEquals(List.of(), ValidatorReplay.differences(straight, crashed), "the crashed validator's state");
+        assertEquals(neuron.engine.checkpoint.TensorTrees.bytes(straight),
+                Validator.checkpointBytes(ValidatorConfig.fromMap((Map<?, ?>) straight.get("config"))),
+                "staging is sized for the validator's state");
         Tensor scores = (Tensor) straight.get("scores");
         assertTrue(scores.abs().sum().item_float() > 0, "miners got scores");
         assertTrue(scores.isfinite().all().item_bool() && ((Tensor) straight.get("weights")).isfinite().all().item_bool(),
