@@ -33,7 +33,7 @@ public final class CheckpointLoader {
                 Loaded loaded = load(candidate, progressKey);
                 LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, loaded.progress());
                 return Optional.of(loaded);
-            } catch (IOException | RuntimeException | InternalError e) {   // InternalError: the mapped file shrank
+            } catch (IOException | RuntimeException e) {
                 String reason = Failures.oneLine(e);
                 try {
                     Path aside = files.moveAside(candidate);
@@ -81,7 +81,7 @@ public final class CheckpointLoader {
                 reader.verify();
             }
             return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
-        } catch (IOException | RuntimeException | InternalError e) {   // InternalError: the mapped file shrank
+        } catch (IOException | RuntimeException e) {
             return -1;
         }
     }

@@ -47,7 +47,7 @@ public record Submission(int uid, long window, long block, Map<String, Tensor> d
                 throw new Rejected("not a dict");
             }
             root = (Map<?, ?>) TensorTrees.materialize(tree, reader);
-        } catch (IOException | RuntimeException | InternalError e) {   // InternalError: the mapped file shrank
+        } catch (IOException | RuntimeException e) {
             throw new Rejected("not a valid .pth: " + e.getMessage());
         }
         long fileUid = integer(root, "uid");

@@ -47,8 +47,9 @@ public final class PthReader implements Closeable {
         } catch (PthFormatException e) {
             mapped.close();
             throw e;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | InternalError e) {
             // every check is explicit; this only keeps an overlooked case from escaping unchecked
+            // (InternalError: the mapped file shrank while it was read)
             mapped.close();
             throw new PthFormatException(file, "unreadable: " + e, e);
         } catch (IOException e) {
@@ -168,8 +169,13 @@ public final class PthReader implements Closeable {
         CRC32 crc = new CRC32();
         for (ZipRecord record : directory.records().values()) {
             crc.reset();
-            for (long at = 0; at < record.size(); at += MappedFile.STEP) {
-                crc.update(mapped.slice(record.dataOffset() + at, (int) Math.min(MappedFile.STEP, record.size() - at)));
+            try {
+                for (long at = 0; at < record.size(); at += MappedFile.STEP) {
+                    crc.update(mapped.slice(record.dataOffset() + at,
+                            (int) Math.min(MappedFile.STEP, record.size() - at)));
+                }
+            } catch (InternalError shrank) {
+                throw fail("the file shrank while it was read (record " + record.name() + ")");
             }
             if ((int) crc.getValue() != record.crc()) {
                 throw fail(String.format("CRC-32 mismatch in record %s: directory says %08x, data has %08x",
