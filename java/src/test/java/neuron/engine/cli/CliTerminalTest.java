@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Required;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,7 +14,6 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** On a terminal (a pseudo-terminal from util-linux's script) a miner shows one live line below its log lines. */
 class CliTerminalTest {
@@ -22,7 +22,7 @@ class CliTerminalTest {
 
     @Test
     void aMinerOnATerminalKeepsOneLiveLineBelowItsLogs() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script is missing: no pseudo-terminal");
+        Required.tool(Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script is missing: no pseudo-terminal");
         List<String> java = ChildJvm.command(List.of("-Xmx512m"), Main.class, "miner", "--max_steps", "40",
                 "--checkpoint_interval", "20", "--batch_size", "2", "--seq_len", "16", "--checkpoint_path",
                 dir.resolve("m.pth").toString(), "--staging_dir", dir.resolve("staging").toString());

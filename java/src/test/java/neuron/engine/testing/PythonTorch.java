@@ -9,11 +9,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 /**
  * The real PyTorch for interoperability tests: Debian's python3-torch ({@code -Dneuron.python}, default
- * {@code /usr/bin/python3}). Tests that need it are skipped, with the reason, where it is missing.
+ * {@code /usr/bin/python3}). Tests that need it are skipped, with the reason, where it is missing, and fail in CI
+ * ({@link Required}).
  */
 public final class PythonTorch {
     public static final String PYTHON = System.getProperty("neuron.python", "/usr/bin/python3");
@@ -22,9 +21,9 @@ public final class PythonTorch {
     private PythonTorch() {
     }
 
-    /** Skips the calling test unless {@code import torch} works. */
+    /** Skips (in CI: fails) the calling test unless {@code import torch} works. */
     public static void assumeAvailable() {
-        assumeTrue(available(), PYTHON + " cannot import torch (install python3-torch): interoperability test skipped");
+        Required.tool(available(), PYTHON + " cannot import torch (install python3-torch)");
     }
 
     public static synchronized boolean available() {
