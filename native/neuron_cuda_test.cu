@@ -422,10 +422,11 @@ int main(int argc, char** argv) {
                     100.0 * double(mismatches(m.addr, n, 5)) / double(n / 8));
         CUDA_OK(cudaDeviceSynchronize());
 
-        // 4. registering twice is refused with a code the caller can read
+        // 4. registering twice is refused with a code the caller can read, and leaves no error behind
         int again = nn_cuda_host_register(m.addr, n);
         CHECK(again == -(NN_CUDA_ERROR_BASE + int(cudaErrorHostMemoryAlreadyRegistered)));
         CHECK(std::strstr(nn_strerror(again), "cudaErrorHostMemoryAlreadyRegistered") != nullptr);
+        CHECK(cudaGetLastError() == cudaSuccess);   // nothing left pending for LibTorch's next check
         std::printf("  registering again: %s\n", nn_strerror(again));
 
         t0 = std::chrono::steady_clock::now();
