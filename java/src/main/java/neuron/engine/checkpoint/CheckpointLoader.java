@@ -5,6 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -60,6 +61,7 @@ public final class CheckpointLoader {
 
     /** Opens one checkpoint file, verifies it (every CRC-32) and hands it to {@code restorer}. */
     public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
+        requireRegularFile(file);
         try (PthReader reader = PthReader.open(file)) {
             reader.verify();
             if (!(reader.root() instanceof Map<?, ?> root)) {
@@ -79,6 +81,9 @@ public final class CheckpointLoader {
 
     /** As {@link #peekProgress(Path, String)}; {@code verify} false skips the CRCs (housekeeping, not recovery). */
     public static long peekProgress(Path file, String progressKey, boolean verify) {
+        if (!Files.isRegularFile(file)) {
+            return -1;
+        }
         try (PthReader reader = PthReader.open(file)) {
             if (verify) {
                 reader.verify();
@@ -86,6 +91,16 @@ public final class CheckpointLoader {
             return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
+        }
+    }
+
+    /**
+     * Opening a FIFO blocks until a writer comes, and a device reads without end: only a regular file (or a link
+     * to one) is opened. Asking costs a {@code stat(2)}, which opens nothing.
+     */
+    private static void requireRegularFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(FileKind.of(file).describe(file) + ", not a checkpoint file");
         }
     }
 

@@ -46,6 +46,7 @@ public final class Checkpointer implements AutoCloseable {
     private Throwable failure;
     private volatile Throwable writerDeath;
     private final String unit;
+    private CheckpointClaim claim;   // set by open, released last by close
 
     private Checkpointer(CheckpointFiles files, CheckpointPolicy policy, StagingQueue staging, long onDiskStep,
                          String unit, CheckpointListener listener, boolean writeHints) {
@@ -61,7 +62,8 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * Checks the checkpoint and staging directories (an {@link UnusablePathException} if unusable), opens the
+     * Checks the checkpoint's paths and the staging directory and holds them for this process (an
+     * {@link UnusablePathException} if unusable or held by another process; see {@link CheckpointClaim}), opens the
      * staging queue for states of about {@code stateBytes}, and persists any snapshot a previous process
      * committed but did not persist, if it is newer than the checkpoint on disk, before returning. The policy's
      * next trigger is the first multiple of its interval past the newest checkpoint.
@@ -78,9 +80,21 @@ public final class Checkpointer implements AutoCloseable {
                                     String progressKey, CheckpointListener listener, boolean writeHints)
             throws IOException {
         CheckpointFiles files = config.files();
-        files.checkWritable();
         Path stagingDir = config.resolvedStagingDir(stateBytes);
-        CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
+        CheckpointClaim claim = CheckpointClaim.take(files, stagingDir);
+        try {
+            Checkpointer c = start(config, files, stagingDir, policy, stateBytes, progressKey, listener, writeHints);
+            c.claim = claim;
+            return c;
+        } catch (IOException | RuntimeException | Error e) {
+            claim.close();
+            throw e;
+        }
+    }
+
+    private static Checkpointer start(CheckpointConfig config, CheckpointFiles files, Path stagingDir,
+                                      CheckpointPolicy policy, long stateBytes, String progressKey,
+                                      CheckpointListener listener, boolean writeHints) throws IOException {
         long onDisk = CheckpointLoader.peekProgress(files.path(), progressKey);
         String unit = "block".equals(progressKey) ? "block" : "step";
         Checkpointer c = new Checkpointer(files, policy, StagingQueue.open(stagingDir, stateBytes), onDisk, unit,
@@ -280,13 +294,17 @@ public final class Checkpointer implements AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
-        writer.stop();
-        writerThread.join();
-        if (persistedStep() >= stagedStep && writerDeath == null) {
-            staging.closeAndClear();
-        } else {
-            // keep what was committed but not persisted: the next start persists it
-            staging.close();
+        try {
+            writer.stop();
+            writerThread.join();
+            if (persistedStep() >= stagedStep && writerDeath == null) {
+                staging.closeAndClear();
+            } else {
+                // keep what was committed but not persisted: the next start persists it
+                staging.close();
+            }
+        } finally {
+            claim.close();
         }
     }
 

@@ -1,20 +1,15 @@
 package neuron.engine.cli;
 
 import neuron.engine.checkpoint.CheckpointListener;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
  * The life of a long-running command: metrics and the status line around it, and a graceful stop. SIGINT and
- * SIGTERM ask the loop to stop; the JVM exits only once the loop has taken and persisted its final checkpoint.
+ * SIGTERM ask the loop to stop; the JVM exits once the loop has taken and persisted its final checkpoint, or
+ * within a bound if the loop is blocked ({@link GracefulStop}).
  */
 final class Session {
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final long STATUS_LOG_MILLIS = 10_000;
 
     @FunctionalInterface
@@ -26,28 +21,19 @@ final class Session {
     }
 
     static int run(CheckpointOptions options, Body body) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            LOG.info("stop requested: finishing the current step and writing a final checkpoint");
-            stop.set(true);
-            try {
-                finished.await(30, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "graceful-stop");
+        GracefulStop stop = new GracefulStop(Thread.currentThread());
+        Thread hook = new Thread(stop::onSignal, "graceful-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv)) {
             StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
             try {
-                body.run(CheckpointListener.both(metrics, status), metrics, status, stop::get);
+                body.run(CheckpointListener.both(metrics, status), metrics, status, stop);
             } finally {
                 status.finish();
             }
             return Main.EXIT_OK;
         } finally {
-            finished.countDown();
+            stop.finished();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
