@@ -12,11 +12,13 @@
 #endif
 
 // Bumped when a signature changes; Java checks it at load (the smoke function).
-#define NN_ABI_VERSION 2
+#define NN_ABI_VERSION 3
 
 NN_API int nn_abi_version();
 
-// Copies n bytes from src to dst with up to `threads` threads (1 = plain memcpy).
+// Copies n bytes from src to dst with up to `threads` threads (1 = plain memcpy). A part whose thread
+// cannot be started (RLIMIT_NPROC, no memory for a stack) is copied by the calling thread: the copy
+// always completes.
 NN_API void nn_copy(void* dst, const void* src, size_t n, int threads);
 
 // Populates the pages of a shared mapping [addr, addr+n) for writing without changing their contents
@@ -45,4 +47,6 @@ NN_API int nn_open_for_read(const char* path);           // O_RDONLY|O_CLOEXEC
 // Reads exactly n bytes at `offset` into dst (pread, retried on EINTR and short reads); -EIO at end of file.
 NN_API int64_t nn_pread_fully(int fd, void* dst, size_t n, int64_t offset);
 NN_API int nn_drop_cached(int fd, int64_t offset, int64_t length);   // posix_fadvise DONTNEED: clean pages only
-NN_API const char* nn_strerror(int negative_errno);
+// The text of any code a native function returned (-errno or a CUDA code, neuron_cuda.h); thread-safe.
+// Valid in the calling thread until its next call.
+NN_API const char* nn_strerror(int code);

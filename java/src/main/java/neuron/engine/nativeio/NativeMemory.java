@@ -63,7 +63,7 @@ public final class NativeMemory {
         return 0;
     }
 
-    /** The text of a {@code -errno} a native call returned. */
+    /** The text of a code a native call returned ({@code -errno} or a CUDA error). */
     public static String describe(int negativeErrno) {
         return NativeIO.nn_strerror(negativeErrno);
     }

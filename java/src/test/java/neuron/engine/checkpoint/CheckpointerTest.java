@@ -219,7 +219,7 @@ class CheckpointerTest {
         CheckpointListener dying = new CheckpointListener() {
             @Override
             public void persisted(long step, Path path, long bytes, long nanos) {
-                if (step == 2) {
+                if (step >= 2) {   // 2, or 3 if it superseded 2 before the writer took it
                     throw new AssertionError("the writer thread fails with an Error");
                 }
             }
@@ -239,7 +239,7 @@ class CheckpointerTest {
             assertTrue(stop.getMessage().contains("the checkpoint pipeline has stopped"), stop.getMessage());
         }
         assertEquals(1, errors.size(), "reported once: " + errors);
-        assertEquals(2, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress),
+        assertTrue(CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress) >= 2,
                 "the file was installed before the listener failed");
     }
 
