@@ -98,7 +98,7 @@ public final class ValidatorRun {
              BlockJournal journal = BlockJournal.open(settings.journalDir())) {
             Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
                     PROGRESS_KEY, stored -> {
-                        Validator v = Validator.restore(TensorTrees.materialize(stored), settings.device());
+                        Validator v = Validator.restore(TensorTrees.stored(stored), settings.device());
                         LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights "
                                 + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
                                 v.scores().size());
@@ -109,7 +109,11 @@ public final class ValidatorRun {
                 if (restored.isEmpty()) {
                     LOG.info("validator starting fresh");
                 }
-                return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
+                try {
+                    return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
+                } finally {
+                    checkpointer.awaitStaging();   // the copier may be reading the model: it must outlive the copy
+                }
             }
         }
     }

@@ -58,7 +58,7 @@ public final class MinerRun {
                 listener)) {
             Optional<MinerLoop> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
                     PROGRESS_KEY, stored -> {
-                        MinerLoop loop = MinerLoop.restore(TensorTrees.materialize(stored));
+                        MinerLoop loop = MinerLoop.restore(TensorTrees.stored(stored));
                         LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's "
                                 + "configuration)", stored.file(), loop.globalStep(),
                                 loop.options().model().parameterCount());
@@ -68,7 +68,11 @@ public final class MinerRun {
                 if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
                 }
-                return train(loop, settings, checkpointer, observer, stop);
+                try {
+                    return train(loop, settings, checkpointer, observer, stop);
+                } finally {
+                    checkpointer.awaitStaging();   // the copier may be reading the loop's tensors: they must outlive it
+                }
             }
         }
     }
