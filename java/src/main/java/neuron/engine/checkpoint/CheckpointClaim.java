@@ -18,10 +18,12 @@ final class CheckpointClaim implements AutoCloseable {
     static final String STAGING_LOCK = "neuron.lock";
 
     private final ProcessLock checkpoint;
-    private final ProcessLock staging;
+    private final Path stagingDir;
+    private ProcessLock staging;
 
-    private CheckpointClaim(ProcessLock checkpoint, ProcessLock staging) {
+    private CheckpointClaim(ProcessLock checkpoint, Path stagingDir, ProcessLock staging) {
         this.checkpoint = checkpoint;
+        this.stagingDir = stagingDir;
         this.staging = staging;
     }
 
@@ -30,12 +32,10 @@ final class CheckpointClaim implements AutoCloseable {
         ProcessLock checkpoint = ProcessLock.acquire(files.lock(), "checkpoint " + files.path(),
                 "stop it, or give this one another --checkpoint_path");
         try {
-            CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
-            ProcessLock staging = ProcessLock.acquire(stagingDir.resolve(STAGING_LOCK),
-                    "staging directory " + stagingDir, "stop it, or give this one another --staging_dir");
+            ProcessLock staging = lockStaging(stagingDir);
             try {
                 checkStagingEntries(stagingDir);
-                return new CheckpointClaim(checkpoint, staging);
+                return new CheckpointClaim(checkpoint, stagingDir, staging);
             } catch (UnusablePathException | RuntimeException e) {
                 staging.close();
                 throw e;
@@ -44,6 +44,22 @@ final class CheckpointClaim implements AutoCloseable {
             checkpoint.close();
             throw e;
         }
+    }
+
+    /** Creates the staging directory if missing, checks it can be written, and locks it. */
+    private static ProcessLock lockStaging(Path stagingDir) throws UnusablePathException {
+        CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
+        return ProcessLock.acquire(stagingDir.resolve(STAGING_LOCK), "staging directory " + stagingDir,
+                "stop it, or give this one another --staging_dir");
+    }
+
+    /**
+     * After the staging directory was deleted while running: creates it again and locks it anew (the lock held
+     * is on a file that no longer has a name, which a second process would not see).
+     */
+    void retakeStaging() throws UnusablePathException {
+        staging.close();
+        staging = lockStaging(stagingDir);
     }
 
     /** The queue keeps only regular files in its directory; anything else there is not the engine's. */

@@ -165,6 +165,11 @@ public final class Checkpointer implements AutoCloseable {
     public boolean snapshot(long step, StateSource source) {
         awaitStaging();
         checkRunning();
+        String gone = recreateStagingIfGone();
+        if (gone != null) {
+            source.release();
+            return skip(step, gone);
+        }
         LOG.info("checkpoint scheduled: {} {}", unit, step);
         long triggered = System.nanoTime();
         Object tree;
@@ -210,6 +215,27 @@ public final class Checkpointer implements AutoCloseable {
         }
         // What the loop paid: capturing the tree at the trigger, and waiting here.
         listener.snapshotTaken(s.step, s.bytes, s.loopNanos + waited);
+    }
+
+    /**
+     * If the staging directory was deleted while running, creates it again (locked anew) with a fresh queue, so
+     * checkpointing goes on, and says so; no copy is in flight here. Returns why not, if it cannot.
+     */
+    private String recreateStagingIfGone() {
+        if (!staging.directoryGone()) {
+            return null;
+        }
+        LOG.error("STAGING DIRECTORY {} WAS DELETED while running: recreating it with a fresh queue; snapshots it "
+                + "held and had not persisted are lost, checkpoint files are not affected", staging.dir());
+        try {
+            claim.retakeStaging();
+            staging.reopen();
+            unpersisted.clear();   // what the old directory held is gone; the writer may still finish its persist
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "the staging directory " + staging.dir() + " was deleted and cannot be recreated: "
+                    + Failures.oneLine(e);
+        }
     }
 
     /** Copier thread: a snapshot's COMMIT is in staging; the one waiting before it is superseded. */

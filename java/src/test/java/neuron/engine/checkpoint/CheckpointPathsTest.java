@@ -184,6 +184,43 @@ class CheckpointPathsTest {
     }
 
     @Test
+    void aStagingDirectoryDeletedMidRunIsRecreatedAndCheckpointingGoesOn() throws Exception {
+        Path ckpt = dir.resolve("s.pth");
+        Path staging = dir.resolve("staging");
+        List<String> skipped = new ArrayList<>();
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, staging), new CheckpointPolicy(1),
+                1 << 20, "global_step", new CheckpointListener() {
+                    @Override
+                    public void snapshotSkipped(long step, String reason) {
+                        skipped.add(step + ": " + reason);
+                    }
+                })) {
+            c.snapshot(1, CheckpointerTest.source(CheckpointerTest.state(1)));
+            c.awaitPersisted(1, WAIT);
+            for (long step = 2; step <= 3; step++) {
+                deleteTree(staging);   // an operator's rm -rf, twice
+                assertTrue(c.snapshot(step, CheckpointerTest.source(CheckpointerTest.state(step))), skipped.toString());
+                c.awaitPersisted(step, WAIT);
+                assertTrue(Files.isDirectory(staging), "recreated");
+                assertEquals(ProcessHandle.current().pid(),
+                        ProcessLock.holder(staging.resolve(CheckpointClaim.STAGING_LOCK)), "locked anew");
+            }
+            assertEquals(List.of(), skipped, "no trigger was lost to 'staging has 0.0 KiB free'");
+        }
+        assertEquals(3, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
+        assertEquals(2, CheckpointLoader.load(ckpt.resolveSibling("s.pth.1"), "global_step", StoredCheckpoint::progress));
+        assertEquals(0, StagingFiles.count(staging), "a clean stop gives the recreated staging back too");
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    @Test
     void aFileSystemFailureNamingOnlyItsPathSaysItsCause() {
         assertEquals("/x/c.pth.2: directory not empty",
                 Failures.oneLine(new DirectoryNotEmptyException("/x/c.pth.2")));
