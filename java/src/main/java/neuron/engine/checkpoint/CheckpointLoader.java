@@ -1,10 +1,13 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.pth.PthFormatException;
 import neuron.engine.pth.PthReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,6 +20,7 @@ import java.util.Optional;
  */
 public final class CheckpointLoader {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointLoader.class);
+    static final long MAX_PROGRESS = 1L << 40;
 
     private CheckpointLoader() {
     }
@@ -73,7 +77,7 @@ public final class CheckpointLoader {
             }
             StoredCheckpoint stored = new StoredCheckpoint(reader, root, progressOf(file, root, progressKey));
             try {
-                T restored = restorer.restore(stored);
+                T restored = restore(restorer, stored);
                 try {
                     stored.verifyUnread();
                 } catch (IOException | RuntimeException damaged) {
@@ -112,6 +116,15 @@ public final class CheckpointLoader {
         }
     }
 
+    /** Runs the restorer; a damaged file found on the way (tensor readers throw it unchecked) is its IOException. */
+    private static <T> T restore(Restorer<T> restorer, StoredCheckpoint stored) throws IOException {
+        try {
+            return restorer.restore(stored);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     /**
      * Opening a FIFO blocks until a writer comes, and a device reads without end: only a regular file (or a link
      * to one) is opened. Asking costs a {@code stat(2)}, which opens nothing.
@@ -134,6 +147,22 @@ public final class CheckpointLoader {
         if (!(root.get(key) instanceof Number n)) {
             throw new IOException(file + ": the checkpoint has no integer '" + key + "'");
         }
-        return n.longValue();
+        return plausible(file, key, n);
+    }
+
+    /**
+     * A step or block a run can have reached: 0 to 2^40 (a trillion: 35 years at a thousand steps a second, and
+     * Substrate's block numbers are u32). Anything else (negative, 2^62, a fraction) is no value the engine
+     * writes: the file is damaged.
+     */
+    private static long plausible(Path file, String key, Number n) throws PthFormatException {
+        boolean integral = n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
+                || (n instanceof BigInteger big && big.bitLength() < Long.SIZE);
+        long value = n.longValue();
+        if (!integral || value < 0 || value > MAX_PROGRESS) {
+            throw new PthFormatException(file, "'" + key + "' is " + n + ", which no run reaches (0 to 2^40): "
+                    + "the file is damaged");
+        }
+        return value;
     }
 }
