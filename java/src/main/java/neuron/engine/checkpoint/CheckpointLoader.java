@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,32 +26,56 @@ public final class CheckpointLoader {
     }
 
     /** Loads the newest valid checkpoint among {@code files}; empty (and logged) when there is none. */
-    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey) {
-        boolean sawAny = false;
-        for (Path candidate : files.candidates()) {
-            sawAny = true;
-            try {
-                Loaded loaded = load(candidate, progressKey);
-                LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, loaded.progress());
-                return Optional.of(loaded);
-            } catch (IOException | RuntimeException e) {
-                String reason = Failures.oneLine(e);
-                try {
-                    Path aside = files.moveAside(candidate);
-                    LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", candidate, reason, aside);
-                } catch (IOException moveFailed) {
-                    LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", candidate,
-                            reason, Failures.oneLine(moveFailed));
-                }
+    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey) throws IOException {
+        return loadNewestValid(files, progressKey, CheckpointFallback.NONE);
+    }
+
+    /**
+     * As {@link #loadNewestValid(CheckpointFiles, String)}, and when no local file loads, the candidates of
+     * {@code fallback}, newest first, each fetched into the checkpoint's path and treated like a local file.
+     */
+    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey,
+                                                   CheckpointFallback fallback) throws IOException {
+        List<Path> local = files.candidates();
+        for (Path candidate : local) {
+            Optional<Loaded> loaded = tryLoad(files, candidate, progressKey, candidate.toString());
+            if (loaded.isPresent()) {
+                return loaded;
             }
         }
-        if (sawAny) {
-            LOG.error("NO VALID CHECKPOINT at {} or its backups: starting fresh (the bad files were kept)",
-                    files.path());
-        } else {
-            LOG.info("no checkpoint at {}: starting fresh", files.path());
+        if (!local.isEmpty()) {
+            LOG.error("NO VALID CHECKPOINT at {} or its backups (the bad files were kept)", files.path());
         }
+        for (Optional<String> origin = fallback.fetchNext(files.path()); origin.isPresent();
+             origin = fallback.fetchNext(files.path())) {
+            Optional<Loaded> loaded = tryLoad(files, files.path(), progressKey,
+                    files.path() + " (fetched from " + origin.get() + ")");
+            if (loaded.isPresent()) {
+                fallback.accepted();
+                return loaded;
+            }
+        }
+        LOG.info("{} at {}: starting fresh", local.isEmpty() ? "no checkpoint" : "no valid checkpoint", files.path());
         return Optional.empty();
+    }
+
+    /** Loads {@code candidate}; a file that fails is moved aside, loudly, and empty returned. */
+    private static Optional<Loaded> tryLoad(CheckpointFiles files, Path candidate, String progressKey, String origin) {
+        try {
+            Loaded loaded = load(candidate, progressKey);
+            LOG.info("resuming from checkpoint {}: {} {}", origin, progressKey, loaded.progress());
+            return Optional.of(loaded);
+        } catch (IOException | RuntimeException e) {
+            String reason = Failures.oneLine(e);
+            try {
+                Path aside = files.moveAside(candidate);
+                LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", origin, reason, aside);
+            } catch (IOException moveFailed) {
+                LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", origin,
+                        reason, Failures.oneLine(moveFailed));
+            }
+            return Optional.empty();
+        }
     }
 
     /** Reads, verifies (every CRC-32) and materialises one checkpoint file. */

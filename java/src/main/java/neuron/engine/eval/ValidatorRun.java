@@ -92,11 +92,12 @@ public final class ValidatorRun {
             }
         };
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(),
-                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning));
-             BlockJournal journal = BlockJournal.open(settings.journalDir())) {
-            Optional<CheckpointLoader.Loaded> loaded =
-                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (Validator validator = loaded.isPresent()
+                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning))) {
+            // before the journal opens: a fallback that supplies the checkpoint may supply its journal too
+            Optional<CheckpointLoader.Loaded> loaded = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
+                    PROGRESS_KEY, settings.checkpoint().fallback());
+            try (BlockJournal journal = BlockJournal.open(settings.journalDir());
+                 Validator validator = loaded.isPresent()
                     ? Validator.restore(loaded.get().tree(), settings.device())
                     : Validator.create(settings.config(), settings.device())) {
                 if (loaded.isPresent()) {

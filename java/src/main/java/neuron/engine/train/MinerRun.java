@@ -52,7 +52,8 @@ public final class MinerRun {
         long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
             Optional<CheckpointLoader.Loaded> loaded =
-                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
+                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY,
+                            settings.checkpoint().fallback());
             try (MinerLoop loop = loaded.isPresent() ? MinerLoop.restore(loaded.get().tree())
                     : MinerLoop.create(settings.options())) {
                 if (loaded.isPresent()) {
