@@ -224,13 +224,11 @@ final class Uploader implements AgentRunner.Agent {
     }
 
     private void upload(Job job) throws IOException {
+        // a version already in the store is uploaded again: one found damaged at a restore is mended this way
         long version = job.progress();
-        if (remote.containsKey(version)) {
-            LOG.info("backup: {} {} is already in {}", progressKey, version, store.target());
-            return;
-        }
         long started = System.nanoTime();
-        Manifest previous = remote.isEmpty() ? null : remote.lastEntry().getValue();
+        Map.Entry<Long, Manifest> before = remote.lowerEntry(version);
+        Manifest previous = before == null ? null : before.getValue();
         List<Manifest.Entry> entries = new ArrayList<>();
         long size = job.file().size();
         String key = Manifest.versionPrefix(version) + job.name();
