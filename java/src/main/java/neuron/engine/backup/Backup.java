@@ -44,32 +44,28 @@ public final class Backup implements CheckpointListener, AutoCloseable {
 
     /**
      * A backup of the checkpoints of {@code config} (ordered by {@code progressKey}) and of {@code companions} to
-     * {@code target}; nothing goes over the network before {@link #start}. The store keeps the newest
-     * {@code config.keepBackups() + 1} versions, like the local files.
+     * {@code target}, checked at once with one request: a store that refuses the credentials (or has no such
+     * bucket) stops start-up with one line ({@link UnusablePathException}); an unreachable one is only logged,
+     * uploads retry in the background. The store keeps the newest {@code config.keepBackups() + 1} versions,
+     * like the local files.
      */
     public static Backup create(BackupTarget target, CheckpointConfig config, String progressKey,
                                 List<Companion> companions) throws UnusablePathException {
-        return new Backup(ObjectStore.connect(target), config, progressKey, companions);
-    }
-
-    static Backup create(ObjectStore store, CheckpointConfig config, String progressKey, List<Companion> companions) {
-        return new Backup(store, config, progressKey, companions);
-    }
-
-    /**
-     * Checks with one request that the store accepts the credentials, then starts the uploader: a refusal stops
-     * start-up with one line ({@link UnusablePathException}); an unreachable store is only logged, uploads retry
-     * in the background.
-     */
-    public void start(BackupListener listener) throws IOException {
+        ObjectStore store = ObjectStore.connect(target);
         try {
             store.checkAccess();
             LOG.info("backup: checkpoints also go to {}", store.target());
         } catch (UnusablePathException refused) {
+            store.close();
             throw refused;
         } catch (IOException unreachable) {
             LOG.warn("{}; uploads retry in the background", Failures.oneLine(unreachable));
         }
+        return new Backup(store, config, progressKey, companions);
+    }
+
+    /** Starts the uploader agent, which reports to {@code listener}. */
+    public void start(BackupListener listener) {
         uploader = new Uploader(store, progressKey, config.keepBackups() + 1, companions, config.path(), listener);
         runner = new AgentRunner(uploader, uploader::onError);
         runner.start();

@@ -276,8 +276,20 @@ final class Uploader implements AgentRunner.Agent {
         }
     }
 
-    /** Drops versions beyond the newest {@code keep}, then every object no kept version refers to. */
-    private void retain() throws IOException {
+    /**
+     * Drops versions beyond the newest {@code keep}, then every object no kept version refers to. A failure here
+     * costs no version: the next upload's retention tries again.
+     */
+    private void retain() {
+        try {
+            sweep();
+        } catch (IOException e) {
+            LOG.warn("backup: removing old versions from {} failed: {}; the next upload tries again", store.target(),
+                    ObjectStore.oneLine(e));
+        }
+    }
+
+    private void sweep() throws IOException {
         while (remote.size() > keep) {
             long oldest = remote.firstKey();
             store.delete(Manifest.manifestKey(oldest));   // first: the version disappears as a whole
