@@ -21,50 +21,73 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /** A loaded checkpoint: its tree with CPU tensor leaves, where it came from, and its progress value. */
-    public record Loaded(Path source, Map<?, ?> tree, long progress) {
-    }
-
-    /** Loads the newest valid checkpoint among {@code files}; empty (and logged) when there is none. */
-    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey) throws IOException {
-        return loadNewestValid(files, progressKey, CheckpointFallback.NONE);
+    /** Builds a loop's state (or anything else) from an open checkpoint; a failure means the file is unusable. */
+    @FunctionalInterface
+    public interface Restorer<T> {
+        T restore(StoredCheckpoint checkpoint) throws IOException;
     }
 
     /**
-     * As {@link #loadNewestValid(CheckpointFiles, String)}, and when no local file loads, the candidates of
-     * {@code fallback}, newest first, each fetched into the checkpoint's path and treated like a local file.
+     * Restores from the newest valid checkpoint among {@code files}: the checkpoint file, else the newest backup
+     * that loads. Empty (and logged) when there is none.
      */
-    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey,
-                                                   CheckpointFallback fallback) throws IOException {
-        List<Path> local = files.candidates();
-        for (Path candidate : local) {
-            Optional<Loaded> loaded = tryLoad(files, candidate, progressKey, candidate.toString());
-            if (loaded.isPresent()) {
-                return loaded;
-            }
+    public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer) {
+        Optional<T> local = loadLocal(files, progressKey, restorer);
+        if (local.isEmpty()) {
+            LOG.info("{} at {}: starting fresh", files.candidates().isEmpty() ? "no checkpoint" : "no valid checkpoint",
+                    files.path());
         }
-        if (!local.isEmpty()) {
-            LOG.error("NO VALID CHECKPOINT at {} or its backups (the bad files were kept)", files.path());
+        return local;
+    }
+
+    /**
+     * As {@link #loadNewestValid(CheckpointFiles, String, Restorer)}, and when no local file loads, the candidates
+     * of {@code fallback}, newest first, each fetched into the checkpoint's path and treated like a local file.
+     * Throws if the fallback cannot be asked.
+     */
+    public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer,
+                                                  CheckpointFallback fallback) throws IOException {
+        if (fallback == CheckpointFallback.NONE) {
+            return loadNewestValid(files, progressKey, restorer);
+        }
+        Optional<T> local = loadLocal(files, progressKey, restorer);
+        if (local.isPresent()) {
+            return local;
         }
         for (Optional<String> origin = fallback.fetchNext(files.path()); origin.isPresent();
              origin = fallback.fetchNext(files.path())) {
-            Optional<Loaded> loaded = tryLoad(files, files.path(), progressKey,
-                    files.path() + " (fetched from " + origin.get() + ")");
-            if (loaded.isPresent()) {
+            Optional<T> fetched = tryLoad(files, files.path(), files.path() + " (fetched from " + origin.get() + ")",
+                    progressKey, restorer);
+            if (fetched.isPresent()) {
                 fallback.accepted();
-                return loaded;
+                return fetched;
             }
         }
-        LOG.info("{} at {}: starting fresh", local.isEmpty() ? "no checkpoint" : "no valid checkpoint", files.path());
+        LOG.info("no valid checkpoint at {} or in its fallback: starting fresh", files.path());
         return Optional.empty();
     }
 
-    /** Loads {@code candidate}; a file that fails is moved aside, loudly, and empty returned. */
-    private static Optional<Loaded> tryLoad(CheckpointFiles files, Path candidate, String progressKey, String origin) {
+    private static <T> Optional<T> loadLocal(CheckpointFiles files, String progressKey, Restorer<T> restorer) {
+        List<Path> candidates = files.candidates();
+        for (Path candidate : candidates) {
+            Optional<T> restored = tryLoad(files, candidate, candidate.toString(), progressKey, restorer);
+            if (restored.isPresent()) {
+                return restored;
+            }
+        }
+        if (!candidates.isEmpty()) {
+            LOG.error("NO VALID CHECKPOINT at {} or its backups (the bad files were kept)", files.path());
+        }
+        return Optional.empty();
+    }
+
+    /** Restores from {@code candidate}; a file that fails is moved aside, loudly, and empty returned. */
+    private static <T> Optional<T> tryLoad(CheckpointFiles files, Path candidate, String origin, String progressKey,
+                                           Restorer<T> restorer) {
         try {
-            Loaded loaded = load(candidate, progressKey);
-            LOG.info("resuming from checkpoint {}: {} {}", origin, progressKey, loaded.progress());
-            return Optional.of(loaded);
+            T restored = load(candidate, progressKey, restorer);
+            LOG.info("resumed from checkpoint {}", origin);
+            return Optional.of(restored);
         } catch (IOException | RuntimeException e) {
             String reason = Failures.oneLine(e);
             try {
@@ -78,16 +101,14 @@ public final class CheckpointLoader {
         }
     }
 
-    /** Reads, verifies (every CRC-32) and materialises one checkpoint file. */
-    public static Loaded load(Path file, String progressKey) throws IOException {
+    /** Opens one checkpoint file, verifies it (every CRC-32) and hands it to {@code restorer}. */
+    public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
         try (PthReader reader = PthReader.open(file)) {
             reader.verify();
             if (!(reader.root() instanceof Map<?, ?> root)) {
                 throw new IOException(file + ": the checkpoint is not a dict");
             }
-            long progress = progressOf(file, root, progressKey);
-            Map<?, ?> tree = (Map<?, ?>) TensorTrees.materialize(root, reader);
-            return new Loaded(file, tree, progress);
+            return restorer.restore(new StoredCheckpoint(reader, root, progressOf(file, root, progressKey)));
         }
     }
 

@@ -1,10 +1,10 @@
 package neuron.engine.eval;
 
 import neuron.engine.chain.BlockJournal;
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.train.ModelConfig;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -76,8 +76,8 @@ class BackupValidatorTest {
 
             deleteTree(machine);
             assertEquals(0, Main.run(args(machine, UNTIL, "99", s3)), "a new machine, another --seed");
-            Map<?, ?> expected = CheckpointLoader.load(straight.resolve("v.pth"), "block").tree();
-            Map<?, ?> resumed = CheckpointLoader.load(machine.resolve("v.pth"), "block").tree();
+            Map<?, ?> expected = TensorTrees.load(straight.resolve("v.pth"), "block");
+            Map<?, ?> resumed = TensorTrees.load(machine.resolve("v.pth"), "block");
             assertEquals(List.of(), ValidatorReplay.differences(expected, resumed), "the resumed validator's state");
             assertTrue(((Tensor) resumed.get("scores")).abs().sum().item_float() > 0, "with the miners' scores");
             try (BlockJournal journal = BlockJournal.open(machine.resolve("v.journal"))) {

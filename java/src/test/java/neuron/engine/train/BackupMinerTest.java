@@ -1,10 +1,12 @@
 package neuron.engine.train;
 
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.StoredCheckpoint;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.torch.TensorTrees;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -117,7 +119,8 @@ class BackupMinerTest {
         String log = resumed.log();
         String target = "s3://" + BUCKET + "/resume at " + s3.endpoint();
         assertTrue(log.contains("BACKUP VERSION " + target + " global_step 12 CANNOT BE USED"), log);
-        assertTrue(log.contains("(fetched from " + target + " global_step 8): global_step 8"), log);
+        assertTrue(log.contains("resumed from checkpoint " + machine.resolve("m.pth") + " (fetched from " + target
+                + " global_step 8)"), log);
         assertTrue(Files.exists(machine.resolve("m.pth.corrupt")), "the bad download is kept as evidence");
         assertBitIdentical(straight, machine);
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth")), Files.readAllBytes(version("resume", 12)),
@@ -141,7 +144,7 @@ class BackupMinerTest {
         assertEquals(143, miner.await(120), miner.log());
         String log = miner.log();
         assertTrue(back > down && log.contains("backup: every checkpoint is uploaded"), log);
-        long last = CheckpointLoader.load(machine.resolve("m.pth"), "global_step").progress();
+        long last = CheckpointLoader.load(machine.resolve("m.pth"), "global_step", StoredCheckpoint::progress);
         assertTrue(Files.readString(s3.object(BUCKET, "outage/latest")).contains("\"progress\":" + last + ","), log);
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth")), Files.readAllBytes(version("outage", last)));
     }
@@ -169,8 +172,8 @@ class BackupMinerTest {
     }
 
     private static void assertBitIdentical(Path straight, Path resumed) throws IOException {
-        TrainTrees.assertBitIdentical(CheckpointLoader.load(straight.resolve("m.pth"), "global_step").tree(),
-                CheckpointLoader.load(resumed.resolve("m.pth"), "global_step").tree(), resumed.toString());
+        TrainTrees.assertBitIdentical(TensorTrees.load(straight.resolve("m.pth"), "global_step"),
+                TensorTrees.load(resumed.resolve("m.pth"), "global_step"), resumed.toString());
     }
 
     /** Waits until {@code regex} matches in the log after offset {@code from}; returns where the match ends. */
