@@ -105,8 +105,10 @@ class BackupMinerTest {
         deleteTree(machine);
         assertEquals(0, Main.run(args(machine, 12, 4, "99", "resume")), "a new machine, another --seed");
         assertBitIdentical(straight, machine);
-        assertTrue(Files.exists(version("resume", 12)) && Files.exists(version("resume", 8)));
-        assertFalse(Files.exists(version("resume", 4)), "the store keeps --keep_backups + 1 versions, like the disk");
+        List<Long> kept = versions("resume");
+        assertEquals(2, kept.size(), "the store keeps --keep_backups + 1 versions, like the disk: " + kept);
+        assertEquals(12, kept.get(1));
+        assertFalse(Files.exists(version("resume", 4)), "the oldest version's objects are gone");
 
         // An object truncated in the bucket: its version is refused, the older one used, the download kept.
         try (FileChannel object = FileChannel.open(version("resume", 12), StandardOpenOption.WRITE)) {
@@ -120,7 +122,7 @@ class BackupMinerTest {
         String target = "s3://" + BUCKET + "/resume at " + s3.endpoint();
         assertTrue(log.contains("BACKUP VERSION " + target + " global_step 12 CANNOT BE USED"), log);
         assertTrue(log.contains("resumed from checkpoint " + machine.resolve("m.pth") + " (fetched from " + target
-                + " global_step 8)"), log);
+                + " global_step " + kept.get(0) + ")"), log);
         assertTrue(Files.exists(machine.resolve("m.pth.corrupt")), "the bad download is kept as evidence");
         assertBitIdentical(straight, machine);
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth")), Files.readAllBytes(version("resume", 12)),
@@ -169,6 +171,14 @@ class BackupMinerTest {
                 + ": access denied (SignatureDoesNotMatch); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), out);
         assertFalse(out.contains(wrong), "no secret in the output");
         assertFalse(Files.exists(dir.resolve("machine").resolve("m.pth")), "nothing trained");
+    }
+
+    /** The versions with a manifest under {@code prefix}, oldest first. */
+    private static List<Long> versions(String prefix) throws IOException {
+        try (Stream<Path> dirs = Files.list(s3.object(BUCKET, prefix + "/versions"))) {
+            return dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
+                    .map(d -> Long.parseLong(d.getFileName().toString())).sorted().toList();
+        }
     }
 
     private static void assertBitIdentical(Path straight, Path resumed) throws IOException {
