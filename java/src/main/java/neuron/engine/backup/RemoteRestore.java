@@ -47,7 +47,13 @@ final class RemoteRestore implements CheckpointFallback {
     @Override
     public Optional<String> fetchNext(Path target) throws IOException {
         if (versions == null) {
-            versions = listVersions();
+            try {
+                versions = listVersions();
+            } catch (IOException e) {
+                throw new IOException("no valid local checkpoint, and the backup " + store.target() + " cannot be "
+                        + "asked for one (" + ObjectStore.oneLine(e) + "); start again once it is reachable, or "
+                        + "without --backup to start fresh", e);
+            }
             LOG.info("no valid local checkpoint: the backup {} holds {} versions", store.target(), versions.size());
         }
         discardDownloads();

@@ -4,6 +4,7 @@ import neuron.engine.chain.BlockJournal;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Trees;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.train.ModelConfig;
 import org.bytedeco.pytorch.Tensor;
@@ -16,11 +17,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -74,7 +73,7 @@ class BackupValidatorTest {
                     String.format(Locale.ROOT, "validator/versions/%020d/manifest.json", 30)));
             assertTrue(manifest.contains("\"root\" : \"journal\"") && manifest.contains("evaluated/"), manifest);
 
-            deleteTree(machine);
+            Trees.delete(machine);
             assertEquals(0, Main.run(args(machine, UNTIL, "99", s3)), "a new machine, another --seed");
             Map<?, ?> expected = TensorTrees.load(straight.resolve("v.pth"), "block");
             Map<?, ?> resumed = TensorTrees.load(machine.resolve("v.pth"), "block");
@@ -83,14 +82,6 @@ class BackupValidatorTest {
             try (BlockJournal journal = BlockJournal.open(machine.resolve("v.journal"))) {
                 assertTrue(journal.info().firstBlock() <= 10, "the journal came back, from before the oldest "
                         + "checkpoint kept: " + journal.info());
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
             }
         }
     }

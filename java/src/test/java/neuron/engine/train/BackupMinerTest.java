@@ -6,6 +6,7 @@ import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Trees;
 import neuron.engine.torch.TensorTrees;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -22,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -102,7 +102,7 @@ class BackupMinerTest {
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth.1")), Files.readAllBytes(version("resume", 4)));
         assertTrue(Files.readString(s3.object(BUCKET, "resume/latest")).contains("\"progress\":8"));
 
-        deleteTree(machine);
+        Trees.delete(machine);
         assertEquals(0, Main.run(args(machine, 12, 4, "99", "resume")), "a new machine, another --seed");
         assertBitIdentical(straight, machine);
         List<Long> kept = versions("resume");
@@ -114,7 +114,7 @@ class BackupMinerTest {
         try (FileChannel object = FileChannel.open(version("resume", 12), StandardOpenOption.WRITE)) {
             object.truncate(object.size() / 2);
         }
-        deleteTree(machine);
+        Trees.delete(machine);
         NeuronProcess resumed = NeuronProcess.start(dir, dir.resolve("resumed.log"),
                 S3Proxy.credentials(S3Proxy.SECRET_KEY), args(machine, 12, 4, "99", "resume"));
         assertEquals(0, resumed.await(180), resumed.log());
@@ -199,14 +199,6 @@ class BackupMinerTest {
             Thread.sleep(50);
         }
         throw new AssertionError("no '" + regex + "' after offset " + from + ":\n" + p.log());
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
 }
