@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * thread parks until {@link #wake()} or, at the latest, the agent's next deadline; every throwable goes to the
  * error handler and the duty cycle goes on.
  */
-final class AgentRunner implements AutoCloseable {
+final class AgentRunner {
     private static final Logger LOG = LoggerFactory.getLogger(AgentRunner.class);
     /** The longest park: a deadline is seen at most this late. */
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
@@ -79,10 +79,5 @@ final class AgentRunner implements AutoCloseable {
             thread.interrupt();
             LOG.debug("{} abandoned its current work", agent.roleName());
         }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        stop(Duration.ofMillis(1));
     }
 }

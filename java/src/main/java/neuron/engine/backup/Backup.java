@@ -31,7 +31,7 @@ public final class Backup implements CheckpointListener, AutoCloseable {
     private final String progressKey;
     private final List<Companion> companions;
     private final RemoteRestore restore;
-    private Uploader uploader;
+    private volatile Uploader uploader;
     private AgentRunner runner;
 
     private Backup(ObjectStore store, CheckpointConfig config, String progressKey, List<Companion> companions) {

@@ -2,9 +2,6 @@ package neuron.engine.backup;
 
 /** What backups report, for the metrics endpoint; called on the uploader's thread. */
 public interface BackupListener {
-    BackupListener NONE = new BackupListener() {
-    };
-
     /** Version {@code progress} is complete in the store: {@code bytes} were sent for it. */
     default void uploaded(long progress, long bytes, long nanos) {
     }
