@@ -1,7 +1,9 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointListener;
 
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -20,16 +22,25 @@ final class Session {
     private Session() {
     }
 
-    static int run(CheckpointOptions options, Body body) throws Exception {
+    /** Runs {@code body}; with a {@code backup} (or null), it uploads every checkpoint and the stop waits for it. */
+    static int run(CheckpointOptions options, Backup backup, Body body) throws Exception {
         GracefulStop stop = new GracefulStop(Thread.currentThread());
         Thread hook = new Thread(stop::onSignal, "graceful-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv)) {
+        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv); backup) {
             StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
+            CheckpointListener listener = CheckpointListener.both(metrics, status);
+            if (backup != null) {
+                backup.start(metrics);
+                listener = CheckpointListener.both(listener, backup);
+            }
             try {
-                body.run(CheckpointListener.both(metrics, status), metrics, status, stop);
+                body.run(listener, metrics, status, stop);
             } finally {
                 status.finish();
+            }
+            if (backup != null) {
+                backup.finish(Duration.ofSeconds(options.backupWaitSeconds));
             }
             return Main.EXIT_OK;
         } finally {

@@ -94,8 +94,8 @@ public final class ValidatorRun {
         };
         CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy,
-                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning));
-             BlockJournal journal = BlockJournal.open(settings.journalDir())) {
+                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning))) {
+            // before the journal opens: a fallback that supplies the checkpoint may supply its journal too
             Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
                     PROGRESS_KEY, stored -> {
                         Validator v = Validator.restore(TensorTrees.stored(stored), settings.device());
@@ -103,9 +103,10 @@ public final class ValidatorRun {
                                 + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
                                 v.scores().size());
                         return v;
-                    });
+                    }, settings.checkpoint().fallback());
             try (Validator validator = restored.orElseGet(
-                    () -> Validator.create(settings.config(), settings.device()))) {
+                    () -> Validator.create(settings.config(), settings.device()));
+                 BlockJournal journal = BlockJournal.open(settings.journalDir())) {
                 if (restored.isEmpty()) {
                     LOG.info("validator starting fresh");
                 }

@@ -63,7 +63,7 @@ public final class MinerRun {
                                 + "configuration)", stored.file(), loop.globalStep(),
                                 loop.options().model().parameterCount());
                         return loop;
-                    });
+                    }, settings.checkpoint().fallback());
             try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options()))) {
                 if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());

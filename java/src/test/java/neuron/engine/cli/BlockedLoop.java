@@ -15,7 +15,7 @@ final class BlockedLoop {
     public static void main(String[] args) throws Exception {
         boolean midRun = "mid-run".equals(args[0]);
         Path fifo = Path.of(args[1]);
-        System.exit(Session.run(new CheckpointOptions(), (listener, metrics, status, stop) -> {
+        System.exit(Session.run(new CheckpointOptions(), null, (listener, metrics, status, stop) -> {
             if (midRun) {
                 for (int step = 0; step < 20 && !stop.getAsBoolean(); step++) {
                     Thread.sleep(20);

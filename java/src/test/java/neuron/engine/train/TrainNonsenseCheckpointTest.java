@@ -123,7 +123,7 @@ class TrainNonsenseCheckpointTest {
         String log = miner.log();
         assertTrue(log.contains("CHECKPOINT " + ckpt + " CANNOT BE LOADED (" + ckpt + ": 'global_step' is -5, "
                 + "which no run reaches (0 to 2^40): the file is damaged); moved aside to " + ckpt + ".corrupt"), log);
-        assertTrue(log.contains("resuming from checkpoint " + ckpt + ".1: global_step " + GOOD_STEP), log);
+        assertTrue(log.contains("resumed from checkpoint " + ckpt + ".1: global_step " + GOOD_STEP), log);
         assertTrue(log.contains("miner stopped at global_step " + (GOOD_STEP + 1)), log);
     }
 }
