@@ -109,6 +109,8 @@ public final class ValidatorRun {
                  BlockJournal journal = BlockJournal.open(settings.journalDir())) {
                 if (restored.isEmpty()) {
                     LOG.info("validator starting fresh");
+                } else {
+                    checkpointer.resumedAt(validator.block());
                 }
                 try {
                     return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);

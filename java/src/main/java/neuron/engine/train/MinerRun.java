@@ -67,6 +67,8 @@ public final class MinerRun {
             try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options()))) {
                 if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
+                } else {
+                    checkpointer.resumedAt(loop.globalStep());
                 }
                 try {
                     return train(loop, settings, checkpointer, observer, stop);
