@@ -12,7 +12,8 @@ import java.util.Optional;
 /**
  * Finds the checkpoint to resume from, on start-up, before the first step: the checkpoint file, else the newest
  * backup that loads. A file that fails to load (truncated, corrupted, hostile) is moved aside as
- * {@code .corrupt}, never deleted, and the log says so loudly.
+ * {@code .corrupt}, never deleted, and the log says so loudly. A file that reads well but is not this role's
+ * checkpoint is refused ({@link CheckpointMismatchException}) and stays where it is.
  */
 public final class CheckpointLoader {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointLoader.class);
@@ -24,8 +25,13 @@ public final class CheckpointLoader {
     public record Loaded(Path source, Map<?, ?> tree, long progress) {
     }
 
-    /** Loads the newest valid checkpoint among {@code files}; empty (and logged) when there is none. */
-    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey) {
+    /**
+     * Loads the newest valid checkpoint among {@code files}; empty (and logged) when there is none.
+     *
+     * @throws CheckpointMismatchException the newest readable file is not this role's checkpoint
+     */
+    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey)
+            throws CheckpointMismatchException {
         boolean sawAny = false;
         for (Path candidate : files.candidates()) {
             sawAny = true;
@@ -33,6 +39,8 @@ public final class CheckpointLoader {
                 Loaded loaded = load(candidate, progressKey);
                 LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, loaded.progress());
                 return Optional.of(loaded);
+            } catch (CheckpointMismatchException e) {
+                throw e;
             } catch (IOException | RuntimeException e) {
                 String reason = Failures.oneLine(e);
                 try {
@@ -58,7 +66,8 @@ public final class CheckpointLoader {
         try (PthReader reader = PthReader.open(file)) {
             reader.verify();
             if (!(reader.root() instanceof Map<?, ?> root)) {
-                throw new IOException(file + ": the checkpoint is not a dict");
+                throw new CheckpointMismatchException(file, "a readable torch.save file, but its value is not a dict, "
+                        + "as a checkpoint is; pass the right --checkpoint_path");
             }
             long progress = progressOf(file, root, progressKey);
             Map<?, ?> tree = (Map<?, ?>) TensorTrees.materialize(root, reader);
@@ -86,9 +95,10 @@ public final class CheckpointLoader {
         }
     }
 
-    private static long progressOf(Path file, Map<?, ?> root, String key) throws IOException {
+    private static long progressOf(Path file, Map<?, ?> root, String key) throws CheckpointMismatchException {
         if (!(root.get(key) instanceof Number n)) {
-            throw new IOException(file + ": the checkpoint has no integer '" + key + "'");
+            throw new CheckpointMismatchException(file, "a readable torch.save file, but not this role's checkpoint: it has "
+                    + "no integer '" + key + "' (its keys: " + root.keySet() + "); pass the right --checkpoint_path");
         }
         return n.longValue();
     }

@@ -98,17 +98,22 @@ public final class TensorTrees {
 
     private static Tensor load(StorageData data) {
         PthStorage s = data.storage();
-        Tensor t = empty(new long[]{s.numel()}, new TensorOptions(scalarTypeOf(s.dtype())), new MemoryFormatOptional());
-        long base = t.data_ptr().address();
-        long offset = 0;
         try {
-            for (ByteBuffer chunk : data.chunks()) {
-                int n = chunk.remaining();
-                NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
-                offset += n;
-            }
+            return tensorOf(s.dtype(), new long[]{s.numel()}, data.chunks());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A dense CPU tensor of {@code shape} holding the bytes of {@code chunks} (direct or mapped views), in order. */
+    public static Tensor tensorOf(DType dtype, long[] shape, List<ByteBuffer> chunks) {
+        Tensor t = empty(shape, new TensorOptions(scalarTypeOf(dtype)), new MemoryFormatOptional());
+        long base = t.data_ptr().address();
+        long offset = 0;
+        for (ByteBuffer chunk : chunks) {
+            int n = chunk.remaining();
+            NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
+            offset += n;
         }
         return t;
     }
@@ -172,6 +177,23 @@ public final class TensorTrees {
             case INT8 -> ScalarType.Char;
             case UINT8 -> ScalarType.Byte;
             case BOOL -> ScalarType.Bool;
+            case COMPLEX64 -> ScalarType.ComplexFloat;
+            case COMPLEX128 -> ScalarType.ComplexDouble;
+            case COMPLEX32 -> ScalarType.ComplexHalf;
+            case UINT16 -> ScalarType.UInt16;
+            case UINT32 -> ScalarType.UInt32;
+            case UINT64 -> ScalarType.UInt64;
+            case FLOAT8_E4M3FN -> ScalarType.Float8_e4m3fn;
+            case FLOAT8_E5M2 -> ScalarType.Float8_e5m2;
+            case FLOAT8_E4M3FNUZ -> ScalarType.Float8_e4m3fnuz;
+            case FLOAT8_E5M2FNUZ -> ScalarType.Float8_e5m2fnuz;
+            case FLOAT8_E8M0FNU -> ScalarType.Float8_e8m0fnu;
+            case FLOAT4_E2M1FN_X2 -> ScalarType.Float4_e2m1fn_x2;
+            case BITS8 -> ScalarType.Bits8;
+            case BITS16 -> ScalarType.Bits16;
+            case BITS1X8 -> ScalarType.Bits1x8;
+            case BITS2X4 -> ScalarType.Bits2x4;
+            case BITS4X2 -> ScalarType.Bits4x2;
         };
     }
 }

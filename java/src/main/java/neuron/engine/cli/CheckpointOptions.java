@@ -25,11 +25,12 @@ final class CheckpointOptions {
     Path stagingDir;
 
     @Option(names = "--metrics_port", paramLabel = "PORT",
-            description = "serve Prometheus metrics on this port")
+            description = "serve Prometheus metrics on this port (default: none)")
     Integer metricsPort;
 
     @Option(names = "--metrics_csv", paramLabel = "FILE",
-            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight (validator)")
+            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight "
+                    + "(validator) (default: none)")
     Path metricsCsv;
 
     CheckpointConfig config(String defaultFile) {

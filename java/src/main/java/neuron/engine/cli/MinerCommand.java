@@ -9,15 +9,18 @@ import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code neuron miner}: trains, checkpoints asynchronously, resumes from its checkpoint with no flag. */
-@Command(name = "miner", mixinStandardHelpOptions = true,
-        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself.")
+@Command(name = "miner", mixinStandardHelpOptions = true, defaultValueProvider = MinerArguments.Defaults.class,
+        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself "
+                + "(the engine's, or one the Python miner wrote).")
 final class MinerCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoint;
@@ -29,7 +32,7 @@ final class MinerCommand implements Callable<Integer> {
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT")
+    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
     @Option(names = "--submissions", paramLabel = "DIR",
@@ -39,13 +42,16 @@ final class MinerCommand implements Callable<Integer> {
     @Option(names = "--uid", defaultValue = "0", description = "this miner's uid (default: ${DEFAULT-VALUE})")
     int uid;
 
+    @Spec
+    CommandSpec spec;
+
     /** The block time of an embedded chain a miner follows on its own (the real chain's). */
     private static final long LOCAL_BLOCK_TIME_MS = 12_000;
 
     @Override
     public Integer call() throws Exception {
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
-                checkpoint.checkpointInterval, maxSteps);
+                checkpoint.checkpointInterval, maxSteps, training.flags(spec.commandLine().getParseResult()));
         LibTorch.load();
         try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
                 BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),

@@ -24,9 +24,10 @@ public final class MinerRun {
 
     /**
      * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
+     * @param flags    which flags the command line gave: how a resume weighs them against the checkpoint
      */
     public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
-                           long maxSteps) {
+                           long maxSteps, MinerFlags flags) {
         public Settings {
             if (checkpointInterval <= 0) {
                 throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
@@ -34,6 +35,10 @@ public final class MinerRun {
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
+        }
+
+        public Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval, long maxSteps) {
+            this(options, checkpoint, checkpointInterval, maxSteps, MinerFlags.none());
         }
     }
 
@@ -53,14 +58,7 @@ public final class MinerRun {
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
             Optional<CheckpointLoader.Loaded> loaded =
                     CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (MinerLoop loop = loaded.isPresent() ? MinerLoop.restore(loaded.get().tree())
-                    : MinerLoop.create(settings.options())) {
-                if (loaded.isPresent()) {
-                    LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
-                            loaded.get().source(), loop.globalStep(), loop.options().model().parameterCount());
-                } else {
-                    LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
-                }
+            try (MinerLoop loop = MinerStart.open(loaded, settings.options(), settings.flags(), settings.maxSteps()).loop()) {
                 return train(loop, settings, checkpointer, observer, stop);
             }
         }
