@@ -1,6 +1,6 @@
 package neuron.engine.train;
 
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.hf.HfDirectory;
 import neuron.engine.hf.SafetensorsFile;
 import org.bytedeco.javacpp.PointerScope;

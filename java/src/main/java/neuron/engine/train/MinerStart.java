@@ -1,18 +1,19 @@
 package neuron.engine.train;
 
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointMismatchException;
 import neuron.engine.checkpoint.Failures;
+import neuron.engine.checkpoint.StoredCheckpoint;
 import neuron.engine.pth.PyFloat;
+import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * How a miner begins: resumed from its checkpoint (the engine's own, or one the Python miner wrote without the
@@ -32,14 +33,30 @@ public final class MinerStart {
     }
 
     /**
-     * @param loaded   the checkpoint to resume, if any
+     * Resumes from {@code stored} (a {@link neuron.engine.checkpoint.CheckpointLoader.Restorer}).
+     *
      * @param flags    the options the command line describes
      * @param given    which flags it gave
      * @param maxSteps --max_steps (0: none): a checkpoint already past it is refused
      */
-    public static Started open(Optional<CheckpointLoader.Loaded> loaded, MinerOptions flags, MinerFlags given,
-                               long maxSteps) throws CheckpointMismatchException {
-        Started started = loaded.isPresent() ? resume(loaded.get(), flags, given, maxSteps) : begin(flags, given);
+    public static Started resume(StoredCheckpoint stored, MinerOptions flags, MinerFlags given, long maxSteps)
+            throws IOException {
+        Path file = stored.file();
+        long step = stored.progress();
+        if (maxSteps > 0 && maxSteps < step) {
+            throw new CheckpointMismatchException(file, "its global_step is " + step + ", past --max_steps " + maxSteps
+                    + " (the step to stop at, not a count of steps): pass a --max_steps above " + step
+                    + ", or 0 to run until stopped");
+        }
+        return logged(resume(file, step, TensorTrees.materialize(stored), flags, given));
+    }
+
+    /** A start without a checkpoint: from {@code --init_from}'s directory, else fresh. */
+    public static Started begin(MinerOptions flags, MinerFlags given) {
+        return logged(given.initFrom() == null ? fresh(flags) : initFrom(flags, given));
+    }
+
+    private static Started logged(Started started) {
         if (started.flagWarning() != null) {
             LOG.warn(started.flagWarning());
         }
@@ -47,16 +64,8 @@ public final class MinerStart {
         return started;
     }
 
-    private static Started resume(CheckpointLoader.Loaded loaded, MinerOptions flags, MinerFlags given, long maxSteps)
+    private static Started resume(Path file, long step, Map<?, ?> tree, MinerOptions flags, MinerFlags given)
             throws CheckpointMismatchException {
-        Path file = loaded.source();
-        long step = loaded.progress();
-        if (maxSteps > 0 && maxSteps < step) {
-            throw new CheckpointMismatchException(file, "its global_step is " + step + ", past --max_steps " + maxSteps
-                    + " (the step to stop at, not a count of steps): pass a --max_steps above " + step
-                    + ", or 0 to run until stopped");
-        }
-        Map<?, ?> tree = loaded.tree();
         MinerOptions recorded;
         Map<?, ?> state;
         Long fingerprint;
@@ -96,16 +105,18 @@ public final class MinerStart {
             warning = warning == null ? ignored : warning + "; " + ignored;
         }
         return new Started(loop, "miner resumed from " + file + " at global_step " + step
-                + (origin == null ? "" : " (" + origin + ")") + ": " + model(options) + "; " + optimizer(state) + "; " + schedule(state, loop), warning);
+                + (origin == null ? "" : " (" + origin + ")") + ": " + model(options) + "; " + optimizer(state) + "; "
+                + schedule(state, loop), warning);
     }
 
-    private static Started begin(MinerOptions flags, MinerFlags given) {
-        if (given.initFrom() == null) {
-            MinerLoop loop = MinerLoop.create(flags);
-            return new Started(loop, "miner starting at global_step 0 (no checkpoint): " + model(flags)
-                    + ", weights drawn from seed " + flags.seed() + "; AdamW with empty moments; schedule at step 0, lr "
-                    + PyFloat.repr(loop.lr()) + " for the next step", null);
-        }
+    private static Started fresh(MinerOptions flags) {
+        MinerLoop loop = MinerLoop.create(flags);
+        return new Started(loop, "miner starting at global_step 0 (no checkpoint): " + model(flags)
+                + ", weights drawn from seed " + flags.seed() + "; AdamW with empty moments; schedule at step 0, lr "
+                + PyFloat.repr(loop.lr()) + " for the next step", null);
+    }
+
+    private static Started initFrom(MinerOptions flags, MinerFlags given) {
         Path dir = given.initFrom();
         ModelConfig config = HfWeights.config(dir, given.given("seq_len") ? flags.model().seqLen() : null);
         FlagPrecedence.Resolved resolved = FlagPrecedence.resolve(flags.withModel(config), flags, given,
@@ -150,17 +161,21 @@ public final class MinerStart {
         return out;
     }
 
-    /** The run's data, checked against the checkpoint's fingerprint unless that is null (data from the flags). */
+    /**
+     * The run's data, checked against the checkpoint's fingerprint unless that is null (the flags chose the data).
+     * Data that cannot be used refuses the resume; it never makes the checkpoint look damaged.
+     */
     private static TokenData data(Path file, MinerOptions options, Long fingerprint) throws CheckpointMismatchException {
-        if (fingerprint == null) {
-            return TokenData.open(options.data());
-        }
-        String advice = ": pass --data PATH --override data to go on with other data";
+        String advice = fingerprint == null ? ": pass a --data PATH that can be read"
+                : ": pass --data PATH --override data to go on with other data";
         TokenData data;
         try {
             data = TokenData.open(options.data());
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CheckpointMismatchException(file, "its data cannot be read (" + Failures.oneLine(e) + ")" + advice);
+        }
+        if (fingerprint == null) {
+            return data;
         }
         if (data.fingerprint() != fingerprint) {
             throw new CheckpointMismatchException(file, "its data " + options.data()

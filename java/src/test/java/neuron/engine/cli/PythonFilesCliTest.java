@@ -1,8 +1,7 @@
 package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import neuron.engine.checkpoint.CheckpointLoader;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
 import neuron.engine.train.MinerArguments;
@@ -20,7 +19,6 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,9 +90,8 @@ class PythonFilesCliTest {
         assertEquals(Main.EXIT_OK, CliRun.of("export", engineCheckpoint.toString(), "--to", hf.toString()).status());
         MinerArguments.Parsed parsed = MinerArguments.command("--device", "cpu", "--init_from", hf.toString(),
                 "--model", "small");
-        Map<?, ?> expected = (Map<?, ?>) CheckpointLoader.load(engineCheckpoint, MinerRun.PROGRESS_KEY).tree()
-                .get("model_state_dict");
-        MinerStart.Started started = MinerStart.open(Optional.empty(), parsed.options(), parsed.flags(), 0);
+        Map<?, ?> expected = (Map<?, ?>) TensorTrees.load(engineCheckpoint, MinerRun.PROGRESS_KEY).get("model_state_dict");
+        MinerStart.Started started = MinerStart.begin(parsed.options(), parsed.flags());
         try (MinerLoop loop = started.loop()) {
             assertEquals(0, loop.globalStep());
             Map<String, Tensor> weights = loop.model().stateDict();

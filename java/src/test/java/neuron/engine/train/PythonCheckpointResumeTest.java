@@ -5,6 +5,7 @@ import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointMismatchException;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -44,18 +44,20 @@ class PythonCheckpointResumeTest {
         made = new ObjectMapper().readValue(lines[lines.length - 1], Map.class);
     }
 
-    private static CheckpointLoader.Loaded load(String variant) throws Exception {
-        return CheckpointLoader.load(dir.resolve(variant + ".pth"), MinerRun.PROGRESS_KEY);
-    }
-
     private static MinerStart.Started resume(String variant, String... args) throws Exception {
         MinerArguments.Parsed parsed = MinerArguments.command(args);
-        return MinerStart.open(Optional.of(load(variant)), parsed.options(), parsed.flags(), 0);
+        return resume(variant, parsed.options(), parsed.flags(), 0);
+    }
+
+    private static MinerStart.Started resume(String variant, MinerOptions options, MinerFlags flags, long maxSteps)
+            throws Exception {
+        return CheckpointLoader.load(dir.resolve(variant + ".pth"), MinerRun.PROGRESS_KEY,
+                stored -> MinerStart.resume(stored, options, flags, maxSteps));
     }
 
     @Test
     void resumesAtItsStepWithItsWeightsAndBothMoments() throws Exception {
-        Map<?, ?> python = load("miner").tree();
+        Map<?, ?> python = TensorTrees.load(dir.resolve("miner.pth"), MinerRun.PROGRESS_KEY);
         MinerStart.Started started = resume("miner", "--device", "cpu");
         try (MinerLoop loop = started.loop()) {
             assertEquals(STEPS, loop.globalStep());
@@ -152,8 +154,8 @@ class PythonCheckpointResumeTest {
             assertTrue(e.getMessage().contains(misfit.getValue()), e.getMessage());
             assertTrue(e.getMessage().endsWith("the file is left as it is"), e.getMessage());
         }
-        CheckpointMismatchException past = assertThrows(CheckpointMismatchException.class, () -> MinerStart.open(
-                Optional.of(load("miner")), MinerArguments.parse("--device", "cpu"), MinerFlags.none(), 10));
+        CheckpointMismatchException past = assertThrows(CheckpointMismatchException.class,
+                () -> resume("miner", MinerArguments.parse("--device", "cpu"), MinerFlags.none(), 10));
         assertTrue(past.getMessage().contains("its global_step is 12, past --max_steps 10"), past.getMessage());
     }
 }
