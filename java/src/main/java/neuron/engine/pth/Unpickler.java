@@ -1,6 +1,5 @@
 package neuron.engine.pth;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

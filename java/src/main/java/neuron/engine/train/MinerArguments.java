@@ -98,10 +98,11 @@ public final class MinerArguments {
         }
     }
 
-    /** Options and flags of a miner command line (tests, benchmarks); bad options throw picocli's ParameterException. */
+    /** What a miner command line says: its options and which flags it gave. */
     public record Parsed(MinerOptions options, MinerFlags flags) {
     }
 
+    /** Parses miner flags alone (tests, benchmarks); bad options throw picocli's ParameterException. */
     public static Parsed command(String... args) {
         MinerArguments arguments = new MinerArguments();
         CommandLine cli = new CommandLine(arguments).setDefaultValueProvider(new Defaults());
@@ -109,7 +110,7 @@ public final class MinerArguments {
         return new Parsed(arguments.toOptions(), arguments.flags(result));
     }
 
-    /** Parses miner options alone (tests, benchmarks); bad options throw picocli's ParameterException. */
+    /** The options of {@link #command}. */
     public static MinerOptions parse(String... args) {
         return command(args).options();
     }

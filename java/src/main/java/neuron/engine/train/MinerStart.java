@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -192,7 +193,7 @@ public final class MinerStart {
 
     private static String model(MinerOptions options) {
         ModelConfig c = options.model();
-        return String.format(java.util.Locale.ROOT, "%,d parameters (%s, seq_len %d)", c.parameterCount(),
+        return String.format(Locale.ROOT, "%,d parameters (%s, seq_len %d)", c.parameterCount(),
                 LlamaLayout.describe(c), c.seqLen());
     }
 

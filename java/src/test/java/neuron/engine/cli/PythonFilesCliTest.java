@@ -6,8 +6,10 @@ import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerLoop;
+import neuron.engine.train.MinerOptions;
 import neuron.engine.train.MinerRun;
 import neuron.engine.train.MinerStart;
+import neuron.engine.train.TokenData;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -79,9 +82,35 @@ class PythonFilesCliTest {
         assertEquals(Main.EXIT_USAGE, misfit.status());
         assertTrue(misfit.err().contains("'model.layers.0.self_attn.k_proj.weight' has shape [32, 64]"), misfit.err());
         Path cut = dir.resolve("cut.pth");
-        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(engineCheckpoint), 5000));
+        Files.write(cut, Arrays.copyOf(Files.readAllBytes(engineCheckpoint), 5000));
         CliRun damaged = CliRun.of("export", cut.toString(), "--to", dir.resolve("hf-cut").toString());
         assertEquals(Main.EXIT_FAILURE, damaged.status(), damaged.err());
+    }
+
+    /** What worked before must keep working: Python's own AdamW and LambdaLR take over an engine checkpoint. */
+    @Test
+    void anEngineCheckpointTrainsOnInPythonWithTheEnginesLoss() throws Exception {
+        MinerOptions options = MinerArguments.parse("--device", "cpu", "--batch_size", "2");
+        int width = options.model().seqLen() + 1;
+        long[] batch = new long[2 * width];
+        TokenData.builtin().fillBatch(options.seed(), 2, 2, width, batch);
+        List<List<Long>> rows = List.of(Arrays.stream(batch, 0, width).boxed().toList(),
+                Arrays.stream(batch, width, 2 * width).boxed().toList());
+        Path tokens = dir.resolve("tokens.json");
+        new ObjectMapper().writeValue(tokens.toFile(), rows);
+        float engineLoss;
+        double engineLr;
+        try (MinerLoop loop = MinerLoop.restore(TensorTrees.load(engineCheckpoint, MinerRun.PROGRESS_KEY))) {
+            engineLr = loop.lr();
+            engineLoss = loop.step();   // the batch of step 2, the one written above
+        }
+        String out = PythonTorch.runFile(script, "continue", engineCheckpoint.toString(), tokens.toString());
+        String[] lines = out.strip().split("\n");
+        Map<?, ?> python = new ObjectMapper().readValue(lines[lines.length - 1], Map.class);
+        assertEquals(engineLoss, ((Number) python.get("loss")).doubleValue(), 1e-5 * engineLoss,
+                "PyTorch's loss (float64) of the same weights and batch: " + python);
+        assertEquals(engineLr, ((Number) python.get("lr")).doubleValue(), 0, "the lr the schedule had reached");
+        assertEquals(3.0, ((Number) python.get("step")).doubleValue(), "AdamW's step went on from the engine's 2");
     }
 
     @Test

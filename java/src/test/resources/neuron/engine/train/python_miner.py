@@ -11,6 +11,9 @@
         rotary        hidden 48 with 3 heads, and the rotary_emb.inv_freq buffers older transformers saved
         sgd           torch.optim.SGD with momentum instead of AdamW
         weights_only  only global_step and model_state_dict
+  python_miner.py continue CHECKPOINT TOKENS
+      Loads an engine checkpoint into torch.optim.AdamW and LambdaLR as a Python miner would, computes the loss of
+      the batch in the file TOKENS (JSON rows of token ids) and takes one optimizer step; prints one JSON line.
   python_miner.py safetensors DIR CHECKPOINT
       Reads DIR/model.safetensors with the standard library and torch.frombuffer, compares every tensor with
       CHECKPOINT's model_state_dict and DIR/config.json with the shapes; prints one JSON line.
@@ -100,6 +103,28 @@ def save(path, steps, variant):
     return {"loss": float(loss), "lr": optimizer.param_groups[0]["lr"]}
 
 
+def continue_training(checkpoint, tokens_file):
+    ck = load(checkpoint)
+    params = collections.OrderedDict((k, v.clone().requires_grad_(True)) for k, v in ck["model_state_dict"].items())
+    model = ck["config"]["model"]
+    config = {"hidden_size": model["hidden_size"], "num_attention_heads": model["num_attention_heads"],
+              "num_hidden_layers": model["num_hidden_layers"], "rms_norm_eps": model["rms_norm_eps"],
+              "rope_theta": model["rope_theta"]}
+    optimizer = torch.optim.AdamW(list(params.values()))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
+    optimizer.load_state_dict(ck["optimizer_state_dict"])
+    scheduler.load_state_dict(ck["scheduler_state_dict"])
+    lr = optimizer.param_groups[0]["lr"]
+    with open(tokens_file) as f:
+        tokens = torch.tensor(json.load(f))
+    logits = llama_logits(params, config, tokens[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, model["vocab_size"]), tokens[:, 1:].reshape(-1))
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    print(json.dumps({"loss": float(loss), "lr": lr, "step": float(optimizer.state_dict()["state"][0]["step"])}))
+
+
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
           "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
           "BOOL": torch.bool}
@@ -138,6 +163,8 @@ def safetensors(directory, checkpoint):
 if __name__ == "__main__":
     if sys.argv[1] == "save":
         print(json.dumps({v: save(os.path.join(sys.argv[2], v + ".pth"), int(sys.argv[3]), v) for v in sys.argv[4:]}))
+    elif sys.argv[1] == "continue":
+        continue_training(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "safetensors":
         safetensors(sys.argv[2], sys.argv[3])
     else:
