@@ -43,7 +43,8 @@ public final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "the .pth file")
     Path file;
 
-    @Option(names = "--json", description = "print JSON that keeps Python's types apart (tuples from lists, int keys from str keys) instead of an indented tree")
+    @Option(names = "--json", description = "print JSON that keeps Python's types apart (tuples from lists, int keys "
+            + "from str keys) instead of an indented tree")
     boolean json;
 
     @Option(names = "--verify", description = "check every record's CRC-32 (torch.load never does)")

@@ -27,7 +27,7 @@ final class Unpickler {
     static final int MAX_DEPTH = 1000;
     /**
      * The most values one pickle may make. A checkpoint's tree is small: a 70 B-parameter LLaMA with its AdamW state
-     * pickles to about 50 k values, as everything big is a tensor. A hostile or absurd pickle (one list of 52 M
+     * pickles to about 70 k values (23 per tensor), as everything big is a tensor. A hostile or absurd pickle (one list of 52 M
      * ints in 100 MB) is refused at this count instead of taking gigabytes of heap and a minute of collection.
      */
     static final int MAX_VALUES = 1 << 21;
