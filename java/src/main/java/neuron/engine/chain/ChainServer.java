@@ -101,7 +101,7 @@ public final class ChainServer implements AutoCloseable {
                 long head = chain.head();
                 for (long n = announced + 1; n <= head; n++) {
                     if (announcementsToSkip.getAndUpdate(k -> Math.max(0, k - 1)) == 0) {
-                        substrate.announce(chain.block(n));
+                        substrate.announce(n);
                     }
                 }
                 announced = head;

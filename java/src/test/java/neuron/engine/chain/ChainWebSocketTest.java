@@ -22,7 +22,11 @@ class ChainWebSocketTest {
     private static final Duration FAST_BACKOFF = Duration.ofMillis(20);
 
     private static ChainServer serve(long firstBlock, int port) throws Exception {
-        return ChainServer.start(new LocalChain(SEED, 3, firstBlock), new InetSocketAddress("127.0.0.1", port));
+        return serve(firstBlock, port, 3);
+    }
+
+    private static ChainServer serve(long firstBlock, int port, long blockTimeMs) throws Exception {
+        return ChainServer.start(new LocalChain(SEED, blockTimeMs, firstBlock), new InetSocketAddress("127.0.0.1", port));
     }
 
     private static ChainFollower follow(ChainServer server) {
@@ -81,7 +85,8 @@ class ChainWebSocketTest {
 
     @Test
     void aForkOnTheServerReachesTheClientAsAFlaggedReorg() throws Exception {
-        try (ChainServer server = serve(0, 0); ChainFollower feed = follow(server)) {
+        // blocks slow enough for the follower to keep up, so that the block it has is not final yet
+        try (ChainServer server = serve(0, 0, 100); ChainFollower feed = follow(server)) {
             Feeds.take(feed, 5);
             server.chain().reorganise(feed.lastDelivered().number());
             BlockEvent flagged = Feeds.take(feed, 1).get(0);
