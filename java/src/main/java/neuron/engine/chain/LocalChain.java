@@ -36,7 +36,7 @@ public final class LocalChain implements ChainSource {
     private final LocalRuntime runtime;
     private final long blockTimeNanos;
     private final long firstNumber;
-    private final long startNanos = System.nanoTime();
+    private final long startNanos;
     /** First block number of each branch: 0 → branch 0, and one entry per {@link #reorganise}. */
     private final NavigableMap<Long, Integer> branchFrom = new ConcurrentSkipListMap<>(Map.of(0L, 0));
     private final AtomicInteger branches = new AtomicInteger();
@@ -59,6 +59,8 @@ public final class LocalChain implements ChainSource {
         this.runtime = new LocalRuntime(blockTimeMs);
         this.blockTimeNanos = TimeUnit.MILLISECONDS.toNanos(blockTimeMs);
         this.firstNumber = firstNumber;
+        hashOf(firstNumber); // the chain up to its first block exists before its clock starts
+        this.startNanos = System.nanoTime();
     }
 
     @Override
@@ -96,6 +98,14 @@ public final class LocalChain implements ChainSource {
             throw new ChainUnavailableException("block " + number + " is not produced yet (head " + head + ")");
         }
         return block(number);
+    }
+
+    @Override
+    public byte[] storage(byte[] key, Block at, Duration timeout) throws ChainUnavailableException {
+        if (at.number() > head() || !block(at.number()).equals(at)) {
+            throw new ChainUnavailableException(at + " is not a block of the local chain");
+        }
+        return runtime.storage(at.number(), at.parentHash()).get(key);
     }
 
     /** Any block by number, produced or not: what the chain has or will have there on its current branches. */

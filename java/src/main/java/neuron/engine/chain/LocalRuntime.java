@@ -42,10 +42,6 @@ final class LocalRuntime {
     /** Timestamp.Now of block 0 (2025-01-01T00:00:00Z); block n is n block times later, whatever the wall clock. */
     static final long GENESIS_TIME_MS = 1_735_689_600_000L;
 
-    static final byte[] SYSTEM_NUMBER = Hashing.storagePrefix("System", "Number");
-    static final byte[] SYSTEM_PARENT_HASH = Hashing.storagePrefix("System", "ParentHash");
-    static final byte[] TIMESTAMP_NOW = Hashing.storagePrefix("Timestamp", "Now");
-
     private final long blockTimeMs;
     private final byte[] metadata;
 
@@ -72,9 +68,9 @@ final class LocalRuntime {
     /** The storage after the block: key to SCALE value. */
     Map<byte[], byte[]> storage(long number, Hash32 parentHash) {
         Map<byte[], byte[]> storage = new TreeMap<>(Arrays::compareUnsigned);
-        storage.put(SYSTEM_NUMBER, new ScaleWriter().u32(number).toByteArray());
-        storage.put(SYSTEM_PARENT_HASH, parentHash.toBytes());
-        storage.put(TIMESTAMP_NOW, new ScaleWriter().u64(timestamp(number)).toByteArray());
+        storage.put(StorageKeys.systemNumber(), new ScaleWriter().u32(number).toByteArray());
+        storage.put(StorageKeys.systemParentHash(), parentHash.toBytes());
+        storage.put(StorageKeys.timestampNow(), new ScaleWriter().u64(timestamp(number)).toByteArray());
         return storage;
     }
 
