@@ -27,7 +27,7 @@ class ChainServerRpcTest {
 
     @AfterEach
     void stop() throws Exception {
-        client.closeBlocking();
+        client.close();
         server.close();
     }
 

@@ -12,7 +12,7 @@ import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.handshake.ServerHandshake;
 
 /** A plain JSON-RPC client for tests: sends requests (or raw text) and collects answers, notifications and the close. */
-final class RpcClient extends WebSocketClient {
+final class RpcClient extends WebSocketClient implements AutoCloseable {
     final BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
     final CompletableFuture<String> closed = new CompletableFuture<>();
     private long ids;
@@ -66,6 +66,17 @@ final class RpcClient extends WebSocketClient {
             if (method.equals(message.path("method").asText())) {
                 return message.get("params");
             }
+        }
+    }
+
+    /** Closes and waits for the close handshake. */
+    @Override
+    public void close() {
+        super.close();
+        try {
+            closed.get(Feeds.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("the connection did not close", e);
         }
     }
 
