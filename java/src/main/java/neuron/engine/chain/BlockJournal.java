@@ -16,6 +16,7 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.Properties;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -149,18 +150,43 @@ public final class BlockJournal implements AutoCloseable {
      */
     public List<Block> recentBlocks(int count) {
         List<Block> blocks = new ArrayList<>();
+        walkCanonicalBackward(block -> {
+            blocks.add(block);
+            return blocks.size() < count;
+        });
+        Collections.reverse(blocks);
+        return blocks;
+    }
+
+    /** The canonical chain's block with this number, or null when the journal has none (never journaled, pruned). */
+    public Block canonicalBlock(long number) {
+        Block[] found = new Block[1];
+        walkCanonicalBackward(block -> {
+            if (block.number() == number) {
+                found[0] = block;
+            }
+            return block.number() > number;
+        });
+        return found[0];
+    }
+
+    /**
+     * Visits the canonical chain's blocks from the newest back, while {@code visitor} returns true: walking back,
+     * the canonical chain's numbers strictly decrease, so a block numbered at or above one seen is retracted.
+     */
+    private void walkCanonicalBackward(Predicate<Block> visitor) {
         long lowest = Long.MAX_VALUE;
         try (ExcerptTailer tailer = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd()) {
-            for (Object record = JournalCursor.read(tailer, Retractions.NONE); record != JournalCursor.END
-                    && blocks.size() < count; record = JournalCursor.read(tailer, Retractions.NONE)) {
+            for (Object record = JournalCursor.read(tailer, Retractions.NONE); record != JournalCursor.END;
+                    record = JournalCursor.read(tailer, Retractions.NONE)) {
                 if (record instanceof BlockEvent event && event.number() < lowest) {
                     lowest = event.number();
-                    blocks.add(event.block());
+                    if (!visitor.test(event.block())) {
+                        return;
+                    }
                 }
             }
         }
-        Collections.reverse(blocks);
-        return blocks;
     }
 
     /** First and last block, gaps, counts: one pass over the whole journal. */

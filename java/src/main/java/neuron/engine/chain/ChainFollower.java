@@ -24,6 +24,11 @@ public final class ChainFollower implements BlockFeed {
     private static final Logger log = LoggerFactory.getLogger(ChainFollower.class);
     /** How long to wait before asking again when the source could not answer (reconnecting, server restarting). */
     private static final Duration RETRY_PAUSE = Duration.ofMillis(50);
+    /**
+     * How long one fetch may take, whatever the caller's timeout: that bounds the wait for a block to appear, and
+     * a node slower to answer than a short poll must still be followed.
+     */
+    private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
 
     private final ChainSource source;
     /** The blocks delivered last, oldest first; its last one is the last delivered. */
@@ -57,7 +62,7 @@ public final class ChainFollower implements BlockFeed {
             if (head >= 0 && head >= wanted) {
                 noteCatchUp(wanted, head);
                 try {
-                    return deliver(source.blockAt(wanted, remaining(deadline)), deadline);
+                    return deliver(source.blockAt(wanted, FETCH_TIMEOUT), System.nanoTime() + FETCH_TIMEOUT.toNanos());
                 } catch (ChainUnavailableException e) {
                     log.warn("block {} not available yet ({}); asking again", wanted, e.getMessage());
                     if (remaining(deadline).isZero()) {

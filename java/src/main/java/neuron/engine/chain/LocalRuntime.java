@@ -33,6 +33,8 @@ final class LocalRuntime {
     static final int SPEC_VERSION = 1;
     static final int TRANSACTION_VERSION = 1;
     static final int STATE_VERSION = 1;
+    /** Substrate builds the extrinsics root with trie version 0 unless a runtime's system version is 2 or more. */
+    static final int EXTRINSICS_ROOT_VERSION = 0;
     /** The runtime APIs it answers through state_call: Core (version) and Metadata (metadata, by version). */
     static final List<Map.Entry<String, Integer>> APIS = List.of(Map.entry("Core", 4), Map.entry("Metadata", 2));
     static final int SYSTEM_INDEX = 0;
@@ -77,7 +79,7 @@ final class LocalRuntime {
     /** The header of block {@code number} on top of {@code parentHash}; {@code digest} tells branches apart. */
     Header header(long number, Hash32 parentHash, List<byte[]> digest) {
         Hash32 stateRoot = Hash32.adopt(TrieRoot.of(storage(number, parentHash), STATE_VERSION));
-        Hash32 extrinsicsRoot = Hash32.adopt(TrieRoot.ordered(extrinsics(number), STATE_VERSION));
+        Hash32 extrinsicsRoot = Hash32.adopt(TrieRoot.ordered(extrinsics(number), EXTRINSICS_ROOT_VERSION));
         return new Header(parentHash, number, stateRoot, extrinsicsRoot, digest);
     }
 

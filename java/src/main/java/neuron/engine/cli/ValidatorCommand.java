@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.chain.Follow;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.ValidatorRun;
@@ -24,6 +25,11 @@ final class ValidatorCommand implements Callable<Integer> {
 
     @Option(names = "--chain", defaultValue = "local", description = "local | ws://HOST:PORT (default: ${DEFAULT-VALUE})")
     String chain;
+
+    @Option(names = "--follow", defaultValue = "finalized",
+            description = "finalized | best: which heads of a ws:// chain to follow; best heads come sooner and a "
+                    + "reorganisation rolls the validator back (default: ${DEFAULT-VALUE})")
+    String follow;
 
     @Option(names = "--block_time_ms", defaultValue = "12000",
             description = "block time of the embedded local chain (default: ${DEFAULT-VALUE})")
@@ -61,7 +67,7 @@ final class ValidatorCommand implements Callable<Integer> {
                 ValidatorConfig.DEFAULT_MAX_UIDS, 4, threads);
         Path journal = journalDir != null ? journalDir : config.path().resolveSibling(config.path().getFileName() + ".journal");
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device, config, checkpoint.checkpointInterval,
-                untilBlock, chain, blockTimeMs, journal, submissions);
+                untilBlock, chain, Follow.parse(follow), blockTimeMs, journal, submissions);
         LibTorch.load();
         return Session.run(checkpoint, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {
