@@ -5,6 +5,8 @@ import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.BlockFeed;
 import neuron.engine.chain.BlockFeeds;
 import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.ChainFollower;
+import neuron.engine.chain.Follow;
 import neuron.engine.chain.Hash32;
 import neuron.engine.chain.JournalCursor;
 import neuron.engine.checkpoint.CheckpointConfig;
@@ -22,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -42,7 +45,8 @@ public final class ValidatorRun {
      * @param untilBlock stop gracefully after this block; 0 runs until stopped
      */
     public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
-                           long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions) {
+                           long untilBlock, String chain, Follow follow, long blockTimeMs, Path journalDir,
+                           Path submissions) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
@@ -66,6 +70,8 @@ public final class ValidatorRun {
     private final Checkpointer checkpointer;
     private final BlockJournal journal;
     private final AtomicBoolean pruneDue;
+    /** Set when the feed rolled back past what the validator acted on: its state must be rebuilt. */
+    private boolean rolledBack;
 
     private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
         this.pruneDue = pruneDue;
@@ -97,26 +103,86 @@ public final class ValidatorRun {
                 Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning))) {
             // before the journal opens: a fallback that supplies the checkpoint may supply its journal too
             Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
-                    PROGRESS_KEY, stored -> {
-                        Validator v = Validator.restore(TensorTrees.stored(stored), settings.device());
-                        LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights "
-                                + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
-                                v.scores().size());
-                        return v;
-                    }, settings.checkpoint().fallback());
-            try (Validator validator = restored.orElseGet(
-                    () -> Validator.create(settings.config(), settings.device()));
-                 BlockJournal journal = BlockJournal.open(settings.journalDir())) {
-                if (restored.isEmpty()) {
-                    LOG.info("validator starting fresh");
-                }
-                try {
-                    return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
-                } finally {
-                    checkpointer.awaitStaging();   // the copier may be reading the model: it must outlive the copy
+                    PROGRESS_KEY, restorer(settings), settings.checkpoint().fallback());
+            try (BlockJournal journal = BlockJournal.open(settings.journalDir())) {
+                while (true) { // once more after each rollback: the state is rebuilt from a checkpoint on the chain
+                    restored = onChainOrOlder(settings, journal, restored);
+                    try (Validator validator = restored.orElseGet(
+                            () -> Validator.create(settings.config(), settings.device()))) {
+                        if (restored.isEmpty()) {
+                            LOG.info("validator starting fresh");
+                        } else {
+                            checkpointer.resumedAt(validator.block());
+                        }
+                        ValidatorRun run = new ValidatorRun(settings, checkpointer, journal, pruneDue);
+                        long block;
+                        try {
+                            block = run.follow(validator, observer, stop);
+                        } finally {
+                            checkpointer.awaitStaging();   // the copier may be reading the model: it must outlive the copy
+                        }
+                        if (!run.rolledBack) {
+                            return block;
+                        }
+                    }
+                    restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY,
+                            restorer(settings));
                 }
             }
         }
+    }
+
+    /** Restores a validator straight into its live tensors, and says what it restored. */
+    private static CheckpointLoader.Restorer<Validator> restorer(Settings settings) {
+        return stored -> {
+            Validator v = Validator.restore(TensorTrees.stored(stored), settings.device());
+            LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} miners "
+                    + "scored", stored.file(), v.block(), v.globalStep(), v.scores().size());
+            return v;
+        };
+    }
+
+    /**
+     * {@code newest} if its block is on the journal's canonical chain; else (a checkpoint taken at a block a
+     * reorganisation replaced) the newest older valid checkpoint that is, passing the others over and leaving them
+     * in place, else none: the validator starts fresh and replays the journal.
+     */
+    private static Optional<Validator> onChainOrOlder(Settings settings, BlockJournal journal,
+                                                      Optional<Validator> newest) {
+        if (newest.isEmpty() || onChain(journal, newest.get())) {
+            return newest;
+        }
+        long replaced = newest.get().block();
+        newest.get().close();
+        for (Path candidate : settings.checkpoint().files().candidates()) {
+            long block = CheckpointLoader.peekProgress(candidate, PROGRESS_KEY, false);
+            if (block < 0 || block >= replaced) {
+                continue;
+            }
+            try {
+                Validator v = CheckpointLoader.load(candidate, PROGRESS_KEY, restorer(settings));
+                if (onChain(journal, v)) {
+                    return Optional.of(v);
+                }
+                v.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("checkpoint {} passed over: {}", candidate, e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the validator's block is the journal's canonical block at its number (or the journal cannot tell). */
+    private static boolean onChain(BlockJournal journal, Validator validator) {
+        Block tip = journal.lastBlock();
+        Block canonical = journal.canonicalBlock(validator.block());
+        boolean onChain = tip == null || (validator.block() <= tip.number()
+                && (canonical == null || canonical.hash().equals(validator.blockHash())));
+        if (!onChain) {
+            LOG.warn("the checkpoint at block {} ({}) is on a branch the chain replaced: passing it over",
+                    validator.block(), validator.blockHash());
+        }
+        return onChain;
     }
 
     private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
@@ -138,13 +204,20 @@ public final class ValidatorRun {
             LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
         }
         if (!reachedEnd(validator)) {
-            try (BlockFeed feed = BlockFeeds.open(settings.chain(), settings.blockTimeMs(), resumePoint(validator))) {
+            try (BlockFeed feed = BlockFeeds.open(settings.chain(), settings.blockTimeMs(), settings.follow(),
+                    resumePoint(validator))) {
                 while (!stop.getAsBoolean() && !reachedEnd(validator)) {
                     BlockEvent event = feed.next(POLL);
                     if (event == null) {
                         continue;
                     }
                     journal.appendBlock(event);
+                    if (event.number() <= validator.block()) { // blocks acted on were replaced: the journal retracts them
+                        LOG.warn("rolling back to block {}: rebuilding the state from a checkpoint and the journal",
+                                event.number() - 1);
+                        rolledBack = true;
+                        return validator.block();
+                    }
                     int scored = validator.onBlock(event, store, journal, null);
                     checkpointer.afterStep(validator.block(), state);
                     pruneIfDue();
@@ -170,13 +243,16 @@ public final class ValidatorRun {
         return settings.untilBlock() > 0 && validator.block() >= settings.untilBlock();
     }
 
-    /** Where the feed starts: after the journal's last block, else after the checkpoint's block, else the head. */
-    private Block resumePoint(Validator validator) {
-        Block last = journal.lastBlock();
-        if (last != null) {
-            return last;
+    /**
+     * Where the feed starts: after the journal's canonical chain (whose recent blocks it can roll back to), else
+     * after the checkpoint's block, else at the head.
+     */
+    private List<Block> resumePoint(Validator validator) {
+        List<Block> recent = journal.recentBlocks(ChainFollower.HISTORY);
+        if (!recent.isEmpty()) {
+            return recent;
         }
-        return validator.block() < 0 ? null : new Block(validator.block(), Hash32.ZERO, Hash32.ZERO);
+        return validator.block() < 0 ? List.of() : List.of(new Block(validator.block(), Hash32.ZERO, Hash32.ZERO));
     }
 
     /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */

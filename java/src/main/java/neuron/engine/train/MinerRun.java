@@ -6,7 +6,6 @@ import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.StateSource;
-import neuron.engine.torch.TensorTrees;
 import neuron.engine.torch.TensorTreeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,14 +28,19 @@ public final class MinerRun {
 
     /**
      * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
+     * @param flags    which flags the command line gave: how a resume weighs them against the checkpoint
      */
     public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
-                           long maxSteps) {
+                           long maxSteps, MinerFlags flags) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
+        }
+
+        public Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval, long maxSteps) {
+            this(options, checkpoint, checkpointInterval, maxSteps, MinerFlags.none());
         }
     }
 
@@ -56,17 +60,12 @@ public final class MinerRun {
         long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy, stateBytes, PROGRESS_KEY,
                 listener)) {
-            Optional<MinerLoop> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
-                    PROGRESS_KEY, stored -> {
-                        MinerLoop loop = MinerLoop.restore(TensorTrees.stored(stored));
-                        LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's "
-                                + "configuration)", stored.file(), loop.globalStep(),
-                                loop.options().model().parameterCount());
-                        return loop;
-                    }, settings.checkpoint().fallback());
-            try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options()))) {
-                if (restored.isEmpty()) {
-                    LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
+            Optional<MinerStart.Started> resumed = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
+                    PROGRESS_KEY, stored -> MinerStart.resume(stored, settings.options(), settings.flags(),
+                            settings.maxSteps()), settings.checkpoint().fallback());
+            try (MinerLoop loop = resumed.orElseGet(() -> MinerStart.begin(settings.options(), settings.flags())).loop()) {
+                if (resumed.isPresent()) {
+                    checkpointer.resumedAt(loop.globalStep());
                 }
                 try {
                     return train(loop, settings, checkpointer, observer, stop);

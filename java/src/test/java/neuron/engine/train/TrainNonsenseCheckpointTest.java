@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -73,7 +74,7 @@ class TrainNonsenseCheckpointTest {
         t.view(-1).narrow(0, t.numel() / 2, 1).fill_(new Scalar(value));
     }
 
-    private static Optional<MinerLoop> restore(CheckpointFiles files) {
+    private static Optional<MinerLoop> restore(CheckpointFiles files) throws IOException {
         return CheckpointLoader.loadNewestValid(files, MinerRun.PROGRESS_KEY,
                 stored -> MinerLoop.restore(TensorTrees.stored(stored)));
     }
