@@ -1,10 +1,14 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.pth.PthFormatException;
 import neuron.engine.pth.PthReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +22,7 @@ import java.util.Optional;
  */
 public final class CheckpointLoader {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointLoader.class);
+    static final long MAX_PROGRESS = 1L << 40;
 
     private CheckpointLoader() {
     }
@@ -124,6 +129,7 @@ public final class CheckpointLoader {
      * restorer reads them ({@link StoredCheckpoint#readInto}) or, for those it did not read, afterwards.
      */
     public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
+        requireRegularFile(file);
         try (PthReader reader = PthReader.open(file)) {
             reader.verify(record -> !record.startsWith("data/"));
             if (!(reader.root() instanceof Map<?, ?> root)) {
@@ -132,7 +138,7 @@ public final class CheckpointLoader {
             }
             StoredCheckpoint stored = new StoredCheckpoint(reader, root, progressOf(file, root, progressKey));
             try {
-                T restored = restorer.restore(stored);
+                T restored = restore(restorer, stored);
                 try {
                     stored.verifyUnread();
                 } catch (IOException | RuntimeException damaged) {
@@ -158,6 +164,9 @@ public final class CheckpointLoader {
 
     /** As {@link #peekProgress(Path, String)}; {@code verify} false skips the CRCs (housekeeping, not recovery). */
     public static long peekProgress(Path file, String progressKey, boolean verify) {
+        if (!Files.isRegularFile(file)) {
+            return -1;
+        }
         try (PthReader reader = PthReader.open(file)) {
             if (verify) {
                 reader.verify();
@@ -165,6 +174,25 @@ public final class CheckpointLoader {
             return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
+        }
+    }
+
+    /** Runs the restorer; a damaged file found on the way (tensor readers throw it unchecked) is its IOException. */
+    private static <T> T restore(Restorer<T> restorer, StoredCheckpoint stored) throws IOException {
+        try {
+            return restorer.restore(stored);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /**
+     * Opening a FIFO blocks until a writer comes, and a device reads without end: only a regular file (or a link
+     * to one) is opened. Asking costs a {@code stat(2)}, which opens nothing.
+     */
+    private static void requireRegularFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(FileKind.of(file).describe(file) + ", not a checkpoint file");
         }
     }
 
@@ -176,11 +204,27 @@ public final class CheckpointLoader {
         }
     }
 
-    private static long progressOf(Path file, Map<?, ?> root, String key) throws CheckpointMismatchException {
+    private static long progressOf(Path file, Map<?, ?> root, String key) throws IOException {
         if (!(root.get(key) instanceof Number n)) {
             throw new CheckpointMismatchException(file, "a readable torch.save file, but not this role's checkpoint: it has "
                     + "no integer '" + key + "' (its keys: " + root.keySet() + "); pass the right --checkpoint_path");
         }
-        return n.longValue();
+        return plausible(file, key, n);
+    }
+
+    /**
+     * A step or block a run can have reached: 0 to 2^40 (a trillion: 35 years at a thousand steps a second, and
+     * Substrate's block numbers are u32). Anything else (negative, 2^62, a fraction) is no value the engine
+     * writes: the file is damaged.
+     */
+    private static long plausible(Path file, String key, Number n) throws PthFormatException {
+        boolean integral = n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
+                || (n instanceof BigInteger big && big.bitLength() < Long.SIZE);
+        long value = n.longValue();
+        if (!integral || value < 0 || value > MAX_PROGRESS) {
+            throw new PthFormatException(file, "'" + key + "' is " + n + ", which no run reaches (0 to 2^40): "
+                    + "the file is damaged");
+        }
+        return value;
     }
 }

@@ -133,8 +133,8 @@ final class CheckpointWriter implements Agent {
         } catch (IOException | RuntimeException e) {
             // The snapshot stays staged: a newer one that persists releases it, else the next start retries it.
             files.discardTemporary();
-            LOG.error("checkpoint at {} {} NOT persisted: {}; the previous checkpoint {} is intact, the next "
-                    + "snapshot tries again", unit, snapshot.step(), Failures.oneLine(e), files.path());
+            LOG.error("checkpoint at {} {} NOT persisted: {}; {}; the next snapshot tries again", unit,
+                    snapshot.step(), Failures.oneLine(e), files.onDisk());
             listener.persistFailed(snapshot.step(), e);
             progress.failed(snapshot.seq(), snapshot.step(), e);
         }

@@ -57,6 +57,7 @@ public final class Checkpointer implements AutoCloseable {
     private Throwable failure;
     private volatile Throwable stopped;
     private PendingSnapshot inFlight;   // loop thread only
+    private CheckpointClaim claim;   // set by open, released last by close
 
     private Checkpointer(CheckpointFiles files, CheckpointPolicy policy, StagingQueue staging, long onDiskStep,
                          String unit, CheckpointListener listener, boolean writeHints) {
@@ -86,7 +87,8 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * Checks the checkpoint and staging directories (an {@link UnusablePathException} if unusable), opens the
+     * Checks the checkpoint's paths and the staging directory and holds them for this process (an
+     * {@link UnusablePathException} if unusable or held by another process; see {@link CheckpointClaim}), opens the
      * staging queue for states of about {@code stateBytes}, and persists any snapshot a previous process
      * committed but did not persist, if it is newer than the checkpoint on disk, before returning. The policy's
      * next trigger is the first multiple of its interval past the newest checkpoint.
@@ -103,9 +105,21 @@ public final class Checkpointer implements AutoCloseable {
                                     String progressKey, CheckpointListener listener, boolean writeHints)
             throws IOException {
         CheckpointFiles files = config.files();
-        files.checkWritable();
         Path stagingDir = config.resolvedStagingDir(stateBytes);
-        CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
+        CheckpointClaim claim = CheckpointClaim.take(files, stagingDir);
+        try {
+            Checkpointer c = start(config, files, stagingDir, policy, stateBytes, progressKey, listener, writeHints);
+            c.claim = claim;
+            return c;
+        } catch (IOException | RuntimeException | Error e) {
+            claim.close();
+            throw e;
+        }
+    }
+
+    private static Checkpointer start(CheckpointConfig config, CheckpointFiles files, Path stagingDir,
+                                      CheckpointPolicy policy, long stateBytes, String progressKey,
+                                      CheckpointListener listener, boolean writeHints) throws IOException {
         long onDisk = CheckpointLoader.peekProgress(files.path(), progressKey);
         String unit = "block".equals(progressKey) ? "block" : "step";
         Checkpointer c = new Checkpointer(files, policy, StagingQueue.open(stagingDir, stateBytes), onDisk, unit,
@@ -159,6 +173,11 @@ public final class Checkpointer implements AutoCloseable {
     public boolean snapshot(long step, StateSource source) {
         awaitStaging();
         checkRunning();
+        String gone = recreateStagingIfGone();
+        if (gone != null) {
+            source.release();
+            return skip(step, gone);
+        }
         LOG.info("checkpoint scheduled: {} {}", unit, step);
         long triggered = System.nanoTime();
         Object tree;
@@ -204,6 +223,27 @@ public final class Checkpointer implements AutoCloseable {
         }
         // What the loop paid: capturing the tree at the trigger, and waiting here.
         listener.snapshotTaken(s.step, s.bytes, s.loopNanos + waited);
+    }
+
+    /**
+     * If the staging directory was deleted while running, creates it again (locked anew) with a fresh queue, so
+     * checkpointing goes on, and says so; no copy is in flight here. Returns why not, if it cannot.
+     */
+    private String recreateStagingIfGone() {
+        if (!staging.directoryGone()) {
+            return null;
+        }
+        LOG.error("STAGING DIRECTORY {} WAS DELETED while running: recreating it with a fresh queue; snapshots it "
+                + "held and had not persisted are lost, checkpoint files are not affected", staging.dir());
+        try {
+            claim.retakeStaging();
+            staging.reopen();
+            unpersisted.clear();   // what the old directory held is gone; the writer may still finish its persist
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "the staging directory " + staging.dir() + " was deleted and cannot be recreated: "
+                    + Failures.oneLine(e);
+        }
     }
 
     /** Copier thread: a snapshot's COMMIT is in staging; the one waiting before it is superseded. */
@@ -317,21 +357,25 @@ public final class Checkpointer implements AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
-        awaitStaging();
-        copierRunner.close();
-        writer.drain();
-        LockSupport.unpark(writerRunner.thread());
-        Thread writerThread = writerRunner.thread();
-        if (writerThread != null) {
-            writerThread.join(DRAIN_TIMEOUT.toMillis());
-        }
-        writerRunner.close(1000, stuck -> LOG.error("checkpoint writer still busy after {}; what it has not "
-                + "persisted stays staged for the next start", DRAIN_TIMEOUT));
-        if (persistedStep() >= stagedStep && stopped == null) {
-            staging.closeAndClear();
-        } else {
-            // keep what was committed but not persisted: the next start persists it
-            staging.close();
+        try {
+            awaitStaging();
+            copierRunner.close();
+            writer.drain();
+            LockSupport.unpark(writerRunner.thread());
+            Thread writerThread = writerRunner.thread();
+            if (writerThread != null) {
+                writerThread.join(DRAIN_TIMEOUT.toMillis());
+            }
+            writerRunner.close(1000, stuck -> LOG.error("checkpoint writer still busy after {}; what it has not "
+                    + "persisted stays staged for the next start", DRAIN_TIMEOUT));
+            if (persistedStep() >= stagedStep && stopped == null) {
+                staging.closeAndClear();
+            } else {
+                // keep what was committed but not persisted: the next start persists it
+                staging.close();
+            }
+        } finally {
+            claim.close();
         }
     }
 

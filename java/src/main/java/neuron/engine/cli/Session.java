@@ -2,21 +2,16 @@ package neuron.engine.cli;
 
 import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointListener;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
  * The life of a long-running command: metrics and the status line around it, and a graceful stop. SIGINT and
- * SIGTERM ask the loop to stop; the JVM exits only once the loop has taken and persisted its final checkpoint.
+ * SIGTERM ask the loop to stop; the JVM exits once the loop has taken and persisted its final checkpoint, or
+ * within a bound if the loop is blocked ({@link GracefulStop}).
  */
 final class Session {
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final long STATUS_LOG_MILLIS = 10_000;
 
     @FunctionalInterface
@@ -29,17 +24,8 @@ final class Session {
 
     /** Runs {@code body}; with a {@code backup} (or null), it uploads every checkpoint and the stop waits for it. */
     static int run(CheckpointOptions options, Backup backup, Body body) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            LOG.info("stop requested: finishing the current step and writing a final checkpoint");
-            stop.set(true);
-            try {
-                finished.await(30, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "graceful-stop");
+        GracefulStop stop = new GracefulStop(Thread.currentThread());
+        Thread hook = new Thread(stop::onSignal, "graceful-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv); backup) {
             StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
@@ -49,7 +35,7 @@ final class Session {
                 listener = CheckpointListener.both(listener, backup);
             }
             try {
-                body.run(listener, metrics, status, stop::get);
+                body.run(listener, metrics, status, stop);
             } finally {
                 status.finish();
             }
@@ -58,7 +44,7 @@ final class Session {
             }
             return Main.EXIT_OK;
         } finally {
-            finished.countDown();
+            stop.finished();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {

@@ -45,7 +45,10 @@ public final class StagingQueue implements AutoCloseable {
 
     private final Path dir;
     private final SnapshotClock clock = new SnapshotClock(ROLL_CYCLE);
-    private final SingleChronicleQueue queue;
+    private final long blockSize;
+    private volatile SingleChronicleQueue queue;
+    /** Queues replaced by {@link #reopen}, closed by the writer once it is done with them; guarded by this. */
+    private final List<Runnable> retired = new ArrayList<>();
     private final long chunkBytes;
     /** Pages of an open cycle: to be populated by the writer ({@link #toPopulate}), or populated. */
     private record Pages(long cycle, long address, long length) {
@@ -56,7 +59,7 @@ public final class StagingQueue implements AutoCloseable {
 
     private final AtomicReference<Pages> toPopulate = new AtomicReference<>();
     private volatile Pages populated;
-    private ExcerptAppender appender;   // copier thread only
+    private ExcerptAppender appender;   // copier thread only (reset by reopen, between snapshots)
     private Committed newest;           // writer thread only
     private long claimed = -1;          // the newest snapshot the writer took; guarded by this
     private volatile long expectedBytes;
@@ -64,15 +67,20 @@ public final class StagingQueue implements AutoCloseable {
     private StagingQueue(Path dir, long blockSize, long expectedBytes) {
         this.dir = dir;
         this.expectedBytes = expectedBytes;
+        this.blockSize = blockSize;
         int last = lastCycleOnDisk(dir);
         clock.cycle(last < 0 ? 0 : last);
-        this.queue = SingleChronicleQueueBuilder.binary(dir.toFile())
+        this.queue = build();
+        // A document may be at most the queue's overlap (a quarter block); stay well inside it.
+        this.chunkBytes = Math.min(64L << 20, queue.overlapSize() / 2);
+    }
+
+    private SingleChronicleQueue build() {
+        return SingleChronicleQueueBuilder.binary(dir.toFile())
                 .rollCycle(ROLL_CYCLE)
                 .timeProvider(clock)
                 .blockSize(blockSize)
                 .build();
-        // A document may be at most the queue's overlap (a quarter block); stay well inside it.
-        this.chunkBytes = Math.min(64L << 20, queue.overlapSize() / 2);
     }
 
     /**
@@ -97,6 +105,39 @@ public final class StagingQueue implements AutoCloseable {
     /** Bytes free on the staging file system. */
     public long usableSpace() {
         return dir.toFile().getUsableSpace();
+    }
+
+    /** Whether the staging directory is gone: deleted while the queue was open. */
+    public boolean directoryGone() {
+        return !Files.isDirectory(dir);
+    }
+
+    /**
+     * After the directory was deleted while open: creates it again and opens a fresh queue in it, so snapshots
+     * go on (whatever the old directory held is lost). Call between snapshots, when no copy is in flight; the
+     * copier's next {@link #stage} opens its appender on the new queue, and the writer closes the old queue at its
+     * next look for work, once it no longer streams from it.
+     */
+    public synchronized void reopen() throws IOException {
+        Files.createDirectories(dir);
+        SingleChronicleQueue old = queue;
+        ExcerptAppender oldAppender = appender;
+        queue = build();
+        appender = null;
+        toPopulate.set(null);
+        populated = null;
+        retired.add(() -> {
+            if (oldAppender != null) {
+                oldAppender.close();
+            }
+            old.close();
+        });
+    }
+
+    /** Writer thread, between persists: closes the queues {@link #reopen} replaced. */
+    private synchronized void closeRetired() {
+        retired.forEach(Runnable::run);
+        retired.clear();
     }
 
     // ------------------------------------------------------------------ copier thread
@@ -343,6 +384,7 @@ public final class StagingQueue implements AutoCloseable {
      * anything newer) alone until it is released.
      */
     public synchronized Optional<Committed> claimNewest() {
+        closeRetired();
         Optional<Committed> found = newestCommitted();
         found.ifPresent(c -> claimed = Math.max(claimed, c.seq()));
         return found;
@@ -450,6 +492,7 @@ public final class StagingQueue implements AutoCloseable {
             appender.close();
         }
         queue.close();
+        closeRetired();
     }
 
     /**

@@ -1,13 +1,18 @@
 package neuron.engine.torch;
 
 import neuron.engine.checkpoint.StoredCheckpoint;
+import neuron.engine.pth.PthFormatException;
 import neuron.engine.pth.PthTensor;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+
+import static org.bytedeco.pytorch.global.torch.is_floating_point;
 
 /**
  * A tensor leaf of a checkpoint being restored: not yet read. {@link #copyInto} reads its bytes straight into
@@ -49,19 +54,51 @@ public final class StoredTensor {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return;
+        } else {
+            try (Tensor host = read()) {   // a device target or a view: one tensor's worth, freed at once
+                target.copy_(host);
+            }
         }
-        try (Tensor host = materialize()) {   // a device target or a view: one tensor's worth, freed at once
-            target.copy_(host);
+        requireFinite(name, target);
+    }
+
+    /** The tensor as a fresh CPU tensor (for small values read as a whole, such as scores); {@code name} is for errors. */
+    public Tensor materialize(String name) {
+        Tensor t = read();
+        try {
+            requireFinite(name, t);
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
         }
     }
 
-    /** The tensor as a fresh CPU tensor (for small values read as a whole, such as scores). */
-    public Tensor materialize() {
+    private Tensor read() {
         try {
             return TensorTrees.read(tensor, checkpoint);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * No loop saves a NaN or an infinity in its state (parameters, AdamW's moments and steps, scores): one there
+     * means the file is damaged. One reduction over the restored tensor where it now lives, and no copy of it.
+     */
+    private void requireFinite(String name, Tensor t) {
+        if (!is_floating_point(t) || t.numel() == 0) {
+            return;
+        }
+        try (PointerScope scope = new PointerScope()) {
+            T_TensorTensor_T range = t.aminmax();   // NaN propagates into both
+            double lo = range.get0().item_double();
+            double hi = range.get1().item_double();
+            if (!Double.isFinite(lo) || !Double.isFinite(hi)) {
+                String what = Double.isNaN(lo) || Double.isNaN(hi) ? "NaN" : "an infinity";
+                throw new UncheckedIOException(new PthFormatException(checkpoint.file(), name + " holds " + what
+                        + ", which no saved state has: the file is damaged"));
+            }
         }
     }
 

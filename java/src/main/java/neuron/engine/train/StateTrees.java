@@ -50,7 +50,7 @@ public final class StateTrees {
     /** A tensor value; one of a checkpoint being restored is read now, as a fresh CPU tensor. */
     public static Tensor tensor(Map<?, ?> map, String key) {
         if (required(map, key) instanceof StoredTensor stored) {
-            return stored.materialize();
+            return stored.materialize(key);
         }
         return as(Tensor.class, map, key);
     }
