@@ -16,12 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 /** Test helpers over state trees: a deep copy standing in for save + load, and a bit-exact comparison. */
-final class TrainTrees {
+public final class TrainTrees {
     private TrainTrees() {
     }
 
     /** Copies every tensor leaf to a fresh CPU tensor, as a checkpoint written and read back would. */
-    static Object deepCopy(Object value) {
+    public static Object deepCopy(Object value) {
         if (value instanceof Tensor t) {
             return t.cpu().clone();
         }
@@ -47,7 +47,7 @@ final class TrainTrees {
     }
 
     /** Same structure, key order, types and values; tensors equal in dtype, shape and raw bytes. */
-    static void assertBitIdentical(Object expected, Object actual, String path) {
+    public static void assertBitIdentical(Object expected, Object actual, String path) {
         if (expected instanceof Tensor e) {
             Tensor a = assertInstanceOf(Tensor.class, actual, path);
             assertEquals(e.scalar_type().intern(), a.scalar_type().intern(), path + " dtype");
