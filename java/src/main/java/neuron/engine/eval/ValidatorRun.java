@@ -1,18 +1,12 @@
 package neuron.engine.eval;
 
-import neuron.engine.chain.Block;
-import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.BlockFeed;
-import neuron.engine.chain.BlockFeeds;
-import neuron.engine.chain.BlockJournal;
-import neuron.engine.chain.Hash32;
-import neuron.engine.chain.JournalCursor;
+import neuron.engine.api.JournaledBlock;
+import neuron.engine.api.NeuronBlocks;
+import neuron.engine.api.NeuronCheckpoints;
+import neuron.engine.api.Restored;
 import neuron.engine.checkpoint.CheckpointConfig;
-import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
-import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
@@ -27,7 +21,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
- * A validator from start to stop: load the newest valid checkpoint, replay every journaled block after its block
+ * A validator from start to stop, on the public embedding API ({@link NeuronCheckpoints}, {@link NeuronBlocks}):
+ * load the newest valid checkpoint, replay every journaled block after its block
  * (evaluating the same submissions in the same order), then follow the chain live, journaling each block before
  * acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block past one),
  * and on a graceful stop take a final checkpoint and wait until it is on disk.
@@ -36,7 +31,6 @@ public final class ValidatorRun {
     private static final Logger LOG = LoggerFactory.getLogger(ValidatorRun.class);
     public static final String PROGRESS_KEY = "block";
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
 
     /**
      * @param untilBlock stop gracefully after this block; 0 runs until stopped
@@ -58,21 +52,20 @@ public final class ValidatorRun {
     /** Sees every block processed (for the status line and metrics). */
     @FunctionalInterface
     public interface BlockObserver {
-        void blockDone(Validator validator, int scored, Checkpointer checkpointer);
+        void blockDone(Validator validator, int scored, NeuronCheckpoints checkpoints);
     }
 
-    private final Settings settings;
     private final SubmissionStore store;
-    private final Checkpointer checkpointer;
-    private final BlockJournal journal;
+    private final NeuronCheckpoints checkpoints;
+    private final NeuronBlocks blocks;
     private final AtomicBoolean pruneDue;
 
-    private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
-        this.pruneDue = pruneDue;
-        this.settings = settings;
+    private ValidatorRun(Settings settings, NeuronCheckpoints checkpoints, NeuronBlocks blocks,
+                         AtomicBoolean pruneDue) {
         this.store = new SubmissionStore(settings.submissions(), archiveDir(settings.journalDir()));
-        this.checkpointer = checkpointer;
-        this.journal = journal;
+        this.checkpoints = checkpoints;
+        this.blocks = blocks;
+        this.pruneDue = pruneDue;
     }
 
     /** Where the submissions a validator evaluated are archived by content hash: inside its journal directory. */
@@ -83,8 +76,7 @@ public final class ValidatorRun {
     /** Runs until {@code stop} says so or {@code untilBlock} is processed; returns the last block processed. */
     public static long run(Settings settings, CheckpointListener listener, BlockObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        CheckpointFiles.checkWritableDirectory(settings.journalDir(), "journal directory");
-        // Each persisted checkpoint may let older journal cycles and archived submissions go.
+        // Each persisted checkpoint may let archived submissions go (the journal trims itself).
         AtomicBoolean pruneDue = new AtomicBoolean();
         CheckpointListener pruning = new CheckpointListener() {
             @Override
@@ -92,24 +84,33 @@ public final class ValidatorRun {
                 pruneDue.set(true);
             }
         };
-        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy,
-                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning));
-             BlockJournal journal = BlockJournal.open(settings.journalDir())) {
-            Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
-                    PROGRESS_KEY, stored -> {
-                        Validator v = Validator.restore(TensorTrees.materialize(stored), settings.device());
-                        LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights "
-                                + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
-                                v.scores().size());
-                        return v;
-                    });
-            try (Validator validator = restored.orElseGet(
-                    () -> Validator.create(settings.config(), settings.device()))) {
+        CheckpointConfig files = settings.checkpoint();
+        try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forValidator(files.path())
+                .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
+                .stagingDirectory(files.stagingDir()).expectedStateBytes(Validator.checkpointBytes(settings.config()))
+                .listener(listener).listener(pruning).open()) {
+            Optional<Restored<Validator>> restored = checkpoints.restore(
+                    stored -> Validator.restore(TensorTrees.materialize(stored), settings.device()));
+            restored.ifPresent(r -> LOG.info("validator resumed from {} at block {}, global_step {}; scores and "
+                    + "weights restored: {} miners scored", r.file(), r.state().block(), r.state().globalStep(),
+                    r.state().scores().size()));
+            Validator validator = restored.map(Restored::state)
+                    .orElseGet(() -> Validator.create(settings.config(), settings.device()));
+            try {
                 if (restored.isEmpty()) {
                     LOG.info("validator starting fresh");
                 }
-                return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
+                try (NeuronBlocks blocks = NeuronBlocks.journal(settings.journalDir()).chain(settings.chain())
+                        .blockTimeMs(settings.blockTimeMs()).until(settings.untilBlock()).keepFrom(checkpoints)
+                        .open(validator.block())) {
+                    return new ValidatorRun(settings, checkpoints, blocks, pruneDue).follow(validator, observer, stop);
+                }
+            } finally {
+                try {
+                    checkpoints.close();   // after a failure: the last whole block's state, while the model lives
+                } finally {
+                    validator.close();
+                }
             }
         }
     }
@@ -117,84 +118,30 @@ public final class ValidatorRun {
     private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
             throws IOException, InterruptedException {
         StateSource state = TensorTreeSource.of(validator::state);
-        validator.beforeUpdate(checkpointer::awaitStaging);
-        long replayed = 0;
+        validator.beforeUpdate(checkpoints::awaitStaging);
         Validator.JournaledWindows windows = new Validator.JournaledWindows(false);
-        try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
-            while (cursor.next() && !stop.getAsBoolean()) {
-                windows.add(cursor.evaluations(), cursor.windowsEvaluated());
-                int scored = validator.onBlock(cursor.block(), store, journal, windows);
-                checkpointer.afterStep(validator.block(), state);
-                observer.blockDone(validator, scored, checkpointer);
-                replayed++;
+        while (!stop.getAsBoolean() && !blocks.finished()) {
+            JournaledBlock block = blocks.next(POLL);
+            if (block == null) {
+                continue;
             }
-        }
-        if (replayed > 0) {
-            LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
-        }
-        if (!reachedEnd(validator)) {
-            try (BlockFeed feed = BlockFeeds.open(settings.chain(), settings.blockTimeMs(), resumePoint(validator))) {
-                while (!stop.getAsBoolean() && !reachedEnd(validator)) {
-                    BlockEvent event = feed.next(POLL);
-                    if (event == null) {
-                        continue;
-                    }
-                    journal.appendBlock(event);
-                    int scored = validator.onBlock(event, store, journal, null);
-                    checkpointer.afterStep(validator.block(), state);
-                    pruneIfDue();
-                    observer.blockDone(validator, scored, checkpointer);
-                }
+            if (block.replayed()) {
+                windows.add(block.evaluations(), block.windowsEvaluated());
             }
+            int scored = validator.onBlock(block.event(), store, blocks.journal(), block.replayed() ? windows : null);
+            checkpoints.afterStep(validator.block(), state);
+            if (!block.replayed() && pruneDue.getAndSet(false)) {
+                checkpoints.oldestKept().ifPresent(store::pruneArchive);
+            }
+            observer.blockDone(validator, scored, checkpoints);
         }
         long block = validator.block();
         if (block >= 0) {
             LOG.info("validator stopping at block {}: final checkpoint", block);
-            checkpointer.checkpointAndWait(block, state, FINAL_PERSIST_WAIT);
         }
+        checkpoints.close();
         LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
-                validator.globalStep(), checkpointer.path());
+                validator.globalStep(), checkpoints.path());
         return block;
-    }
-
-    private long untilOrMax() {
-        return settings.untilBlock() > 0 ? settings.untilBlock() : Long.MAX_VALUE;
-    }
-
-    private boolean reachedEnd(Validator validator) {
-        return settings.untilBlock() > 0 && validator.block() >= settings.untilBlock();
-    }
-
-    /** Where the feed starts: after the journal's last block, else after the checkpoint's block, else the head. */
-    private Block resumePoint(Validator validator) {
-        Block last = journal.lastBlock();
-        if (last != null) {
-            return last;
-        }
-        return validator.block() < 0 ? null : new Block(validator.block(), Hash32.ZERO, Hash32.ZERO);
-    }
-
-    /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */
-    private void pruneIfDue() {
-        if (!pruneDue.getAndSet(false)) {
-            return;
-        }
-        long oldest = Long.MAX_VALUE;
-        Path oldestFile = null;
-        for (Path file : settings.checkpoint().files().candidates()) {
-            long block = CheckpointLoader.peekProgress(file, PROGRESS_KEY, false);
-            if (block >= 0 && block < oldest) {
-                oldest = block;
-                oldestFile = file;
-            }
-        }
-        if (oldestFile != null) {
-            int removed = journal.removeCyclesBefore(oldest);
-            if (removed > 0) {
-                LOG.info("journal: removed {} cycle files older than block {} (the oldest checkpoint kept)", removed,
-                        oldest);
-            }
-            store.pruneArchive(oldestFile);
-        }
     }
 }

@@ -1,10 +1,10 @@
 package neuron.engine.train;
 
+import neuron.engine.api.NeuronCheckpoints;
+import neuron.engine.api.Restored;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
-import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.torch.TensorTreeSource;
@@ -12,20 +12,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
- * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
- * every {@code checkpointInterval} steps (copied while the next step's forward and backward run; the optimizer
- * update waits for the copy), and on a graceful stop (a signal, or {@code maxSteps}) take a final
- * checkpoint and wait until it is on disk.
+ * A miner from start to stop, on the public embedding API ({@link NeuronCheckpoints}): resume from the newest
+ * valid checkpoint (no flag needed), train, take a snapshot every {@code checkpointInterval} steps (copied while
+ * the next step's forward and backward run; the optimizer update waits for the copy), and on a graceful stop (a
+ * signal, or {@code maxSteps}) take a final checkpoint and wait until it is on disk.
  */
 public final class MinerRun {
     private static final Logger LOG = LoggerFactory.getLogger(MinerRun.class);
     public static final String PROGRESS_KEY = "global_step";
-    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
 
     /**
      * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
@@ -43,7 +41,7 @@ public final class MinerRun {
     /** Sees every step, between steps on the loop's thread (status line, metrics, publishing updates). */
     @FunctionalInterface
     public interface StepObserver {
-        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, Checkpointer checkpointer);
+        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, NeuronCheckpoints checkpoints);
     }
 
     private MinerRun() {
@@ -52,42 +50,48 @@ public final class MinerRun {
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
-        long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy, stateBytes, PROGRESS_KEY,
-                listener)) {
-            Optional<MinerLoop> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
-                    PROGRESS_KEY, stored -> {
-                        MinerLoop loop = MinerLoop.restore(TensorTrees.materialize(stored));
-                        LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's "
-                                + "configuration)", stored.file(), loop.globalStep(),
-                                loop.options().model().parameterCount());
-                        return loop;
-                    });
-            try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options()))) {
+        CheckpointConfig files = settings.checkpoint();
+        try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
+                .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
+                .stagingDirectory(files.stagingDir())
+                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model()))
+                .listener(listener).open()) {
+            Optional<Restored<MinerLoop>> restored = checkpoints.restore(
+                    stored -> MinerLoop.restore(TensorTrees.materialize(stored)));
+            restored.ifPresent(r -> LOG.info("miner resumed from {} at global_step {} ({} parameters, the "
+                    + "checkpoint's configuration)", r.file(), r.state().globalStep(),
+                    r.state().options().model().parameterCount()));
+            MinerLoop loop = restored.map(Restored::state).orElseGet(() -> MinerLoop.create(settings.options()));
+            try {
                 if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
                 }
-                return train(loop, settings, checkpointer, observer, stop);
+                long step = train(loop, settings, checkpoints, observer, stop);
+                LOG.info("miner stopping at global_step {}: final checkpoint", step);
+                checkpoints.close();
+                LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpoints.path());
+                return step;
+            } finally {
+                try {
+                    checkpoints.close();   // after a failure: the last whole step's state, while the loop's tensors live
+                } finally {
+                    loop.close();
+                }
             }
         }
     }
 
-    private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
-                              BooleanSupplier stop) throws IOException, InterruptedException {
+    private static long train(MinerLoop loop, Settings settings, NeuronCheckpoints checkpoints,
+                              StepObserver observer, BooleanSupplier stop) {
         Throughput throughput = new Throughput(loop.tokensPerStep());
         StateSource state = TensorTreeSource.of(loop::state);
-        loop.beforeUpdate(checkpointer::awaitStaging);
+        loop.beforeUpdate(checkpoints::awaitStaging);
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
-            checkpointer.afterStep(loop.globalStep(), state);
-            observer.stepDone(loop, loss, throughput.tick(), checkpointer);
+            checkpoints.afterStep(loop.globalStep(), state);
+            observer.stepDone(loop, loss, throughput.tick(), checkpoints);
         }
-        long step = loop.globalStep();
-        LOG.info("miner stopping at global_step {}: final checkpoint", step);
-        checkpointer.checkpointAndWait(step, state, FINAL_PERSIST_WAIT);
-        LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
-        return step;
+        return loop.globalStep();
     }
 
     /** Tokens per second over the last few seconds. */
