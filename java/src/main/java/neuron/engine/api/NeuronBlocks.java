@@ -25,12 +25,16 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (NeuronBlocks blocks = NeuronBlocks.journal(journalDir).chain("ws://127.0.0.1:9944").keepFrom(checkpoints)
- *         .open(validator.block())) {
- *     while (!stop) {
- *         JournaledBlock b = blocks.next(Duration.ofMillis(200));
- *         if (b == null) continue;                            // no block yet
- *         validator.onBlock(b);                                // evaluations go to blocks.journal()
- *         checkpoints.afterStep(b.number(), state);
+ *         .open(restoredBlock)) {                               // -1 for a fresh validator
+ *     while (!stop.get()) {
+ *         JournaledBlock block = blocks.next(Duration.ofMillis(200));
+ *         if (block == null) {
+ *             continue;                                         // no block yet
+ *         }
+ *         checkpoints.awaitStaging();                          // before the block changes the state
+ *         evaluate(block);                                     // replayed: its journaled evaluations;
+ *                                                              // live: journal what it evaluates
+ *         checkpoints.afterStep(block.number(), state);
  *     }
  * }
  * }</pre>

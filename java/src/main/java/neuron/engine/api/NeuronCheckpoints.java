@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <pre>{@code
  * try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(Path.of("miner_checkpoint.pth")).interval(100).open()) {
- *     Trainer trainer = checkpoints.restore(stored -> Trainer.from(TensorTrees.materialize(stored)))
+ *     Trainer trainer = checkpoints.restore(stored -> Trainer.restore(TensorTrees.materialize(stored)))
  *             .map(Restored::state).orElseGet(Trainer::fresh);
  *     StateSource state = TensorTreeSource.of(trainer::state);
  *     while (trainer.step() < maxSteps) {
@@ -52,7 +52,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class NeuronCheckpoints implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NeuronCheckpoints.class);
     /** The default {@link Builder#interval}: as the command line's {@code --checkpoint_interval}. */
-    public static final long DEFAULT_INTERVAL = 500;
+    private static final long DEFAULT_INTERVAL = 500;
     private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
     private static final String MINER_KEY = "global_step";
     private static final String VALIDATOR_KEY = "block";
@@ -244,7 +244,10 @@ public final class NeuronCheckpoints implements AutoCloseable {
         return checkpointer.backlog();
     }
 
-    /** The oldest checkpoint file kept (the checkpoint itself when there are no backups); empty if none. */
+    /**
+     * The oldest checkpoint file kept (the checkpoint itself when there are no backups); empty if none. What a
+     * replay may start from: records older than its progress can go.
+     */
     public Optional<Path> oldestKept() {
         Path oldest = null;
         long oldestProgress = Long.MAX_VALUE;
