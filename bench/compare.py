@@ -73,8 +73,8 @@ def rows(engine, torch_side):
         yield mib, "loop pause: engine snapshot / torch.save+fsync in the loop", median(e["pause_s"]), median(t["save_sync_s"])
         yield mib, "loop pause: engine snapshot / longest loop stall, torch.save in a thread", median(e["pause_s"]), median(t["thread_stall_s"])
         yield mib, "persist: engine writer / torch.save+fsync", median(e["persist_s"]), median(t["save_sync_s"])
-        yield mib, "checkpoint total: engine pause+persist / torch.save in a thread", median(e["pause_s"]) + median(e["persist_s"]), median(t["thread_total_s"])
-        yield mib, "restore: engine / torch.load", median(e["restore_s"]), median(t["load_s"])
+        yield mib, "checkpoint total: engine copy+persist / torch.save in a thread", median(e["copy_s"]) + median(e["persist_s"]), median(t["thread_total_s"])
+        yield mib, "restore: engine into the live state / torch.load", median(e["restore_s"]), median(t["load_s"])
 
 
 def machine(engine):
@@ -92,7 +92,7 @@ def chart(engine, torch_side, path):
     t = [torch_side[str(m)] for m in sizes]
     mib_s = lambda m, s: m / s
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
-    left.plot(sizes, [median(e["pause_s"]) * 1e3 for e in engine["sizes"]], "o-", label="engine snapshot")
+    left.plot(sizes, [median(e["pause_s"]) * 1e3 for e in engine["sizes"]], "o-", label="engine snapshot (hand-over; the copy runs beside the step)")
     left.plot(sizes, [median(x["save_sync_s"]) * 1e3 for x in t], "s--", label="torch.save+fsync in the loop")
     left.plot(sizes, [median(x["thread_stall_s"]) * 1e3 for x in t], "^:", label="torch.save in a thread (stall)")
     left.set(xscale="log", yscale="log", xlabel="state (MiB)", ylabel="loop pause (ms)", title="Pause per checkpoint")

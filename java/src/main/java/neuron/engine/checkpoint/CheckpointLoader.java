@@ -35,9 +35,10 @@ public final class CheckpointLoader {
         for (Path candidate : files.candidates()) {
             sawAny = true;
             try {
-                T restored = load(candidate, progressKey, restorer);
-                LOG.info("resumed from checkpoint {}", candidate);
-                return Optional.of(restored);
+                return Optional.of(load(candidate, progressKey, stored -> {
+                    LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, stored.progress());
+                    return restorer.restore(stored);
+                }));
             } catch (IOException | RuntimeException e) {
                 String reason = Failures.oneLine(e);
                 try {
@@ -58,14 +59,31 @@ public final class CheckpointLoader {
         return Optional.empty();
     }
 
-    /** Opens one checkpoint file, verifies it (every CRC-32) and hands it to {@code restorer}. */
+    /**
+     * Opens one checkpoint file and hands it to {@code restorer}; every CRC-32 is checked, the storages' as the
+     * restorer reads them ({@link StoredCheckpoint#readInto}) or, for those it did not read, afterwards.
+     */
     public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
         try (PthReader reader = PthReader.open(file)) {
-            reader.verify();
+            reader.verify(record -> !record.startsWith("data/"));
             if (!(reader.root() instanceof Map<?, ?> root)) {
                 throw new IOException(file + ": the checkpoint is not a dict");
             }
-            return restorer.restore(new StoredCheckpoint(reader, root, progressOf(file, root, progressKey)));
+            StoredCheckpoint stored = new StoredCheckpoint(reader, root, progressOf(file, root, progressKey));
+            try {
+                T restored = restorer.restore(stored);
+                try {
+                    stored.verifyUnread();
+                } catch (IOException | RuntimeException damaged) {
+                    if (restored instanceof AutoCloseable c) {
+                        closeQuietly(c);
+                    }
+                    throw damaged;
+                }
+                return restored;
+            } finally {
+                stored.close();
+            }
         }
     }
 
@@ -86,6 +104,14 @@ public final class CheckpointLoader {
             return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // the file's damage is what gets reported
         }
     }
 

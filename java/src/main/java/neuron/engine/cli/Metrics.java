@@ -26,6 +26,8 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
             .help("checkpoint persists that failed").register(registry);
     private final Counter skipped = Counter.builder().name("neuron_checkpoint_snapshots_skipped_total")
             .help("checkpoint triggers that took no snapshot").register(registry);
+    private final Counter errors = Counter.builder().name("neuron_checkpoint_errors_total")
+            .help("failures of the checkpoint copier or writer outside a persist").register(registry);
     private final Counter bytesWritten = Counter.builder().name("neuron_checkpoint_bytes_written_total")
             .help("bytes of checkpoint files written").register(registry);
     private final Histogram pause = Histogram.builder().name("neuron_checkpoint_pause_seconds")
@@ -101,6 +103,11 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
     @Override
     public void persistFailed(long atStep, Throwable cause) {
         failures.inc();
+    }
+
+    @Override
+    public void checkpointError(Throwable cause) {
+        errors.inc();
     }
 
     @Override

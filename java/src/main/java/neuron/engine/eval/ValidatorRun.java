@@ -90,7 +90,7 @@ public final class ValidatorRun {
                 .stagingDirectory(files.stagingDir()).expectedStateBytes(Validator.checkpointBytes(settings.config()))
                 .listener(listener).listener(pruning).open()) {
             Optional<Restored<Validator>> restored = checkpoints.restore(
-                    stored -> Validator.restore(TensorTrees.materialize(stored), settings.device()));
+                    stored -> Validator.restore(TensorTrees.stored(stored), settings.device()));
             restored.ifPresent(r -> LOG.info("validator resumed from {} at block {}, global_step {}; scores and "
                     + "weights restored: {} miners scored", r.file(), r.state().block(), r.state().globalStep(),
                     r.state().scores().size()));

@@ -26,7 +26,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 import static org.bytedeco.pytorch.global.torch.empty;
 
@@ -85,12 +84,20 @@ public final class TensorTrees {
 
     /** Returns {@code tree} with each file tensor materialised as a CPU tensor (views share their storage). */
     public static Object materialize(Object tree, PthReader reader) throws IOException {
-        return materialize(tree, reader::data);
+        return materialize(tree, storage -> fromMapping(reader.data(storage)));
     }
 
-    /** The checkpoint's tree with each tensor materialised as a CPU tensor: for tools and tests. */
+    /** The checkpoint's tree with each tensor read into a fresh CPU tensor: for tools and tests. */
     public static Map<?, ?> materialize(StoredCheckpoint checkpoint) throws IOException {
-        return (Map<?, ?>) materialize(checkpoint.root(), checkpoint::data);
+        return (Map<?, ?>) materialize(checkpoint.root(), storage -> fromFile(storage, checkpoint));
+    }
+
+    /**
+     * The checkpoint's tree for a restore in place: each tensor leaf is a {@link StoredTensor}, read straight
+     * into the live tensor it is copied into; nothing is allocated for the tensors themselves.
+     */
+    public static Map<?, ?> stored(StoredCheckpoint checkpoint) {
+        return (Map<?, ?>) storedNode(checkpoint.root(), checkpoint);
     }
 
     /** Loads one checkpoint file (every CRC checked) as a tree of CPU tensors: for tools and tests. */
@@ -98,36 +105,66 @@ public final class TensorTrees {
         return CheckpointLoader.load(file, progressKey, TensorTrees::materialize);
     }
 
-    private static Object materialize(Object tree, Function<PthStorage, StorageData> data) throws IOException {
+    /** One tensor of a checkpoint as a fresh CPU tensor. */
+    static Tensor read(PthTensor t, StoredCheckpoint checkpoint) throws IOException {
+        return view(fromFile(t.storage(), checkpoint), t);
+    }
+
+    private static Object storedNode(Object node, StoredCheckpoint checkpoint) {
+        if (node instanceof PthTensor t) {
+            return new StoredTensor(t, checkpoint);
+        }
+        return mapLeaves(node, child -> storedNode(child, checkpoint));
+    }
+
+    private interface StorageLoader {
+        Tensor load(PthStorage storage) throws IOException;
+    }
+
+    private static Object materialize(Object tree, StorageLoader loader) throws IOException {
         try {
-            return materializeNode(tree, data, new IdentityHashMap<>());
+            return materializeNode(tree, loader, new IdentityHashMap<>());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
 
-    private static Object materializeNode(Object node, Function<PthStorage, StorageData> data,
-                                          Map<PthStorage, Tensor> loaded) {
+    private static Object materializeNode(Object node, StorageLoader loader, Map<PthStorage, Tensor> loaded) {
         if (node instanceof PthTensor t) {
-            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> load(data.apply(s)));
-            return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
+            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> {
+                try {
+                    return loader.load(s);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            return view(storage, t);
         }
-        return mapLeaves(node, child -> materializeNode(child, data, loaded));
+        return mapLeaves(node, child -> materializeNode(child, loader, loaded));
     }
 
-    private static Tensor load(StorageData data) {
-        PthStorage s = data.storage();
-        Tensor t = empty(new long[]{s.numel()}, new TensorOptions(scalarTypeOf(s.dtype())), new MemoryFormatOptional());
+    private static Tensor view(Tensor storage, PthTensor t) {
+        return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
+    }
+
+    private static Tensor allocate(PthStorage s) {
+        return empty(new long[]{s.numel()}, new TensorOptions(scalarTypeOf(s.dtype())), new MemoryFormatOptional());
+    }
+
+    private static Tensor fromFile(PthStorage s, StoredCheckpoint checkpoint) throws IOException {
+        Tensor t = allocate(s);
+        checkpoint.readInto(s, t.data_ptr().address());
+        return t;
+    }
+
+    private static Tensor fromMapping(StorageData data) throws IOException {
+        Tensor t = allocate(data.storage());
         long base = t.data_ptr().address();
         long offset = 0;
-        try {
-            for (ByteBuffer chunk : data.chunks()) {
-                int n = chunk.remaining();
-                NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
-                offset += n;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (ByteBuffer chunk : data.chunks()) {
+            int n = chunk.remaining();
+            NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
+            offset += n;
         }
         return t;
     }

@@ -152,7 +152,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("model_state_dict does not match the model: missing " + missing
                     + ", unexpected " + extra);
         }
-        detachedViews.forEach((name, target) -> Tensors.copyInto(name, target, StateTrees.tensor(source, name)));
+        detachedViews.forEach((name, target) -> Tensors.copyInto(name, target, StateTrees.tensorLeaf(source, name)));
     }
 
     @Override

@@ -57,7 +57,7 @@ public final class MinerRun {
                 .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model()))
                 .listener(listener).open()) {
             Optional<Restored<MinerLoop>> restored = checkpoints.restore(
-                    stored -> MinerLoop.restore(TensorTrees.materialize(stored)));
+                    stored -> MinerLoop.restore(TensorTrees.stored(stored)));
             restored.ifPresent(r -> LOG.info("miner resumed from {} at global_step {} ({} parameters, the "
                     + "checkpoint's configuration)", r.file(), r.state().globalStep(),
                     r.state().options().model().parameterCount()));

@@ -1,5 +1,6 @@
 package neuron.engine.train;
 
+import neuron.engine.torch.StoredTensor;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.Arrays;
@@ -13,8 +14,16 @@ final class Tensors {
         return t.sizes().vec().get();
     }
 
-    /** Copies {@code source} (any device) into {@code target} in place, after checking shape and dtype. */
-    static void copyInto(String name, Tensor target, Tensor source) {
+    /**
+     * Copies {@code source} into {@code target} in place, after checking shape and dtype: a tensor on any device,
+     * or a tensor of a checkpoint being restored, read straight into {@code target}.
+     */
+    static void copyInto(String name, Tensor target, Object leaf) {
+        if (leaf instanceof StoredTensor stored) {
+            stored.copyInto(name, target);
+            return;
+        }
+        Tensor source = (Tensor) leaf;
         long[] want = shape(target);
         long[] got = shape(source);
         if (!Arrays.equals(want, got)) {

@@ -1,0 +1,67 @@
+package neuron.engine.torch;
+
+import neuron.engine.checkpoint.StoredCheckpoint;
+import neuron.engine.pth.PthTensor;
+import org.bytedeco.pytorch.Tensor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+
+/**
+ * A tensor leaf of a checkpoint being restored: not yet read. {@link #copyInto} reads its bytes straight into
+ * the live tensor that is to hold them, so a restore allocates no second copy of the state.
+ */
+public final class StoredTensor {
+    private final PthTensor tensor;
+    private final StoredCheckpoint checkpoint;
+
+    StoredTensor(PthTensor tensor, StoredCheckpoint checkpoint) {
+        this.tensor = tensor;
+        this.checkpoint = checkpoint;
+    }
+
+    public long[] shape() {
+        return tensor.shape();
+    }
+
+    /** Reads the tensor into {@code target} (any device) after checking shape and dtype; {@code name} is for errors. */
+    public void copyInto(String name, Tensor target) {
+        long[] want = target.sizes().vec().get();
+        if (!Arrays.equals(want, tensor.shape())) {
+            throw new IllegalArgumentException(name + ": shape " + Arrays.toString(tensor.shape()) + ", expected "
+                    + Arrays.toString(want));
+        }
+        if (TensorTrees.scalarTypeOf(tensor.dtype()) != target.scalar_type().intern()) {
+            throw new IllegalArgumentException(name + ": dtype " + tensor.dtype().pythonName() + ", expected "
+                    + target.scalar_type().intern());
+        }
+        boolean whole = tensor.storageOffset() == 0 && tensor.numel() == tensor.storage().numel()
+                && Arrays.equals(tensor.stride(), PthTensor.contiguousStride(tensor.shape()));
+        if (whole && target.is_cpu() && target.is_contiguous()) {
+            try {
+                checkpoint.readInto(tensor.storage(), target.data_ptr().address());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return;
+        }
+        try (Tensor host = materialize()) {   // a device target or a view: one tensor's worth, freed at once
+            target.copy_(host);
+        }
+    }
+
+    /** The tensor as a fresh CPU tensor (for small values read as a whole, such as scores). */
+    public Tensor materialize() {
+        try {
+            return TensorTrees.read(tensor, checkpoint);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "stored " + tensor;
+    }
+}
