@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <pre>{@code
  * try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(Path.of("miner_checkpoint.pth")).interval(100).open()) {
- *     Trainer trainer = checkpoints.restore(stored -> Trainer.restore(TensorTrees.materialize(stored)))
+ *     Trainer trainer = checkpoints.restore(stored -> Trainer.restore(TensorTrees.stored(stored)))
  *             .map(Restored::state).orElseGet(Trainer::fresh);
  *     StateSource state = TensorTreeSource.of(trainer::state);
  *     while (trainer.step() < maxSteps) {

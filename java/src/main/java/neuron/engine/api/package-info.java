@@ -10,8 +10,9 @@
  * and a way to copy each storage. {@link neuron.engine.torch.TensorTreeSource#of} is the ready one for a tree of
  * LibTorch tensors and Python-like values ({@code Map} and {@link neuron.engine.pth.PyOrderedDict} as dicts,
  * {@code List} as lists, {@link neuron.engine.pth.PyTuple} as tuples, {@code Long}, {@code Double},
- * {@code String}, {@code Boolean}, {@code null}); {@link neuron.engine.torch.TensorTrees} turns a stored
- * checkpoint back into such a tree of CPU tensors. Call {@link neuron.engine.nativeio.LibTorch#load()} before
+ * {@code String}, {@code Boolean}, {@code null}); {@link neuron.engine.torch.TensorTrees#stored} gives a stored
+ * checkpoint's tree with {@link neuron.engine.torch.StoredTensor} leaves, each read straight into the live tensor
+ * it is copied into. Call {@link neuron.engine.nativeio.LibTorch#load()} before
  * touching any {@code org.bytedeco.pytorch} class.
  */
 package neuron.engine.api;

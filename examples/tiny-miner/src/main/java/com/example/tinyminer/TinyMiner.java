@@ -56,7 +56,7 @@ public final class TinyMiner {
         }
         long last;
         try (NeuronCheckpoints checkpoints = options.open()) {
-            Trainer trainer = checkpoints.restore(stored -> Trainer.restore(TensorTrees.materialize(stored)))
+            Trainer trainer = checkpoints.restore(stored -> Trainer.restore(TensorTrees.stored(stored)))
                     .map(restored -> {
                         System.out.println("resumed at step " + restored.progress() + " from " + restored.file());
                         return restored.state();

@@ -2,6 +2,7 @@ package com.example.tinyminer;
 
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
+import neuron.engine.torch.StoredTensor;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -79,27 +80,27 @@ final class Trainer {
         return new Trainer(params, 0);
     }
 
-    /** The trainer whose {@link #state()} {@code tree} is (CPU tensors, as a checkpoint or torch.save holds it). */
-    static Trainer restore(Map<?, ?> tree) {
-        Map<?, ?> model = (Map<?, ?>) tree.get("model_state_dict");
-        Map<?, ?> optimizer = (Map<?, ?>) tree.get("optimizer_state_dict");
-        Map<?, ?> perParam = (Map<?, ?>) optimizer.get("state");
-        Param[] params = new Param[NAMES.length];
-        for (int i = 0; i < params.length; i++) {
-            Tensor value = ((Tensor) model.get(NAMES[i])).clone();
-            if (!Arrays.equals(value.sizes().vec().get(), SHAPES[i])) {
-                throw new IllegalArgumentException(NAMES[i] + " has another shape: not this model's checkpoint");
+    /**
+     * The trainer whose {@link #state()} a checkpoint holds: {@code stored} is its tree with the tensors not yet
+     * read ({@code TensorTrees.stored}); each is read straight into the tensor that is to hold it.
+     */
+    static Trainer restore(Map<?, ?> stored) {
+        Trainer trainer = fresh();
+        Map<?, ?> model = (Map<?, ?>) stored.get("model_state_dict");
+        Map<?, ?> perParam = (Map<?, ?>) ((Map<?, ?>) stored.get("optimizer_state_dict")).get("state");
+        for (int i = 0; i < NAMES.length; i++) {
+            Param p = trainer.params[i];
+            try (Tensor value = p.value().detach()) {   // the same memory, outside autograd
+                ((StoredTensor) model.get(NAMES[i])).copyInto(NAMES[i], value);
             }
-            Map<?, ?> moments = (Map<?, ?>) perParam.get((long) i);
-            if (moments == null) {
-                params[i] = Param.of(value);
-            } else {
-                value.requires_grad_(true);   // what it returns does not own the tensor: keep `value`
-                params[i] = new Param(value, ((Tensor) moments.get("step")).clone(),
-                        ((Tensor) moments.get("exp_avg")).clone(), ((Tensor) moments.get("exp_avg_sq")).clone());
+            if (perParam.get((long) i) instanceof Map<?, ?> moments) {
+                ((StoredTensor) moments.get("step")).copyInto(NAMES[i] + " step", p.step());
+                ((StoredTensor) moments.get("exp_avg")).copyInto(NAMES[i] + " exp_avg", p.expAvg());
+                ((StoredTensor) moments.get("exp_avg_sq")).copyInto(NAMES[i] + " exp_avg_sq", p.expAvgSq());
             }
         }
-        return new Trainer(params, ((Number) tree.get("global_step")).longValue());
+        trainer.step = ((Number) stored.get("global_step")).longValue();
+        return trainer;
     }
 
     long step() {
