@@ -1,6 +1,7 @@
 package neuron.engine.api;
 
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointFallback;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
@@ -101,6 +102,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
         private Path stagingDir;
         private long stateBytes;
         private CheckpointListener listener = CheckpointListener.NONE;
+        private CheckpointFallback fallback = CheckpointFallback.NONE;
 
         private Builder(Path path, String progressKey) {
             this.path = Objects.requireNonNull(path, "checkpoint file");
@@ -153,6 +155,16 @@ public final class NeuronCheckpoints implements AutoCloseable {
         }
 
         /**
+         * Where {@link #restore} looks when no local checkpoint loads, e.g. the versions of a backup store
+         * ({@code neuron.engine.backup.Backup#fallback}, which as a {@link #listener} also uploads each persisted
+         * checkpoint); each candidate is fetched into the checkpoint's path and checked like a local file.
+         */
+        public Builder fallback(CheckpointFallback fallback) {
+            this.fallback = Objects.requireNonNull(fallback, "fallback");
+            return this;
+        }
+
+        /**
          * Checks the JVM's flags, the checkpoint's and staging's directories (an
          * {@link neuron.engine.checkpoint.UnusablePathException} naming the path if one cannot be written), opens
          * staging and persists any snapshot a previous process staged but did not persist. Starts the engine's
@@ -162,7 +174,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
          */
         public NeuronCheckpoints open() throws IOException {
             JvmFlags.check();
-            CheckpointConfig config = new CheckpointConfig(path, keepBackups, stagingDir);
+            CheckpointConfig config = new CheckpointConfig(path, keepBackups, stagingDir, fallback);
             AtomicBoolean persisted = new AtomicBoolean();
             CheckpointListener flag = new CheckpointListener() {
                 @Override
@@ -180,10 +192,12 @@ public final class NeuronCheckpoints implements AutoCloseable {
      * Restores from the newest valid checkpoint: the checkpoint file, else the newest backup that loads.
      * {@code restorer} gets the open file (its value tree, whose tensor leaves are descriptors, and the bytes of
      * each storage) and builds the application's state from it; a file it throws on counts as damaged and the
-     * next one is tried. Empty when there is no valid checkpoint (the log says which files were found).
-     * Call it once, before the first {@link #afterStep}.
+     * next one is tried, then the {@link Builder#fallback}'s. Empty when there is no valid checkpoint (the log
+     * says which files were found). Call it once, before the first {@link #afterStep}.
+     *
+     * @throws IOException if the fallback cannot be asked (whether it holds a checkpoint is then unknown)
      */
-    public <T> Optional<Restored<T>> restore(CheckpointLoader.Restorer<T> restorer) {
+    public <T> Optional<Restored<T>> restore(CheckpointLoader.Restorer<T> restorer) throws IOException {
         if (stepped) {
             throw new IllegalStateException("restore() comes before the first afterStep()");
         }
@@ -193,7 +207,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
             origin.file = stored.file();
             origin.progress = stored.progress();
             return built;
-        });
+        }, config.fallback());
         return state.map(s -> new Restored<>(s, origin.file, origin.progress));
     }
 

@@ -23,6 +23,7 @@ import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.RollingResourcesCache;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.queue.impl.table.SingleTableStore;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,14 @@ public final class BlockJournal implements AutoCloseable {
 
     public Path directory() {
         return dir;
+    }
+
+    /**
+     * Whether a file of a journal directory belongs in a copy of the journal (a backup): the cycle files and the
+     * settings do; Chronicle's table store does not (it holds this process's locks and is rebuilt on open).
+     */
+    public static boolean belongsInCopy(Path file) {
+        return !file.getFileName().toString().endsWith(SingleTableStore.SUFFIX);
     }
 
     /** Journals a block; call it before acting on the block. */

@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -31,32 +32,74 @@ public final class CheckpointLoader {
      * that loads. Empty (and logged) when there is none.
      */
     public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer) {
-        boolean sawAny = false;
-        for (Path candidate : files.candidates()) {
-            sawAny = true;
-            try {
-                return Optional.of(load(candidate, progressKey, stored -> {
-                    LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, stored.progress());
-                    return restorer.restore(stored);
-                }));
-            } catch (IOException | RuntimeException e) {
-                String reason = Failures.oneLine(e);
-                try {
-                    Path aside = files.moveAside(candidate);
-                    LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", candidate, reason, aside);
-                } catch (IOException moveFailed) {
-                    LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", candidate,
-                            reason, Failures.oneLine(moveFailed));
-                }
+        boolean sawAny = !files.candidates().isEmpty();
+        Optional<T> local = loadLocal(files, progressKey, restorer);
+        if (local.isEmpty()) {
+            LOG.info("{} at {}: starting fresh", sawAny ? "no valid checkpoint" : "no checkpoint", files.path());
+        }
+        return local;
+    }
+
+    /**
+     * As {@link #loadNewestValid(CheckpointFiles, String, Restorer)}, and when no local file loads, the candidates
+     * of {@code fallback}, newest first, each fetched into the checkpoint's path and treated like a local file.
+     * Throws if the fallback cannot be asked.
+     */
+    public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer,
+                                                  CheckpointFallback fallback) throws IOException {
+        if (fallback == CheckpointFallback.NONE) {
+            return loadNewestValid(files, progressKey, restorer);
+        }
+        Optional<T> local = loadLocal(files, progressKey, restorer);
+        if (local.isPresent()) {
+            return local;
+        }
+        for (Optional<String> origin = fallback.fetchNext(files.path()); origin.isPresent();
+             origin = fallback.fetchNext(files.path())) {
+            Optional<T> fetched = tryLoad(files, files.path(), files.path() + " (fetched from " + origin.get() + ")",
+                    progressKey, restorer);
+            if (fetched.isPresent()) {
+                fallback.accepted();
+                return fetched;
             }
         }
-        if (sawAny) {
-            LOG.error("NO VALID CHECKPOINT at {} or its backups: starting fresh (the bad files were kept)",
-                    files.path());
-        } else {
-            LOG.info("no checkpoint at {}: starting fresh", files.path());
+        LOG.info("no valid checkpoint at {} or in its fallback: starting fresh", files.path());
+        return Optional.empty();
+    }
+
+    private static <T> Optional<T> loadLocal(CheckpointFiles files, String progressKey, Restorer<T> restorer) {
+        List<Path> candidates = files.candidates();
+        for (Path candidate : candidates) {
+            Optional<T> restored = tryLoad(files, candidate, candidate.toString(), progressKey, restorer);
+            if (restored.isPresent()) {
+                return restored;
+            }
+        }
+        if (!candidates.isEmpty()) {
+            LOG.error("NO VALID CHECKPOINT at {} or its backups (the bad files were kept)", files.path());
         }
         return Optional.empty();
+    }
+
+    /** Restores from {@code candidate}; a file that fails is moved aside, loudly, and empty returned. */
+    private static <T> Optional<T> tryLoad(CheckpointFiles files, Path candidate, String origin, String progressKey,
+                                           Restorer<T> restorer) {
+        try {
+            return Optional.of(load(candidate, progressKey, stored -> {
+                LOG.info("resuming from checkpoint {}: {} {}", origin, progressKey, stored.progress());
+                return restorer.restore(stored);
+            }));
+        } catch (IOException | RuntimeException e) {
+            String reason = Failures.oneLine(e);
+            try {
+                Path aside = files.moveAside(candidate);
+                LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", origin, reason, aside);
+            } catch (IOException moveFailed) {
+                LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", origin,
+                        reason, Failures.oneLine(moveFailed));
+            }
+            return Optional.empty();
+        }
     }
 
     /**

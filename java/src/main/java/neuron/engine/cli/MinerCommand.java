@@ -1,6 +1,8 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
 import neuron.engine.chain.BlockFeeds;
+import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.eval.SubmissionStore;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.WindowPublisher;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -44,14 +47,16 @@ final class MinerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
-                checkpoint.checkpointInterval, maxSteps);
+        CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
+        Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
+        MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
+                backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval, maxSteps);
         LibTorch.load();
         try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
                 BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
                 new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
                 ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
-            return Session.run(checkpoint, (listener, metrics, status, stop) ->
+            return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                     MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (publisher != null) {
                             publisher.afterStep(loop);

@@ -1,9 +1,11 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,7 +27,8 @@ final class Session {
     private Session() {
     }
 
-    static int run(CheckpointOptions options, Body body) throws Exception {
+    /** Runs {@code body}; with a {@code backup} (or null), it uploads every checkpoint and the stop waits for it. */
+    static int run(CheckpointOptions options, Backup backup, Body body) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -38,12 +41,20 @@ final class Session {
             }
         }, "graceful-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv)) {
+        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv); backup) {
             StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
+            CheckpointListener listener = CheckpointListener.both(metrics, status);
+            if (backup != null) {
+                backup.start(metrics);
+                listener = CheckpointListener.both(listener, backup);
+            }
             try {
-                body.run(CheckpointListener.both(metrics, status), metrics, status, stop::get);
+                body.run(listener, metrics, status, stop::get);
             } finally {
                 status.finish();
+            }
+            if (backup != null) {
+                backup.finish(Duration.ofSeconds(options.backupWaitSeconds));
             }
             return Main.EXIT_OK;
         } finally {

@@ -87,7 +87,8 @@ public final class ValidatorRun {
         CheckpointConfig files = settings.checkpoint();
         try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forValidator(files.path())
                 .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
-                .stagingDirectory(files.stagingDir()).expectedStateBytes(Validator.checkpointBytes(settings.config()))
+                .stagingDirectory(files.stagingDir()).fallback(files.fallback())
+                .expectedStateBytes(Validator.checkpointBytes(settings.config()))
                 .listener(listener).listener(pruning).open()) {
             Optional<Restored<Validator>> restored = checkpoints.restore(
                     stored -> Validator.restore(TensorTrees.stored(stored), settings.device()));

@@ -53,7 +53,7 @@ public final class MinerRun {
         CheckpointConfig files = settings.checkpoint();
         try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
                 .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
-                .stagingDirectory(files.stagingDir())
+                .stagingDirectory(files.stagingDir()).fallback(files.fallback())
                 .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model()))
                 .listener(listener).open()) {
             Optional<Restored<MinerLoop>> restored = checkpoints.restore(
