@@ -3,7 +3,8 @@
 Loads each state the engine wrote (state-<MiB>.pth, so both sides save the identical state dict), measures with
 Debian's torch: torch.save + fsync on the calling thread; torch.save + fsync in a thread as the reference system
 does it (asyncio.to_thread), with the loop's longest stall while it runs and the total; torch.load of the same
-file. One unmeasured round first, then medians of the repetitions. Prints one table (engine / PyTorch) and writes
+file, from disk as a resume reads it (its pages dropped from the page cache first, as the engine's writer and
+restore leave them). One unmeasured round first, then medians of the repetitions. Prints one table (engine / PyTorch) and writes
 JSON and a chart. Run by bench/compare with /usr/bin/python3.
 """
 import argparse
@@ -21,6 +22,13 @@ def save_durably(state, path):
     torch.save(state, path)
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
+
+
+def uncached(path):
+    """Drops the file's pages from the page cache: a resume reads a checkpoint the writer did not leave cached."""
+    with open(path, "rb") as f:
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    return path
 
 
 def timed(fn):
@@ -51,6 +59,7 @@ def measure(directory, mib, repetitions):
     for round_ in range(repetitions + 1):
         sync = timed(lambda: save_durably(state, target))
         stall, total = threaded_save(state, target)
+        uncached(source)
         load = timed(lambda: torch.load(source))
         if round_ > 0:
             out["save_sync_s"].append(sync)

@@ -78,7 +78,8 @@ public final class EngineComparison {
             }
             Files.deleteIfExists(checkpoint);
 
-            // A resume reads into the state it has allocated (the model exists before its weights are read).
+            // A resume reads into the state it has allocated (the model exists before its weights are read), from
+            // disk: each restore drops the file's pages, as the writer does, and compare.py drops them before torch.load.
             List<Double> restore = new ArrayList<>();
             for (int round = 0; round <= repetitions; round++) {
                 long started = System.nanoTime();

@@ -85,10 +85,13 @@ public final class CheckpointLoader {
     private static <T> Optional<T> tryLoad(CheckpointFiles files, Path candidate, String origin, String progressKey,
                                            Restorer<T> restorer) {
         try {
-            return Optional.of(load(candidate, progressKey, stored -> {
-                LOG.info("resuming from checkpoint {}: {} {}", origin, progressKey, stored.progress());
+            long[] progress = new long[1];
+            T restored = load(candidate, progressKey, stored -> {
+                progress[0] = stored.progress();
                 return restorer.restore(stored);
-            }));
+            });
+            LOG.info("resumed from checkpoint {}: {} {}", origin, progressKey, progress[0]);
+            return Optional.of(restored);
         } catch (IOException | RuntimeException e) {
             String reason = Failures.oneLine(e);
             try {

@@ -40,6 +40,15 @@ public final class CheckpointPolicy {
         }
     }
 
+    /**
+     * The loop resumed from a checkpoint of {@code progress} (which may be a backup or a fetched file, not the one
+     * the checkpointer found at open): the next trigger is at the first multiple past it, not earlier.
+     */
+    void resumedAt(long progress) {
+        startFrom(progress);
+        lastTrigger = Math.max(lastTrigger, progress);
+    }
+
     /** Whether a trigger fires at {@code progress}; a trigger that fires is consumed, taken or not. */
     public boolean due(long progress) {
         if (!started) {

@@ -129,6 +129,14 @@ public final class Checkpointer implements AutoCloseable {
         return files.path();
     }
 
+    /**
+     * Tells the policy the progress the loop resumed at: when it came from a backup or a fetched file, the file
+     * at the checkpoint path did not say it, and the first trigger would otherwise come right after the resume.
+     */
+    public void resumedAt(long progress) {
+        policy.resumedAt(progress);
+    }
+
     /** Committed snapshots not yet persisted. */
     public int backlog() {
         return unpersisted.size();

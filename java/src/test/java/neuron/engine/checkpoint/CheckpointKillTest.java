@@ -49,7 +49,7 @@ class CheckpointKillTest {
             Thread.sleep(random.nextInt(trial % 2 == 0 ? 2500 : 1200));
             miner.kill();
             String log = miner.log();
-            List<Long> resumed = NeuronProcess.all(log, "resuming from checkpoint .*: global_step (\\d+)");
+            List<Long> resumed = NeuronProcess.all(log, "resumed from checkpoint .*: global_step (\\d+)");
             resumes += resumed.isEmpty() ? 0 : 1;
             if (lastCommitted >= 0 && !resumed.isEmpty()) {
                 assertTrue(resumed.get(0) >= lastCommitted, "trial " + trial + " resumed at " + resumed.get(0)
