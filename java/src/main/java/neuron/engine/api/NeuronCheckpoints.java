@@ -208,6 +208,8 @@ public final class NeuronCheckpoints implements AutoCloseable {
             origin.progress = stored.progress();
             return built;
         }, config.fallback());
+        // The next trigger is the first multiple past the resume, also when it came from a backup or a fallback.
+        state.ifPresent(s -> checkpointer.resumedAt(origin.progress));
         return state.map(s -> new Restored<>(s, origin.file, origin.progress));
     }
 

@@ -100,8 +100,6 @@ public final class ValidatorRun {
             try {
                 if (restored.isEmpty()) {
                     LOG.info("validator starting fresh");
-                } else {
-                    checkpointer.resumedAt(validator.block());
                 }
                 try (NeuronBlocks blocks = NeuronBlocks.journal(settings.journalDir()).chain(settings.chain())
                         .blockTimeMs(settings.blockTimeMs()).until(settings.untilBlock()).keepFrom(checkpoints)

@@ -65,8 +65,6 @@ public final class MinerRun {
             try {
                 if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
-                } else {
-                    checkpointer.resumedAt(loop.globalStep());
                 }
                 long step = train(loop, settings, checkpoints, observer, stop);
                 LOG.info("miner stopping at global_step {}: final checkpoint", step);
