@@ -6,6 +6,7 @@ import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.Failures;
 import neuron.engine.checkpoint.StateSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 
 /**
  * Asynchronous checkpoints for an application's own training or evaluation loop: open, {@link #restore}, then
@@ -62,7 +64,6 @@ public final class NeuronCheckpoints implements AutoCloseable {
     private final CheckpointConfig config;
     private final String progressKey;
     private final AtomicBoolean persistedSinceAsked;
-    private boolean stepped;
     private boolean updating;
     private long lastStep = -1;
     private StateSource lastSource;
@@ -193,14 +194,14 @@ public final class NeuronCheckpoints implements AutoCloseable {
      * {@code restorer} gets the open file (its value tree, whose tensor leaves are descriptors, and the bytes of
      * each storage) and builds the application's state from it; a file it throws on counts as damaged and the
      * next one is tried, then the {@link Builder#fallback}'s. Empty when there is no valid checkpoint (the log
-     * says which files were found). Call it once, before the first {@link #afterStep}.
+     * says which files were found). Call it before the first {@link #afterStep}; calling it again rebuilds the
+     * state (the state given to {@code afterStep} before is forgotten: call {@link #awaitStaging()} before
+     * freeing it).
      *
      * @throws IOException if the fallback cannot be asked (whether it holds a checkpoint is then unknown)
      */
     public <T> Optional<Restored<T>> restore(CheckpointLoader.Restorer<T> restorer) throws IOException {
-        if (stepped) {
-            throw new IllegalStateException("restore() comes before the first afterStep()");
-        }
+        forgetState();
         Origin origin = new Origin();
         Optional<T> state = CheckpointLoader.loadNewestValid(config.files(), progressKey, stored -> {
             T built = restorer.restore(stored);
@@ -208,9 +209,49 @@ public final class NeuronCheckpoints implements AutoCloseable {
             origin.progress = stored.progress();
             return built;
         }, config.fallback());
-        // The next trigger is the first multiple past the resume, also when it came from a backup or a fallback.
-        state.ifPresent(s -> checkpointer.resumedAt(origin.progress));
-        return state.map(s -> new Restored<>(s, origin.file, origin.progress));
+        return state.map(s -> resumed(s, origin.file, origin.progress));
+    }
+
+    /**
+     * Restores from the newest checkpoint kept whose progress is below {@code progress} and whose state
+     * {@code usable} accepts, e.g. a validator's newest checkpoint on a branch the chain replaced, passed over for
+     * an older one; the files passed over stay where they are, and a state refused is closed if it is
+     * {@link AutoCloseable}. Empty when none is left.
+     */
+    public <T> Optional<Restored<T>> restoreBefore(long progress, CheckpointLoader.Restorer<T> restorer,
+                                                   Predicate<? super T> usable) {
+        forgetState();
+        for (Path candidate : config.files().candidates()) {
+            long at = progressOf(candidate);
+            if (at < 0 || at >= progress) {
+                continue;
+            }
+            try {
+                T state = CheckpointLoader.load(candidate, progressKey, restorer);
+                if (usable.test(state)) {
+                    return Optional.of(resumed(state, candidate, at));
+                }
+                if (state instanceof AutoCloseable closeable) {
+                    closeable.close();
+                }
+            } catch (Exception e) {
+                LOG.warn("checkpoint {} passed over: {}", candidate, Failures.oneLine(e));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The next trigger is the first multiple past the resume, also when it came from a backup or a fallback. */
+    private <T> Restored<T> resumed(T state, Path file, long progress) {
+        checkpointer.resumedAt(progress);
+        return new Restored<>(state, file, progress);
+    }
+
+    private void forgetState() {
+        checkOpen();
+        lastSource = null;
+        lastStep = -1;
+        updating = false;
     }
 
     /** Where the state a restorer built came from (the loader, not the restorer, decides that it is valid). */
@@ -227,7 +268,6 @@ public final class NeuronCheckpoints implements AutoCloseable {
      */
     public boolean afterStep(long step, StateSource source) {
         checkOpen();
-        stepped = true;
         updating = false;
         lastStep = step;
         lastSource = Objects.requireNonNull(source, "source");

@@ -13,7 +13,8 @@ import java.util.Optional;
 /**
  * Finds the checkpoint to resume from, on start-up, before the first step: the checkpoint file, else the newest
  * backup that loads. A file that fails to load (truncated, corrupted, hostile) is moved aside as
- * {@code .corrupt}, never deleted, and the log says so loudly.
+ * {@code .corrupt}, never deleted, and the log says so loudly. A file that reads well but is not this role's
+ * checkpoint is refused ({@link CheckpointMismatchException}) and stays where it is.
  */
 public final class CheckpointLoader {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointLoader.class);
@@ -21,7 +22,10 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /** Builds a loop's state (or anything else) from an open checkpoint; a failure means the file is unusable. */
+    /**
+     * Builds a loop's state (or anything else) from an open checkpoint; a failure means the file is unusable, except
+     * a {@link CheckpointMismatchException}: the file is sound but does not fit, and is left where it is.
+     */
     @FunctionalInterface
     public interface Restorer<T> {
         T restore(StoredCheckpoint checkpoint) throws IOException;
@@ -30,8 +34,12 @@ public final class CheckpointLoader {
     /**
      * Restores from the newest valid checkpoint among {@code files}: the checkpoint file, else the newest backup
      * that loads. Empty (and logged) when there is none.
+     *
+     * @throws CheckpointMismatchException the newest readable file is not this role's checkpoint, or the restorer
+     *                                     found that it does not fit
      */
-    public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer) {
+    public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer)
+            throws CheckpointMismatchException {
         boolean sawAny = !files.candidates().isEmpty();
         Optional<T> local = loadLocal(files, progressKey, restorer);
         if (local.isEmpty()) {
@@ -67,7 +75,8 @@ public final class CheckpointLoader {
         return Optional.empty();
     }
 
-    private static <T> Optional<T> loadLocal(CheckpointFiles files, String progressKey, Restorer<T> restorer) {
+    private static <T> Optional<T> loadLocal(CheckpointFiles files, String progressKey, Restorer<T> restorer)
+            throws CheckpointMismatchException {
         List<Path> candidates = files.candidates();
         for (Path candidate : candidates) {
             Optional<T> restored = tryLoad(files, candidate, candidate.toString(), progressKey, restorer);
@@ -81,9 +90,12 @@ public final class CheckpointLoader {
         return Optional.empty();
     }
 
-    /** Restores from {@code candidate}; a file that fails is moved aside, loudly, and empty returned. */
+    /**
+     * Restores from {@code candidate}; a damaged file is moved aside, loudly, and empty returned; a readable one
+     * that does not fit is left where it is and the mismatch thrown.
+     */
     private static <T> Optional<T> tryLoad(CheckpointFiles files, Path candidate, String origin, String progressKey,
-                                           Restorer<T> restorer) {
+                                           Restorer<T> restorer) throws CheckpointMismatchException {
         try {
             long[] progress = new long[1];
             T restored = load(candidate, progressKey, stored -> {
@@ -92,6 +104,8 @@ public final class CheckpointLoader {
             });
             LOG.info("resumed from checkpoint {}: {} {}", origin, progressKey, progress[0]);
             return Optional.of(restored);
+        } catch (CheckpointMismatchException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             String reason = Failures.oneLine(e);
             try {
@@ -113,7 +127,8 @@ public final class CheckpointLoader {
         try (PthReader reader = PthReader.open(file)) {
             reader.verify(record -> !record.startsWith("data/"));
             if (!(reader.root() instanceof Map<?, ?> root)) {
-                throw new IOException(file + ": the checkpoint is not a dict");
+                throw new CheckpointMismatchException(file, "a readable torch.save file, but its value is not a dict, "
+                        + "as a checkpoint is; pass the right --checkpoint_path");
             }
             StoredCheckpoint stored = new StoredCheckpoint(reader, root, progressOf(file, root, progressKey));
             try {
@@ -161,9 +176,10 @@ public final class CheckpointLoader {
         }
     }
 
-    private static long progressOf(Path file, Map<?, ?> root, String key) throws IOException {
+    private static long progressOf(Path file, Map<?, ?> root, String key) throws CheckpointMismatchException {
         if (!(root.get(key) instanceof Number n)) {
-            throw new IOException(file + ": the checkpoint has no integer '" + key + "'");
+            throw new CheckpointMismatchException(file, "a readable torch.save file, but not this role's checkpoint: it has "
+                    + "no integer '" + key + "' (its keys: " + root.keySet() + "); pass the right --checkpoint_path");
         }
         return n.longValue();
     }

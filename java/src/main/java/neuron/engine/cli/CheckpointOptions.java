@@ -30,16 +30,17 @@ final class CheckpointOptions {
     Path stagingDir;
 
     @Option(names = "--metrics_port", paramLabel = "PORT",
-            description = "serve Prometheus metrics on this port")
+            description = "serve Prometheus metrics on this port (default: none)")
     Integer metricsPort;
 
     @Option(names = "--metrics_csv", paramLabel = "FILE",
-            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight (validator)")
+            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight "
+                    + "(validator) (default: none)")
     Path metricsCsv;
 
     @Option(names = "--backup", paramLabel = "s3://BUCKET/PREFIX",
             description = "also upload every checkpoint to S3-compatible storage, and resume from there when no local "
-                    + "checkpoint is valid; credentials from the AWS environment or profile")
+                    + "checkpoint is valid; credentials from the AWS environment or profile (default: no backup)")
     String backup;
 
     @Option(names = "--backup_endpoint", paramLabel = "URL",

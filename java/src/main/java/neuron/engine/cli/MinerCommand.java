@@ -11,7 +11,9 @@ import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -19,8 +21,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code neuron miner}: trains, checkpoints asynchronously, resumes from its checkpoint with no flag. */
-@Command(name = "miner", mixinStandardHelpOptions = true,
-        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself.")
+@Command(name = "miner", mixinStandardHelpOptions = true, defaultValueProvider = MinerArguments.Defaults.class,
+        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself "
+                + "(the engine's, or one the Python miner wrote).")
 final class MinerCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoint;
@@ -32,7 +35,7 @@ final class MinerCommand implements Callable<Integer> {
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT")
+    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
     @Option(names = "--submissions", paramLabel = "DIR",
@@ -42,6 +45,9 @@ final class MinerCommand implements Callable<Integer> {
     @Option(names = "--uid", defaultValue = "0", description = "this miner's uid (default: ${DEFAULT-VALUE})")
     int uid;
 
+    @Spec
+    CommandSpec spec;
+
     /** The block time of an embedded chain a miner follows on its own (the real chain's). */
     private static final long LOCAL_BLOCK_TIME_MS = 12_000;
 
@@ -50,7 +56,8 @@ final class MinerCommand implements Callable<Integer> {
         CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
         Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
-                backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval, maxSteps);
+                backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval, maxSteps,
+                training.flags(spec.commandLine().getParseResult()));
         LibTorch.load();
         try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
                 BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),

@@ -3,6 +3,7 @@ package neuron.engine.cli;
 import neuron.engine.backup.Backup;
 import neuron.engine.backup.Companion;
 import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.Follow;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.ValidatorRun;
@@ -28,6 +29,11 @@ final class ValidatorCommand implements Callable<Integer> {
 
     @Option(names = "--chain", defaultValue = "local", description = "local | ws://HOST:PORT (default: ${DEFAULT-VALUE})")
     String chain;
+
+    @Option(names = "--follow", defaultValue = "finalized",
+            description = "finalized | best: which heads of a ws:// chain to follow; best heads come sooner and a "
+                    + "reorganisation rolls the validator back (default: ${DEFAULT-VALUE})")
+    String follow;
 
     @Option(names = "--block_time_ms", defaultValue = "12000",
             description = "block time of the embedded local chain (default: ${DEFAULT-VALUE})")
@@ -69,7 +75,7 @@ final class ValidatorCommand implements Callable<Integer> {
                 List.of(new Companion("journal", journal, BlockJournal::belongsInCopy)));
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device,
                 backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval,
-                untilBlock, chain, blockTimeMs, journal, submissions);
+                untilBlock, chain, Follow.parse(follow), blockTimeMs, journal, submissions);
         LibTorch.load();
         return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {

@@ -4,8 +4,10 @@ import neuron.engine.api.JournaledBlock;
 import neuron.engine.api.NeuronBlocks;
 import neuron.engine.api.NeuronCheckpoints;
 import neuron.engine.api.Restored;
+import neuron.engine.chain.Follow;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
@@ -22,10 +24,11 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A validator from start to stop, on the public embedding API ({@link NeuronCheckpoints}, {@link NeuronBlocks}):
- * load the newest valid checkpoint, replay every journaled block after its block
+ * load the newest valid checkpoint whose block the chain still has, replay every journaled block after its block
  * (evaluating the same submissions in the same order), then follow the chain live, journaling each block before
- * acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block past one),
- * and on a graceful stop take a final checkpoint and wait until it is on disk.
+ * acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block past one);
+ * when the chain replaces blocks already acted on, rebuild the state from a checkpoint and the journal; and on a
+ * graceful stop take a final checkpoint and wait until it is on disk.
  */
 public final class ValidatorRun {
     private static final Logger LOG = LoggerFactory.getLogger(ValidatorRun.class);
@@ -36,7 +39,8 @@ public final class ValidatorRun {
      * @param untilBlock stop gracefully after this block; 0 runs until stopped
      */
     public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
-                           long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions) {
+                           long untilBlock, String chain, Follow follow, long blockTimeMs, Path journalDir,
+                           Path submissions) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
@@ -55,6 +59,7 @@ public final class ValidatorRun {
         void blockDone(Validator validator, int scored, NeuronCheckpoints checkpoints);
     }
 
+    private final Settings settings;
     private final SubmissionStore store;
     private final NeuronCheckpoints checkpoints;
     private final NeuronBlocks blocks;
@@ -62,6 +67,7 @@ public final class ValidatorRun {
 
     private ValidatorRun(Settings settings, NeuronCheckpoints checkpoints, NeuronBlocks blocks,
                          AtomicBoolean pruneDue) {
+        this.settings = settings;
         this.store = new SubmissionStore(settings.submissions(), archiveDir(settings.journalDir()));
         this.checkpoints = checkpoints;
         this.blocks = blocks;
@@ -90,34 +96,96 @@ public final class ValidatorRun {
                 .stagingDirectory(files.stagingDir()).fallback(files.fallback())
                 .expectedStateBytes(Validator.checkpointBytes(settings.config()))
                 .listener(listener).listener(pruning).open()) {
-            Optional<Restored<Validator>> restored = checkpoints.restore(
-                    stored -> Validator.restore(TensorTrees.stored(stored), settings.device()));
-            restored.ifPresent(r -> LOG.info("validator resumed from {} at block {}, global_step {}; scores and "
-                    + "weights restored: {} miners scored", r.file(), r.state().block(), r.state().globalStep(),
-                    r.state().scores().size()));
-            Validator validator = restored.map(Restored::state)
-                    .orElseGet(() -> Validator.create(settings.config(), settings.device()));
-            try {
-                if (restored.isEmpty()) {
-                    LOG.info("validator starting fresh");
-                }
-                try (NeuronBlocks blocks = NeuronBlocks.journal(settings.journalDir()).chain(settings.chain())
-                        .blockTimeMs(settings.blockTimeMs()).until(settings.untilBlock()).keepFrom(checkpoints)
-                        .open(validator.block())) {
-                    return new ValidatorRun(settings, checkpoints, blocks, pruneDue).follow(validator, observer, stop);
-                }
-            } finally {
-                try {
-                    checkpoints.close();   // after a failure: the last whole block's state, while the model lives
-                } finally {
-                    validator.close();
+            // before the journal opens: a fallback that supplies the checkpoint may supply its journal too
+            Optional<Restored<Validator>> restored = checkpoints.restore(restorer(settings));
+            try (NeuronBlocks blocks = NeuronBlocks.journal(settings.journalDir()).chain(settings.chain())
+                    .follow(settings.follow()).blockTimeMs(settings.blockTimeMs()).until(settings.untilBlock())
+                    .keepFrom(checkpoints).open()) {
+                ValidatorRun run = new ValidatorRun(settings, checkpoints, blocks, pruneDue);
+                while (true) { // once more after each rollback: the state is rebuilt from a checkpoint on the chain
+                    Optional<Long> block = run.fromCheckpoint(run.onChainOrOlder(restored), observer, stop);
+                    if (block.isPresent()) {
+                        return block.get();
+                    }
+                    restored = checkpoints.restore(restorer(settings));
                 }
             }
         }
     }
 
-    private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
-            throws IOException, InterruptedException {
+    /** Restores a validator straight into its live tensors, and says what it restored. */
+    private static CheckpointLoader.Restorer<Validator> restorer(Settings settings) {
+        return stored -> {
+            Validator v = Validator.restore(TensorTrees.stored(stored), settings.device());
+            LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} miners "
+                    + "scored", stored.file(), v.block(), v.globalStep(), v.scores().size());
+            return v;
+        };
+    }
+
+    /**
+     * Runs the validator {@code restored} describes (a fresh one if none) from its block; returns the last block
+     * processed, or empty when the chain rolled back past what it acted on and the state must be rebuilt.
+     */
+    private Optional<Long> fromCheckpoint(Optional<Restored<Validator>> restored, BlockObserver observer,
+                                          BooleanSupplier stop) throws IOException, InterruptedException {
+        Validator validator = restored.map(Restored::state)
+                .orElseGet(() -> Validator.create(settings.config(), settings.device()));
+        boolean rolledBack = false;
+        try {
+            if (restored.isEmpty()) {
+                LOG.info("validator starting fresh");
+            }
+            blocks.replayAfter(validator.block());
+            rolledBack = follow(validator, observer, stop);
+            if (rolledBack) {
+                checkpoints.awaitStaging();   // the copier may be reading the model about to go
+                return Optional.empty();
+            }
+            long block = validator.block();
+            if (block >= 0) {
+                LOG.info("validator stopping at block {}: final checkpoint", block);
+            }
+            checkpoints.close();
+            LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
+                    validator.globalStep(), checkpoints.path());
+            return Optional.of(block);
+        } finally {
+            try {
+                if (!rolledBack) {
+                    checkpoints.close();   // after a failure: the last whole block's state, while the model lives
+                }
+            } finally {
+                validator.close();
+            }
+        }
+    }
+
+    /**
+     * {@code newest} if its block is on the journal's canonical chain; else (a checkpoint taken at a block a
+     * reorganisation replaced) the newest older valid checkpoint that is, passing the others over and leaving them
+     * in place, else none: the validator starts fresh and replays the journal.
+     */
+    private Optional<Restored<Validator>> onChainOrOlder(Optional<Restored<Validator>> newest) {
+        if (newest.isEmpty() || onChain(newest.get().state())) {
+            return newest;
+        }
+        newest.get().state().close();
+        return checkpoints.restoreBefore(newest.get().progress(), restorer(settings), this::onChain);
+    }
+
+    private boolean onChain(Validator validator) {
+        boolean onChain = blocks.onChain(validator.block(), validator.blockHash());
+        if (!onChain) {
+            LOG.warn("the checkpoint at block {} ({}) is on a branch the chain replaced: passing it over",
+                    validator.block(), validator.blockHash());
+        }
+        return onChain;
+    }
+
+    /** Follows the blocks; returns true when the chain rolled back past what the validator acted on. */
+    private boolean follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
+            throws InterruptedException {
         StateSource state = TensorTreeSource.of(validator::state);
         validator.beforeUpdate(checkpoints::awaitStaging);
         Validator.JournaledWindows windows = new Validator.JournaledWindows(false);
@@ -125,6 +193,11 @@ public final class ValidatorRun {
             JournaledBlock block = blocks.next(POLL);
             if (block == null) {
                 continue;
+            }
+            if (block.rollsBack()) { // blocks acted on were replaced: the journal retracts them
+                LOG.warn("rolling back to block {}: rebuilding the state from a checkpoint and the journal",
+                        block.number() - 1);
+                return true;
             }
             if (block.replayed()) {
                 windows.add(block.evaluations(), block.windowsEvaluated());
@@ -136,13 +209,6 @@ public final class ValidatorRun {
             }
             observer.blockDone(validator, scored, checkpoints);
         }
-        long block = validator.block();
-        if (block >= 0) {
-            LOG.info("validator stopping at block {}: final checkpoint", block);
-        }
-        checkpoints.close();
-        LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
-                validator.globalStep(), checkpoints.path());
-        return block;
+        return false;
     }
 }

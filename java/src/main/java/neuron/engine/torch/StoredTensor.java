@@ -3,6 +3,7 @@ package neuron.engine.torch;
 import neuron.engine.checkpoint.StoredCheckpoint;
 import neuron.engine.pth.PthTensor;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,6 +26,10 @@ public final class StoredTensor {
         return tensor.shape();
     }
 
+    public ScalarType scalarType() {
+        return TensorTrees.scalarTypeOf(tensor.dtype());
+    }
+
     /** Reads the tensor into {@code target} (any device) after checking shape and dtype; {@code name} is for errors. */
     public void copyInto(String name, Tensor target) {
         long[] want = target.sizes().vec().get();
@@ -32,7 +37,7 @@ public final class StoredTensor {
             throw new IllegalArgumentException(name + ": shape " + Arrays.toString(tensor.shape()) + ", expected "
                     + Arrays.toString(want));
         }
-        if (TensorTrees.scalarTypeOf(tensor.dtype()) != target.scalar_type().intern()) {
+        if (scalarType() != target.scalar_type().intern()) {
             throw new IllegalArgumentException(name + ": dtype " + tensor.dtype().pythonName() + ", expected "
                     + target.scalar_type().intern());
         }

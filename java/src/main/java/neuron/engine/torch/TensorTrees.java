@@ -147,21 +147,27 @@ public final class TensorTrees {
         return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
     }
 
-    private static Tensor allocate(PthStorage s) {
-        return empty(new long[]{s.numel()}, new TensorOptions(scalarTypeOf(s.dtype())), new MemoryFormatOptional());
+    private static Tensor allocate(DType dtype, long[] shape) {
+        return empty(shape, new TensorOptions(scalarTypeOf(dtype)), new MemoryFormatOptional());
     }
 
     private static Tensor fromFile(PthStorage s, StoredCheckpoint checkpoint) throws IOException {
-        Tensor t = allocate(s);
+        Tensor t = allocate(s.dtype(), new long[]{s.numel()});
         checkpoint.readInto(s, t.data_ptr().address());
         return t;
     }
 
     private static Tensor fromMapping(StorageData data) throws IOException {
-        Tensor t = allocate(data.storage());
+        PthStorage s = data.storage();
+        return tensorOf(s.dtype(), new long[]{s.numel()}, data.chunks());
+    }
+
+    /** A dense CPU tensor of {@code shape} holding the bytes of {@code chunks} (direct or mapped views), in order. */
+    public static Tensor tensorOf(DType dtype, long[] shape, List<ByteBuffer> chunks) {
+        Tensor t = allocate(dtype, shape);
         long base = t.data_ptr().address();
         long offset = 0;
-        for (ByteBuffer chunk : data.chunks()) {
+        for (ByteBuffer chunk : chunks) {
             int n = chunk.remaining();
             NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
             offset += n;
@@ -228,6 +234,23 @@ public final class TensorTrees {
             case INT8 -> ScalarType.Char;
             case UINT8 -> ScalarType.Byte;
             case BOOL -> ScalarType.Bool;
+            case COMPLEX64 -> ScalarType.ComplexFloat;
+            case COMPLEX128 -> ScalarType.ComplexDouble;
+            case COMPLEX32 -> ScalarType.ComplexHalf;
+            case UINT16 -> ScalarType.UInt16;
+            case UINT32 -> ScalarType.UInt32;
+            case UINT64 -> ScalarType.UInt64;
+            case FLOAT8_E4M3FN -> ScalarType.Float8_e4m3fn;
+            case FLOAT8_E5M2 -> ScalarType.Float8_e5m2;
+            case FLOAT8_E4M3FNUZ -> ScalarType.Float8_e4m3fnuz;
+            case FLOAT8_E5M2FNUZ -> ScalarType.Float8_e5m2fnuz;
+            case FLOAT8_E8M0FNU -> ScalarType.Float8_e8m0fnu;
+            case FLOAT4_E2M1FN_X2 -> ScalarType.Float4_e2m1fn_x2;
+            case BITS8 -> ScalarType.Bits8;
+            case BITS16 -> ScalarType.Bits16;
+            case BITS1X8 -> ScalarType.Bits1x8;
+            case BITS2X4 -> ScalarType.Bits2x4;
+            case BITS4X2 -> ScalarType.Bits4x2;
         };
     }
 }

@@ -6,13 +6,11 @@ import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.StateSource;
-import neuron.engine.torch.TensorTrees;
 import neuron.engine.torch.TensorTreeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -27,14 +25,19 @@ public final class MinerRun {
 
     /**
      * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
+     * @param flags    which flags the command line gave: how a resume weighs them against the checkpoint
      */
     public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
-                           long maxSteps) {
+                           long maxSteps, MinerFlags flags) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
+        }
+
+        public Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval, long maxSteps) {
+            this(options, checkpoint, checkpointInterval, maxSteps, MinerFlags.none());
         }
     }
 
@@ -56,16 +59,11 @@ public final class MinerRun {
                 .stagingDirectory(files.stagingDir()).fallback(files.fallback())
                 .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model()))
                 .listener(listener).open()) {
-            Optional<Restored<MinerLoop>> restored = checkpoints.restore(
-                    stored -> MinerLoop.restore(TensorTrees.stored(stored)));
-            restored.ifPresent(r -> LOG.info("miner resumed from {} at global_step {} ({} parameters, the "
-                    + "checkpoint's configuration)", r.file(), r.state().globalStep(),
-                    r.state().options().model().parameterCount()));
-            MinerLoop loop = restored.map(Restored::state).orElseGet(() -> MinerLoop.create(settings.options()));
+            MinerLoop loop = checkpoints.restore(stored -> MinerStart.resume(stored, settings.options(),
+                            settings.flags(), settings.maxSteps()))
+                    .map(Restored::state)
+                    .orElseGet(() -> MinerStart.begin(settings.options(), settings.flags())).loop();
             try {
-                if (restored.isEmpty()) {
-                    LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
-                }
                 long step = train(loop, settings, checkpoints, observer, stop);
                 LOG.info("miner stopping at global_step {}: final checkpoint", step);
                 checkpoints.close();

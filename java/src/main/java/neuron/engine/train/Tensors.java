@@ -2,6 +2,7 @@ package neuron.engine.train;
 
 import neuron.engine.torch.StoredTensor;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 
@@ -12,6 +13,19 @@ final class Tensors {
 
     static long[] shape(Tensor t) {
         return t.sizes().vec().get();
+    }
+
+    /** Whether a tree value is a tensor leaf: a live tensor, or one of a checkpoint being restored. */
+    static boolean isLeaf(Object value) {
+        return value instanceof Tensor || value instanceof StoredTensor;
+    }
+
+    static long[] shapeOf(Object leaf) {
+        return leaf instanceof StoredTensor stored ? stored.shape() : shape((Tensor) leaf);
+    }
+
+    static ScalarType scalarTypeOf(Object leaf) {
+        return leaf instanceof StoredTensor stored ? stored.scalarType() : ((Tensor) leaf).scalar_type().intern();
     }
 
     /**

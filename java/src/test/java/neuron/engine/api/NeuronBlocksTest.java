@@ -14,6 +14,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A validator's blocks: live ones journaled before they are handed out, then after a restart replayed first. */
@@ -30,6 +31,7 @@ class NeuronBlocksTest {
         while (!blocks.finished()) {
             assertTrue(System.nanoTime() < deadline, "no end within " + PATIENCE + " after " + out);
             JournaledBlock b = blocks.next(Duration.ofMillis(200));
+            assertTrue(b == null || !b.rollsBack(), "the local chain does not reorganise");
             if (b != null) {
                 out.add(b);
                 if (!b.replayed() && b.number() == 3 && atBlock3 != null) {
@@ -51,7 +53,8 @@ class NeuronBlocksTest {
         Path journal = dir.resolve("journal");
         Evaluation evaluation = new Evaluation(0, 7, Hash32.ZERO, true, 0.5);
         List<JournaledBlock> first;
-        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).blockTimeMs(20).until(6).open(-1)) {
+        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).blockTimeMs(20).until(6).open()) {
+            blocks.replayAfter(-1);
             first = drain(blocks, evaluation);
         }
         long head = first.get(0).number();   // the chain's head when the feed started
@@ -61,7 +64,11 @@ class NeuronBlocksTest {
 
         // Restored at block 2: blocks 3..6 come from the journal, with what was evaluated at 3; then 7..9 live.
         List<JournaledBlock> second;
-        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).blockTimeMs(20).until(9).open(2)) {
+        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).blockTimeMs(20).until(9).open()) {
+            assertTrue(blocks.onChain(4, first.get((int) (4 - head)).event().block().hash()));
+            assertFalse(blocks.onChain(4, Hash32.ZERO), "a state at block 4 with another hash is on another branch");
+            assertFalse(blocks.onChain(7, Hash32.ZERO), "a state past the journal's tip is not on its chain");
+            blocks.replayAfter(2);
             second = drain(blocks, null);
         }
         assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L), numbers(second));
@@ -73,11 +80,14 @@ class NeuronBlocksTest {
         assertEquals(first.get((int) (4 - head)).event(), second.get(1).event(), "a replayed block is the one journaled");
 
         // A state restored past the end has nothing left to take.
-        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).until(9).open(9)) {
+        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).until(9).open()) {
+            assertThrows(IllegalStateException.class, () -> blocks.next(Duration.ofMillis(1)), "not positioned yet");
+            blocks.replayAfter(9);
             assertTrue(blocks.finished());
             assertNull(blocks.next(Duration.ofMillis(1)));
         }
-        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).blockTimeMs(20).open(9)) {
+        try (NeuronBlocks blocks = NeuronBlocks.journal(journal).blockTimeMs(20).open()) {
+            blocks.replayAfter(9);
             assertFalse(blocks.finished(), "no end given");
         }
     }

@@ -31,7 +31,6 @@ import java.util.Optional;
 import static org.bytedeco.pytorch.global.torch.zeros;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The embedding API's checkpoint lifecycle over an application's own state. */
@@ -172,11 +171,38 @@ class NeuronCheckpointsTest {
     }
 
     @Test
-    void restoreComesBeforeTheFirstStep() throws Exception {
-        try (NeuronCheckpoints checkpoints = open(dir.resolve("order.pth"), 10)) {
-            train(checkpoints, new App(), 1);
-            assertThrows(IllegalStateException.class, () -> checkpoints.restore(TensorTrees::materialize));
+    void aSecondRestoreRebuildsAndForgetsTheStateBefore() throws Exception {
+        Path file = dir.resolve("rebuild.pth");
+        try (NeuronCheckpoints checkpoints = open(file, 100)) {
+            train(checkpoints, new App(), 3);
+            checkpoints.awaitStaging();   // the state is about to be dropped
+            assertTrue(checkpoints.restore(TensorTrees::materialize).isEmpty(), "no checkpoint on disk yet");
         }
+        assertFalse(Files.exists(file), "the dropped state is not checkpointed at close");
+    }
+
+    /** A newest checkpoint that the application refuses (a validator's on a replaced branch) is passed over. */
+    @Test
+    void restoreBeforePassesOverWhatTheApplicationRefuses() throws Exception {
+        Path file = dir.resolve("branches.pth");
+        App app = new App();
+        for (int session = 0; session < 3; session++) {   // branches.pth at 6, .1 at 4, .2 at 2
+            try (NeuronCheckpoints checkpoints = open(file, 100)) {
+                checkpoints.restore(TensorTrees::materialize);
+                train(checkpoints, app, 2);
+            }
+        }
+        try (NeuronCheckpoints checkpoints = open(file, 100)) {
+            Optional<Restored<Map<?, ?>>> newest = checkpoints.restore(TensorTrees::materialize);
+            assertEquals(6, newest.orElseThrow().progress());
+            Optional<Restored<Map<?, ?>>> older = checkpoints.restoreBefore(6, TensorTrees::materialize,
+                    tree -> ((Number) tree.get("global_step")).longValue() != 4);
+            assertEquals(2, older.orElseThrow().progress(), "4 refused, 2 taken");
+            assertEquals(file.resolveSibling("branches.pth.2"), older.get().file());
+            assertTrue(checkpoints.restoreBefore(2, TensorTrees::materialize, tree -> true).isEmpty());
+        }
+        assertEquals(List.of(6L, 4L, 2L), List.of(progress(file), progress(file.resolveSibling("branches.pth.1")),
+                progress(file.resolveSibling("branches.pth.2"))), "files passed over stay where they are");
     }
 
     /** The state is PyTorch's: torch.optim.AdamW and LambdaLR load it and step, and torch.save writes it back. */
