@@ -1,30 +1,27 @@
 package neuron.engine.train;
 
+import neuron.engine.api.NeuronCheckpoints;
+import neuron.engine.api.Restored;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
-import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
- * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
- * every {@code checkpointInterval} steps (copied while the next step's forward and backward run; the optimizer
- * update waits for the copy), and on a graceful stop (a signal, or {@code maxSteps}) take a final
- * checkpoint and wait until it is on disk.
+ * A miner from start to stop, on the public embedding API ({@link NeuronCheckpoints}): resume from the newest
+ * valid checkpoint (no flag needed), train, take a snapshot every {@code checkpointInterval} steps (copied while
+ * the next step's forward and backward run; the optimizer update waits for the copy), and on a graceful stop (a
+ * signal, or {@code maxSteps}) take a final checkpoint and wait until it is on disk.
  */
 public final class MinerRun {
     private static final Logger LOG = LoggerFactory.getLogger(MinerRun.class);
     public static final String PROGRESS_KEY = "global_step";
-    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
 
     /**
      * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
@@ -47,7 +44,7 @@ public final class MinerRun {
     /** Sees every step, between steps on the loop's thread (status line, metrics, publishing updates). */
     @FunctionalInterface
     public interface StepObserver {
-        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, Checkpointer checkpointer);
+        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, NeuronCheckpoints checkpoints);
     }
 
     private MinerRun() {
@@ -56,41 +53,43 @@ public final class MinerRun {
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
-        long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy, stateBytes, PROGRESS_KEY,
-                listener)) {
-            Optional<MinerStart.Started> resumed = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
-                    PROGRESS_KEY, stored -> MinerStart.resume(stored, settings.options(), settings.flags(),
-                            settings.maxSteps()), settings.checkpoint().fallback());
-            try (MinerLoop loop = resumed.orElseGet(() -> MinerStart.begin(settings.options(), settings.flags())).loop()) {
-                if (resumed.isPresent()) {
-                    checkpointer.resumedAt(loop.globalStep());
-                }
+        CheckpointConfig files = settings.checkpoint();
+        try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
+                .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
+                .stagingDirectory(files.stagingDir()).fallback(files.fallback())
+                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model()))
+                .listener(listener).open()) {
+            MinerLoop loop = checkpoints.restore(stored -> MinerStart.resume(stored, settings.options(),
+                            settings.flags(), settings.maxSteps()))
+                    .map(Restored::state)
+                    .orElseGet(() -> MinerStart.begin(settings.options(), settings.flags())).loop();
+            try {
+                long step = train(loop, settings, checkpoints, observer, stop);
+                LOG.info("miner stopping at global_step {}: final checkpoint", step);
+                checkpoints.close();
+                LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpoints.path());
+                return step;
+            } finally {
                 try {
-                    return train(loop, settings, checkpointer, observer, stop);
+                    checkpoints.close();   // after a failure: the last whole step's state, while the loop's tensors live
                 } finally {
-                    checkpointer.awaitStaging();   // the copier may be reading the loop's tensors: they must outlive it
+                    loop.close();
                 }
             }
         }
     }
 
-    private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
-                              BooleanSupplier stop) throws IOException, InterruptedException {
+    private static long train(MinerLoop loop, Settings settings, NeuronCheckpoints checkpoints,
+                              StepObserver observer, BooleanSupplier stop) {
         Throughput throughput = new Throughput(loop.tokensPerStep());
         StateSource state = TensorTreeSource.of(loop::state);
-        loop.beforeUpdate(checkpointer::awaitStaging);
+        loop.beforeUpdate(checkpoints::awaitStaging);
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
-            checkpointer.afterStep(loop.globalStep(), state);
-            observer.stepDone(loop, loss, throughput.tick(), checkpointer);
+            checkpoints.afterStep(loop.globalStep(), state);
+            observer.stepDone(loop, loss, throughput.tick(), checkpoints);
         }
-        long step = loop.globalStep();
-        LOG.info("miner stopping at global_step {}: final checkpoint", step);
-        checkpointer.checkpointAndWait(step, state, FINAL_PERSIST_WAIT);
-        LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
-        return step;
+        return loop.globalStep();
     }
 
     /** Tokens per second over the last few seconds. */
