@@ -1,17 +1,25 @@
 package neuron.engine.cli;
 
 import neuron.engine.chain.BlockFeeds;
+import neuron.engine.dist.DistArguments;
+import neuron.engine.dist.DistConfig;
+import neuron.engine.dist.LocalLauncher;
+import neuron.engine.dist.MinerGroupRun;
 import neuron.engine.eval.SubmissionStore;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.WindowPublisher;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -24,6 +32,12 @@ final class MinerCommand implements Callable<Integer> {
 
     @Mixin
     MinerArguments training;
+
+    @Mixin
+    DistArguments dist;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--max_steps", paramLabel = "N", defaultValue = "0",
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
@@ -46,13 +60,24 @@ final class MinerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
                 checkpoint.checkpointInterval, maxSteps);
+        int nproc = dist.nproc();
+        if (nproc > 1) {
+            return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
+        }
+        DistConfig place = dist.toConfig(System.getenv());
+        if (place.rank() > 0) {
+            // rank 0 speaks for the group: metrics, CSV rows and window updates are the same on every rank
+            checkpoint.metricsPort = null;
+            checkpoint.metricsCsv = null;
+            chain = null;
+        }
         LibTorch.load();
         try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
                 BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
                 new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
                 ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
             return Session.run(checkpoint, (listener, metrics, status, stop) ->
-                    MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
+                    MinerGroupRun.run(settings, place, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (publisher != null) {
                             publisher.afterStep(loop);
                         }
@@ -61,5 +86,20 @@ final class MinerCommand implements Callable<Integer> {
                                 loss, tokensPerSecond), checkpointer.backlog());
                     }, stop));
         }
+    }
+
+    /** This command's arguments for each rank: the same, without {@code --nproc}. */
+    private List<String> rankArguments() {
+        List<String> args = new ArrayList<>();
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        for (int i = 0; i < original.size(); i++) {
+            String a = original.get(i);
+            if (a.equals("--nproc")) {
+                i++;
+            } else if (!a.startsWith("--nproc=") && !(i == 0 && a.equals(spec.name()))) {
+                args.add(a);
+            }
+        }
+        return args;
     }
 }

@@ -46,24 +46,44 @@ public final class MinerRun {
     private MinerRun() {
     }
 
+    /** How a run finds the state it resumes from, once its checkpointer is open; empty starts fresh. */
+    @FunctionalInterface
+    public interface Resume {
+        Optional<MinerLoop> restore() throws IOException;
+    }
+
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
+        return run(settings, Replica.ALONE, () -> newestCheckpoint(settings), listener, observer, stop);
+    }
+
+    /**
+     * As {@link #run(Settings, CheckpointListener, StepObserver, BooleanSupplier)}, as {@code replica}'s rank of
+     * a data-parallel group (its checkpoints hold its shard of the state), resuming from what {@code resume} finds.
+     */
+    public static long run(Settings settings, Replica replica, Resume resume, CheckpointListener listener,
+                           StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
+        long stateBytes = MinerLoop.checkpointBytes(settings.options().model(), replica);
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
-            Optional<CheckpointLoader.Loaded> loaded =
-                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (MinerLoop loop = loaded.isPresent() ? MinerLoop.restore(loaded.get().tree())
-                    : MinerLoop.create(settings.options())) {
-                if (loaded.isPresent()) {
-                    LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
-                            loaded.get().source(), loop.globalStep(), loop.options().model().parameterCount());
-                } else {
+            Optional<MinerLoop> restored = resume.restore();
+            try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options(), replica))) {
+                if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
                 }
                 return train(loop, settings, checkpointer, observer, stop);
             }
         }
+    }
+
+    /** The loop of the newest valid checkpoint file of {@code settings} (or a backup), if there is one. */
+    private static Optional<MinerLoop> newestCheckpoint(Settings settings) {
+        return CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY).map(loaded -> {
+            MinerLoop loop = MinerLoop.restore(loaded.tree());
+            LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
+                    loaded.source(), loop.globalStep(), loop.options().model().parameterCount());
+            return loop;
+        });
     }
 
     private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,

@@ -1,0 +1,59 @@
+package neuron.engine.dist;
+
+import neuron.engine.testing.NeuronProcess;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Miners of the tests: the tiny model, a global batch both 2 and 3 ranks split, small gradient buckets. */
+final class GroupRuns {
+    static final String[] COMMON = {"--seed", "3", "--batch_size", "6", "--seq_len", "32", "--warmup_steps", "3",
+            "--checkpoint_interval", "4", "--bucket_cap_mb", "0.25"};
+
+    private GroupRuns() {
+    }
+
+    /** {@code bin/neuron miner} arguments with the checkpoint {@code dir/m.pth}. */
+    static String[] miner(Path dir, String... extra) {
+        List<String> a = new ArrayList<>(List.of("miner", "--checkpoint_path", dir.resolve("m.pth").toString()));
+        a.addAll(List.of(COMMON));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    /** A miner (a launcher, with {@code --nproc}) in a JVM of its own, logging to {@code dir/log}. */
+    static NeuronProcess start(Path dir, String... extra) throws IOException {
+        Files.createDirectories(dir);
+        return NeuronProcess.start(dir, dir.resolve("log"), miner(dir, extra));
+    }
+
+    static void awaitSuccess(NeuronProcess p) throws IOException, InterruptedException {
+        assertEquals(0, p.await(600), p.log());
+    }
+
+    /** The losses of {@code --metrics_csv}, one per step from step 1. */
+    static double[] losses(Path csv) throws IOException {
+        return Files.readAllLines(csv).stream().skip(1).mapToDouble(l -> Double.parseDouble(l.split(",")[1])).toArray();
+    }
+
+    /** Copies a directory tree. */
+    static void copy(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : walk.sorted(Comparator.naturalOrder()).toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
