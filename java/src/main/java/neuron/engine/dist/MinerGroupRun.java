@@ -2,6 +2,7 @@ package neuron.engine.dist;
 
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.train.Devices;
 import neuron.engine.train.MinerLoop;
 import neuron.engine.train.MinerRun;
@@ -38,7 +39,7 @@ public final class MinerGroupRun {
             if (!point.sharded()) {
                 return MinerRun.run(settings, listener, observer, stop);
             }
-            return MinerRun.run(withModel(settings, point.model()), Replica.ALONE,
+            return MinerRun.run(withModel(settings, point.model()), Replica.ALONE, policyAfter(settings, point),
                     () -> Optional.of(point.restore(Replica.ALONE)), listener, observer, stop);
         }
         try (Group group = Group.join(dist, isCuda(settings)); Heartbeats heartbeats = Heartbeats.start(group)) {
@@ -56,7 +57,7 @@ public final class MinerGroupRun {
                     settings.checkpointInterval(), settings.maxSteps());
             ShardReporter reporter = new ShardReporter(layout, group, settings.checkpoint().keepBackups() + 1);
             try {
-                long step = MinerRun.run(rank, replica,
+                long step = MinerRun.run(rank, replica, policyAfter(settings, point),
                         () -> point.present() ? Optional.of(point.restore(replica)) : Optional.empty(),
                         CheckpointListener.both(listener, reporter), observer, replica::stopAgreed);
                 group.barrier();   // every rank has reported its final shard: the last one wrote the manifest
@@ -71,6 +72,16 @@ public final class MinerGroupRun {
                 throw heartbeats.explain(e, newest(layout));
             }
         }
+    }
+
+    /**
+     * The checkpoint policy of a run resuming at {@code point}: its first trigger is the first multiple of the
+     * interval past the resumed step (the rank's own pipeline file, moved into its step, cannot tell it).
+     */
+    private static CheckpointPolicy policyAfter(MinerRun.Settings settings, ResumePoint point) {
+        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
+        policy.startFrom(point.step());
+        return policy;
     }
 
     private static MinerRun.Settings withModel(MinerRun.Settings settings, ModelConfig model) {

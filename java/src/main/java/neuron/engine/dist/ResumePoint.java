@@ -2,7 +2,7 @@ package neuron.engine.dist;
 
 import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointLoader;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.pth.PthReader;
 import neuron.engine.train.MinerLoop;
 import neuron.engine.train.MinerRun;

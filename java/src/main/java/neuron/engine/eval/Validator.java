@@ -48,6 +48,8 @@ public final class Validator implements AutoCloseable {
     private long block = -1;
     private Hash32 blockHash = Hash32.ZERO;
     private long nextWindow = -1;
+    private Runnable beforeUpdate = () -> {
+    };
 
     private Validator(ValidatorConfig config, String device) {
         this.config = config;
@@ -111,6 +113,7 @@ public final class Validator implements AutoCloseable {
         }
         int scored = 0;
         while (config.evaluationBlock(nextWindow) <= block) {
+            beforeUpdate.run();
             long window = nextWindow;
             List<WindowEvaluator.Outcome> outcomes;
             if (replay != null && replay.has(window)) {
@@ -163,6 +166,14 @@ public final class Validator implements AutoCloseable {
 
     private static float positive(float score) {
         return Float.isFinite(score) && score > 0 ? score : 0f;
+    }
+
+    /**
+     * Runs {@code barrier} before each window's evaluation, which changes the model (the scores and weights a
+     * snapshot holds are copies taken by {@link #state()}): the checkpointer's {@code awaitStaging}.
+     */
+    public void beforeUpdate(Runnable barrier) {
+        this.beforeUpdate = barrier;
     }
 
     /**

@@ -3,6 +3,7 @@ package neuron.engine.eval;
 import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.JournalCursor;
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
@@ -29,8 +30,8 @@ public final class ValidatorReplay {
     /** Loads {@code checkpoint} and replays {@code journal} after its block up to {@code toBlock}. */
     public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
                                   String device) throws IOException {
-        CheckpointLoader.Loaded loaded = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY);
-        Validator validator = Validator.restore(loaded.tree(), device);
+        Validator validator = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY,
+                stored -> Validator.restore(TensorTrees.materialize(stored), device));
         long from = validator.block();
         long replayed = 0;
         String stopped = null;

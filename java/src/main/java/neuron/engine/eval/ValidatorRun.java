@@ -11,7 +11,11 @@ import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.StateSource;
+import neuron.engine.torch.TensorTreeSource;
+import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +44,7 @@ public final class ValidatorRun {
     public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
                            long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions) {
         public Settings {
-            if (checkpointInterval <= 0) {
-                throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
-            }
+            CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
                 throw new IllegalArgumentException("--until_block must be 0 (run until stopped) or a block, got "
                         + untilBlock);
@@ -64,7 +66,6 @@ public final class ValidatorRun {
     private final Checkpointer checkpointer;
     private final BlockJournal journal;
     private final AtomicBoolean pruneDue;
-    private long nextDue;
 
     private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
         this.pruneDue = pruneDue;
@@ -91,19 +92,21 @@ public final class ValidatorRun {
                 pruneDue.set(true);
             }
         };
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(),
+        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy,
                 Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning));
              BlockJournal journal = BlockJournal.open(settings.journalDir())) {
-            Optional<CheckpointLoader.Loaded> loaded =
-                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (Validator validator = loaded.isPresent()
-                    ? Validator.restore(loaded.get().tree(), settings.device())
-                    : Validator.create(settings.config(), settings.device())) {
-                if (loaded.isPresent()) {
-                    LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} "
-                            + "miners scored", loaded.get().source(), validator.block(), validator.globalStep(),
-                            validator.scores().size());
-                } else {
+            Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
+                    PROGRESS_KEY, stored -> {
+                        Validator v = Validator.restore(TensorTrees.materialize(stored), settings.device());
+                        LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights "
+                                + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
+                                v.scores().size());
+                        return v;
+                    });
+            try (Validator validator = restored.orElseGet(
+                    () -> Validator.create(settings.config(), settings.device()))) {
+                if (restored.isEmpty()) {
                     LOG.info("validator starting fresh");
                 }
                 return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
@@ -113,15 +116,15 @@ public final class ValidatorRun {
 
     private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
             throws IOException, InterruptedException {
-        long interval = settings.checkpointInterval();
-        nextDue = validator.block() < 0 ? interval : (validator.block() / interval + 1) * interval;
+        StateSource state = TensorTreeSource.of(validator::state);
+        validator.beforeUpdate(checkpointer::awaitStaging);
         long replayed = 0;
         Validator.JournaledWindows windows = new Validator.JournaledWindows(false);
         try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
             while (cursor.next() && !stop.getAsBoolean()) {
                 windows.add(cursor.evaluations(), cursor.windowsEvaluated());
                 int scored = validator.onBlock(cursor.block(), store, journal, windows);
-                maybeCheckpoint(validator);
+                checkpointer.afterStep(validator.block(), state);
                 observer.blockDone(validator, scored, checkpointer);
                 replayed++;
             }
@@ -138,7 +141,7 @@ public final class ValidatorRun {
                     }
                     journal.appendBlock(event);
                     int scored = validator.onBlock(event, store, journal, null);
-                    maybeCheckpoint(validator);
+                    checkpointer.afterStep(validator.block(), state);
                     pruneIfDue();
                     observer.blockDone(validator, scored, checkpointer);
                 }
@@ -147,7 +150,7 @@ public final class ValidatorRun {
         long block = validator.block();
         if (block >= 0) {
             LOG.info("validator stopping at block {}: final checkpoint", block);
-            checkpointer.checkpointAndWait(block, validator::state, FINAL_PERSIST_WAIT);
+            checkpointer.checkpointAndWait(block, state, FINAL_PERSIST_WAIT);
         }
         LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
                 validator.globalStep(), checkpointer.path());
@@ -169,15 +172,6 @@ public final class ValidatorRun {
             return last;
         }
         return validator.block() < 0 ? null : new Block(validator.block(), Hash32.ZERO, Hash32.ZERO);
-    }
-
-    /** Snapshots at the first block at or past each multiple of the interval. */
-    private void maybeCheckpoint(Validator validator) {
-        long block = validator.block();
-        if (block >= nextDue) {
-            nextDue = (block / settings.checkpointInterval() + 1) * settings.checkpointInterval();
-            checkpointer.snapshot(block, validator.state());
-        }
     }
 
     /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */

@@ -3,7 +3,11 @@ package neuron.engine.train;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.StateSource;
+import neuron.engine.torch.TensorTrees;
+import neuron.engine.torch.TensorTreeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +18,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
- * every {@code checkpointInterval} steps, and on a graceful stop (a signal, or {@code maxSteps}) take a final
+ * every {@code checkpointInterval} steps (copied while the next step's forward and backward run; the optimizer
+ * update waits for the copy), and on a graceful stop (a signal, or {@code maxSteps}) take a final
  * checkpoint and wait until it is on disk.
  */
 public final class MinerRun {
@@ -28,9 +33,7 @@ public final class MinerRun {
     public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
                            long maxSteps) {
         public Settings {
-            if (checkpointInterval <= 0) {
-                throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
-            }
+            CheckpointPolicy.checkInterval(checkpointInterval);
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
@@ -55,17 +58,21 @@ public final class MinerRun {
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        return run(settings, Replica.ALONE, () -> newestCheckpoint(settings), listener, observer, stop);
+        return run(settings, Replica.ALONE, new CheckpointPolicy(settings.checkpointInterval()),
+                () -> newestCheckpoint(settings), listener, observer, stop);
     }
 
     /**
      * As {@link #run(Settings, CheckpointListener, StepObserver, BooleanSupplier)}, as {@code replica}'s rank of
-     * a data-parallel group (its checkpoints hold its shard of the state), resuming from what {@code resume} finds.
+     * a data-parallel group (its checkpoints hold its shard of the state), resuming from what {@code resume} finds,
+     * checkpointing when {@code policy} says.
      */
-    public static long run(Settings settings, Replica replica, Resume resume, CheckpointListener listener,
-                           StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
+    public static long run(Settings settings, Replica replica, CheckpointPolicy policy, Resume resume,
+                           CheckpointListener listener, StepObserver observer, BooleanSupplier stop)
+            throws IOException, InterruptedException {
         long stateBytes = MinerLoop.checkpointBytes(settings.options().model(), replica);
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy, stateBytes, PROGRESS_KEY,
+                listener)) {
             Optional<MinerLoop> restored = resume.restore();
             try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options(), replica))) {
                 if (restored.isEmpty()) {
@@ -78,32 +85,27 @@ public final class MinerRun {
 
     /** The loop of the newest valid checkpoint file of {@code settings} (or a backup), if there is one. */
     private static Optional<MinerLoop> newestCheckpoint(Settings settings) {
-        return CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY).map(loaded -> {
-            MinerLoop loop = MinerLoop.restore(loaded.tree());
+        return CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY, stored -> {
+            MinerLoop loop = MinerLoop.restore(TensorTrees.materialize(stored));
             LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
-                    loaded.source(), loop.globalStep(), loop.options().model().parameterCount());
+                    stored.file(), loop.globalStep(), loop.options().model().parameterCount());
             return loop;
         });
     }
 
     private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
                               BooleanSupplier stop) throws IOException, InterruptedException {
-        long interval = settings.checkpointInterval();
-        // Trigger on crossing a multiple, not on equality, so no trigger is ever skipped.
-        long nextDue = (loop.globalStep() / interval + 1) * interval;
         Throughput throughput = new Throughput(loop.tokensPerStep());
+        StateSource state = TensorTreeSource.of(loop::state);
+        loop.beforeUpdate(checkpointer::awaitStaging);
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
-            long step = loop.globalStep();
-            if (step >= nextDue) {
-                checkpointer.snapshot(step, loop.state());
-                nextDue = (step / interval + 1) * interval;
-            }
+            checkpointer.afterStep(loop.globalStep(), state);
             observer.stepDone(loop, loss, throughput.tick(), checkpointer);
         }
         long step = loop.globalStep();
         LOG.info("miner stopping at global_step {}: final checkpoint", step);
-        checkpointer.checkpointAndWait(step, loop::state, FINAL_PERSIST_WAIT);
+        checkpointer.checkpointAndWait(step, state, FINAL_PERSIST_WAIT);
         LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
         return step;
     }

@@ -1,11 +1,11 @@
 package neuron.engine.dist;
 
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.train.MinerRun;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -68,7 +68,7 @@ class DataParallelTest {
         double[] one = losses(dir.resolve("one/loss.csv"));
         assertEquals(STEPS, one.length);
         assertTrue(one[STEPS - 1] < one[0], "the tiny model learns");
-        Map<?, ?> alone = CheckpointLoader.load(dir.resolve("one/m.pth"), MinerRun.PROGRESS_KEY).tree();
+        Map<?, ?> alone = TensorTrees.load(dir.resolve("one/m.pth"), MinerRun.PROGRESS_KEY);
         for (String ranks : new String[]{"two", "three"}) {
             double[] group = losses(dir.resolve(ranks + "/loss.csv"));
             assertEquals(STEPS, group.length, ranks);
@@ -77,7 +77,7 @@ class DataParallelTest {
             }
             Path merged = dir.resolve(ranks + "-merged.pth");
             ShardMerge.merge(dir.resolve(ranks + "/m.pth"), OptionalLong.of(STEPS), merged);
-            Map<?, ?> together = CheckpointLoader.load(merged, MinerRun.PROGRESS_KEY).tree();
+            Map<?, ?> together = TensorTrees.load(merged, MinerRun.PROGRESS_KEY);
             assertEquals(alone.get("config"), together.get("config"));
             assertEquals(alone.get("scheduler_state_dict"), together.get("scheduler_state_dict"));
             Map<?, ?> expected = (Map<?, ?>) alone.get("model_state_dict");

@@ -1,5 +1,6 @@
 package neuron.engine.eval;
 
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
@@ -63,12 +64,12 @@ class ValidatorReplayTest {
         replayed.addAll(NeuronProcess.all(last.log(), "replayed (\\d+) journaled blocks"));
         assertTrue(replayed.stream().anyMatch(n -> n > 0), "restarts replayed journaled blocks: " + replayed);
 
-        Map<?, ?> straight = CheckpointLoader.load(dir.resolve("straight.pth"), "block").tree();
-        Map<?, ?> crashed = CheckpointLoader.load(dir.resolve("crashed.pth"), "block").tree();
+        Map<?, ?> straight = TensorTrees.load(dir.resolve("straight.pth"), "block");
+        Map<?, ?> crashed = TensorTrees.load(dir.resolve("crashed.pth"), "block");
         assertEquals(UNTIL, straight.get("block"));
         assertTrue((Long) straight.get("global_step") >= 12, "windows were evaluated");
         assertEquals(List.of(), ValidatorReplay.differences(straight, crashed), "the crashed validator's state");
-        assertEquals(neuron.engine.checkpoint.TensorTrees.bytes(straight),
+        assertEquals(TensorTrees.bytes(straight),
                 Validator.checkpointBytes(ValidatorConfig.fromMap((Map<?, ?>) straight.get("config"))),
                 "staging is sized for the validator's state");
         Tensor scores = (Tensor) straight.get("scores");
@@ -88,9 +89,9 @@ class ValidatorReplayTest {
         assertTrue(rewritten.startsWith("exit 0") && rewritten.contains("differences: []"), rewritten);
         // A checkpoint that does not match its journal is reported, difference by difference.
         Map<String, Object> altered = new java.util.LinkedHashMap<>();
-        CheckpointLoader.load(dir.resolve("straight.pth"), "block").tree().forEach((k, v) -> altered.put((String) k, v));
+        TensorTrees.load(dir.resolve("straight.pth"), "block").forEach((k, v) -> altered.put((String) k, v));
         altered.put("scores", ((Tensor) altered.get("scores")).add(new org.bytedeco.pytorch.Scalar(1.0)));
-        neuron.engine.checkpoint.TensorTrees.save(dir.resolve("straight.pth"), altered);
+        TensorTrees.save(dir.resolve("straight.pth"), altered);
         String tampered = captured(verify);
         assertTrue(tampered.startsWith("exit 1") && tampered.contains("/scores: tensors differ"), tampered);
     }
