@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BackendOptional;
+import org.bytedeco.pytorch.BarrierOptions;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.ProcessGroup;
 import org.bytedeco.pytorch.ProcessGroupGloo;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 
 import static org.bytedeco.pytorch.global.torch.tensor;
 
@@ -63,7 +65,7 @@ public final class Group implements AutoCloseable {
                     .port((short) config.masterPort())
                     .isServer(serves)
                     .numWorkers(new SizeTPointer(1).put(config.worldSize()))
-                    .waitWorkers(serves)
+                    .waitWorkers(true)   // every rank checks in; the store's server waits until all have
                     .timeout(timeout));
         } catch (RuntimeException e) {
             throw new GroupFailure(config.describe() + " cannot reach the group's store at " + config.masterAddr()
@@ -151,8 +153,9 @@ public final class Group implements AutoCloseable {
         return group.broadcast(new TensorVector(t), new BroadcastOptions().rootRank(root));
     }
 
-    public void barrier() {
-        group.barrier()._wait();
+    /** Waits until every rank is here, for at most {@code timeout}. */
+    public void barrier(Duration timeout) {
+        group.barrier(new BarrierOptions().timeout(new Milliseconds(timeout.toMillis())))._wait();
     }
 
     /** Whether every rank holds the same {@code value}: one MIN and one MAX reduction. */

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 final class Heartbeats implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
     static final Duration PERIOD = Duration.ofMillis(250);
-    static final Duration WINDOW = Duration.ofMillis(1500);
+    /** 12 missed beats: a rank starved of CPU on a crowded host is slow, not gone. */
+    static final Duration WINDOW = Duration.ofSeconds(3);
     private static final String VERDICT_KEY = "neuron/verdict";
 
     private final DistConfig config;
@@ -79,15 +80,20 @@ final class Heartbeats implements AutoCloseable {
                     : "rank 0 of " + config.worldSize() + ", which served the group's store, is gone";
         }
         if (lost == null) {
-            try {
-                queries.set(failedKey(config.rank()), Failures.oneLine(cause));
-            } catch (RuntimeException ignored) {
-                // the others find this rank's heartbeat stopped instead
-            }
+            failedHere(cause);
             return cause;
         }
         return new GroupFailure(config.describe() + " stops: " + lost + " (" + Group.firstLine(cause)
                 + "); " + newest + "; start the whole group again to resume there", cause);
+    }
+
+    /** Tells the other ranks that this one fails, and why: they name it and the reason when they stop. */
+    void failedHere(Exception cause) {
+        try {
+            queries.set(failedKey(config.rank()), Failures.oneLine(cause));
+        } catch (RuntimeException ignored) {
+            // the others find this rank's heartbeat stopped instead
+        }
     }
 
     /**

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -30,13 +31,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LocalLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(LocalLauncher.class);
+    /** How a JVM that ran its shutdown hooks on SIGINT or SIGTERM exits: a rank's graceful stop. */
+    private static final int SIGINT_EXIT = 130;
+    private static final int SIGTERM_EXIT = 143;
 
     private LocalLauncher() {
     }
 
     /**
      * Runs {@code nproc} ranks of {@code bin/neuron <command> <args>} and returns the exit status for the group:
-     * 0 if every rank exited 0, else the first non-zero status in rank order.
+     * 0 if every rank exited 0 or stopped gracefully on a signal, else the status of the first rank to fail (1
+     * for a rank killed by a signal).
      */
     public static int run(int nproc, DistArguments flags, String command, List<String> args)
             throws IOException, InterruptedException {
@@ -50,13 +55,14 @@ public final class LocalLauncher {
         DistConfig group = new DistConfig(0, nproc, 0, base.masterAddr(), actualPort, true, base.timeout(),
                 base.bucketBytes());
         LOG.info("launching {} ranks; the group's store is at {}:{}", nproc, base.masterAddr(), actualPort);
-        List<Process> ranks = new ArrayList<>();
-        List<Thread> outputs = new ArrayList<>();
+        List<Process> ranks = new CopyOnWriteArrayList<>();   // read by the shutdown hook too
+        List<Thread> outputs = new CopyOnWriteArrayList<>();
         BlockingQueue<Integer> exited = new LinkedBlockingQueue<>();
         // A signal stops the launcher only once every rank has stopped: its store must outlive their last reports.
         Thread passOn = new Thread(() -> {
-            ranks.forEach(Process::destroy);
+            ranks.forEach(p -> p.toHandle().destroy());   // SIGTERM; Process.destroy() would also cut their output
             ranks.forEach(p -> p.onExit().join());
+            joinAll(outputs);   // their last lines, too
         }, "launcher-stop");
         Runtime.getRuntime().addShutdownHook(passOn);
         try {
@@ -70,9 +76,7 @@ public final class LocalLauncher {
                 p.onExit().thenRun(() -> exited.add(rank));
             }
             int status = await(ranks, exited, base);
-            for (Thread t : outputs) {
-                t.join();
-            }
+            joinAll(outputs);
             return status;
         } finally {
             try {
@@ -104,7 +108,9 @@ public final class LocalLauncher {
             }
             remaining--;
             int exit = ranks.get(r).exitValue();
-            if (exit != 0) {
+            if (exit == SIGINT_EXIT || exit == SIGTERM_EXIT) {
+                LOG.info("rank {} stopped on a signal, after the group's final checkpoint", r);
+            } else if (exit != 0) {
                 LOG.error("rank {} exited with status {}{}", r, exit, exit > 128 ? " (signal " + (exit - 128) + ")" : "");
                 if (status == 0) {
                     status = exit > 128 ? 1 : exit;
@@ -127,6 +133,17 @@ public final class LocalLauncher {
         cmd.add(command);
         cmd.addAll(args);
         return cmd;
+    }
+
+    private static void joinAll(List<Thread> threads) {
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static Thread pump(Process p, String prefix, PrintStream out) {

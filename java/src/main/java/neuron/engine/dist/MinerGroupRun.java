@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -26,6 +27,8 @@ import java.util.function.BooleanSupplier;
  */
 public final class MinerGroupRun {
     private static final Logger LOG = LoggerFactory.getLogger(MinerGroupRun.class);
+    /** How long the ranks wait for the slowest one's final checkpoint (a lone miner's final persist waits as long). */
+    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
 
     private MinerGroupRun() {
     }
@@ -35,6 +38,9 @@ public final class MinerGroupRun {
                            MinerRun.StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
         ShardLayout layout = new ShardLayout(settings.checkpoint().path());
         if (!dist.distributed()) {
+            if (!Files.isDirectory(layout.root())) {
+                return MinerRun.run(settings, listener, observer, stop);
+            }
             ResumePoint point = ResumePoint.find(settings.checkpoint().files(), layout, false);
             if (!point.sharded()) {
                 return MinerRun.run(settings, listener, observer, stop);
@@ -60,16 +66,18 @@ public final class MinerGroupRun {
                 long step = MinerRun.run(rank, replica, policyAfter(settings, point),
                         () -> point.present() ? Optional.of(point.restore(replica)) : Optional.empty(),
                         CheckpointListener.both(listener, reporter), observer, replica::stopAgreed);
-                group.barrier();   // every rank has reported its final shard: the last one wrote the manifest
+                group.barrier(FINAL_PERSIST_WAIT);   // every rank reported its final shard; the last wrote the manifest
                 if (dist.rank() == 0) {
                     LOG.info("group of {} stopped at global_step {}; {}", dist.worldSize(), step, newest(layout));
                 }
                 return step;
+            } catch (GroupFailure | IllegalArgumentException e) {
+                throw e;
             } catch (RuntimeException e) {
-                if (e instanceof GroupFailure || e instanceof IllegalArgumentException) {
-                    throw e;
-                }
-                throw heartbeats.explain(e, newest(layout));
+                throw heartbeats.explain(e, newest(layout));   // a collective failed: because of whom?
+            } catch (IOException e) {
+                heartbeats.failedHere(e);
+                throw e;
             }
         }
     }
@@ -124,8 +132,8 @@ public final class MinerGroupRun {
 
     private static String newest(ShardLayout layout) {
         try {
-            return layout.newestComplete().map(m -> "the newest complete checkpoint is global_step " + m.step()
-                    + " in " + layout.stepDir(m.step())).orElse("no sharded checkpoint is complete yet in " + layout);
+            return layout.newestManifested().map(step -> "the newest complete checkpoint is global_step " + step
+                    + " in " + layout.stepDir(step)).orElse("no sharded checkpoint is complete yet in " + layout);
         } catch (IOException e) {
             return "the checkpoints in " + layout + " cannot be read: " + e.getMessage();
         }

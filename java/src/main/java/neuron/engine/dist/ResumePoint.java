@@ -30,6 +30,10 @@ record ResumePoint(long step, List<Path> files, boolean sharded, ModelConfig mod
     private static final Logger LOG = LoggerFactory.getLogger(ResumePoint.class);
     static final ResumePoint NONE = new ResumePoint(-1, List.of(), false, null);
 
+    /**
+     * The newest point among {@code single}'s files (each CRC checked) and {@code layout}'s complete steps (each
+     * shard's size and whole-file CRC-32 checked against the manifest); on a tie, sharded if {@code preferSharded}.
+     */
     static ResumePoint find(CheckpointFiles single, ShardLayout layout, boolean preferSharded) throws IOException {
         ResumePoint file = NONE;
         for (Path candidate : single.candidates()) {
@@ -64,13 +68,12 @@ record ResumePoint(long step, List<Path> files, boolean sharded, ModelConfig mod
 
     /**
      * Restores {@code replica}'s loop: every parameter from whichever file holds it, the optimizer state of the
-     * parameters {@code replica} updates, the rest from the first file. Each file's CRCs are checked first.
+     * parameters {@code replica} updates, the rest from the first file. {@link #find} checked the files' CRCs.
      */
     MinerLoop restore(Replica replica) throws IOException {
         List<Map<?, ?>> parts = new ArrayList<>();
         for (Path file : files) {
             try (PthReader reader = PthReader.open(file)) {
-                reader.verify();
                 parts.add((Map<?, ?>) TensorTrees.materialize(
                         ShardTrees.forRank((Map<?, ?>) reader.root(), replica::updates), reader));
             }

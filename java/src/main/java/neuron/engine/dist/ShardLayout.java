@@ -118,6 +118,19 @@ final class ShardLayout {
         return Optional.empty();
     }
 
+    /**
+     * The newest step with a manifest, without reading its shards: what a log line names (a resume still checks
+     * the shards, and falls back if they do not match).
+     */
+    Optional<Long> newestManifested() throws IOException {
+        for (long step : steps()) {
+            if (Files.isRegularFile(stepDir(step).resolve(ShardManifest.FILE))) {
+                return Optional.of(step);
+            }
+        }
+        return Optional.empty();
+    }
+
     Optional<ShardManifest> complete(long step) {
         Path file = stepDir(step).resolve(ShardManifest.FILE);
         if (!Files.isRegularFile(file)) {

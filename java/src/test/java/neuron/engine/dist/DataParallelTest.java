@@ -27,9 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Data parallelism on loopback: 2 and 3 ranks (launched by {@code --nproc}, Gloo over TCP) train the global batch
- * one process trains, to float tolerance; their sharded checkpoints resume with another number of ranks
- * (2 → 1, 1 → 2, 2 → 3) with every bit of the state restored.
+ * Data parallelism on loopback: 2 and 3 ranks (launched by {@code --nproc}, or one by one with {@code --rank}, Gloo
+ * over TCP) train the global batch one process trains, to float tolerance; their sharded checkpoints resume with
+ * another number of ranks (2 → 1, 1 → 2, 2 → 3) with every bit of the state restored.
  */
 class DataParallelTest {
     private static final int STEPS = 8;
@@ -110,7 +110,9 @@ class DataParallelTest {
         Path oneToTwo = dir.resolve("one-to-two");
         Files.createDirectories(oneToTwo);
         Files.copy(twoToOne.resolve("m.pth"), oneToTwo.resolve("m.pth"));
-        awaitSuccess(start(oneToTwo, "--nproc", "2", "--max_steps", "" + STEPS));
+        for (NeuronProcess rank : GroupRuns.startRanks(oneToTwo, 2, "--max_steps", "" + STEPS)) {
+            awaitSuccess(rank);   // started one by one, rank 0 serving the store, as on two hosts
+        }
         assertArrayEquals(single, merged(oneToTwo, "one-to-two"), "1 -> 2");
 
         Path twoToThree = dir.resolve("two-to-three");

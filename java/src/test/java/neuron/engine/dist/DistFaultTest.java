@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A rank SIGKILLed in the middle of persisting its shard: the other ranks stop by themselves with one line that
  * names it and the newest complete step; the steps it did not report have no manifest; a restart of the group
- * resumes at the newest complete step, never at a newer partial one.
+ * resumes at the newest complete step, never at a newer partial one, and a SIGTERM to its launcher stops every rank
+ * after the same step, which is then complete.
  */
 class DistFaultTest {
     @TempDir
@@ -75,12 +76,17 @@ class DistFaultTest {
         assertTrue(partial > newest, "the killed rank left a newer, partial step: " + partial + " > " + newest);
         assertNull(new ShardLayout(run.resolve("m.pth")).complete(partial).orElse(null));
 
-        NeuronProcess restart = start(run, "--nproc", "3", "--max_steps", Long.toString(newest + 4));
-        assertEquals(0, restart.await(600), restart.log());
+        NeuronProcess restart = start(run, "--nproc", "3", "--max_steps", "100000");
+        assertNotNull(restart.awaitLog("checkpoint step " + (newest + 4) + " complete", 300_000), restart.log());
+        restart.process().destroy();   // SIGTERM to the launcher, which passes it on to every rank
+        assertEquals(143, restart.await(600), "stopped by SIGTERM once every rank stopped: " + restart.log());
         String again = restart.log();
         assertTrue(again.contains("rank 0 of 3 resumed at global_step " + newest + " from "), again);
-        assertTrue(again.contains("group of 3 stopped at global_step " + (newest + 4)
-                + "; the newest complete checkpoint is global_step " + (newest + 4)), again);
+        List<Long> stops = NeuronProcess.all(again, "miner stopping at global_step (\\d+)");
+        assertEquals(3, stops.size(), again);
+        assertEquals(1, stops.stream().distinct().count(), "every rank stops after the same step: " + stops);
+        assertTrue(again.contains("group of 3 stopped at global_step " + stops.get(0)
+                + "; the newest complete checkpoint is global_step " + stops.get(0)), again);
         assertFalse(Files.exists(fifo), "the restart replaced the hung persist's file");
     }
 

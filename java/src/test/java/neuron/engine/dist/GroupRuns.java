@@ -3,6 +3,7 @@ package neuron.engine.dist;
 import neuron.engine.testing.NeuronProcess;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +33,25 @@ final class GroupRuns {
     static NeuronProcess start(Path dir, String... extra) throws IOException {
         Files.createDirectories(dir);
         return NeuronProcess.start(dir, dir.resolve("log"), miner(dir, extra));
+    }
+
+    /**
+     * The ranks of a group started one by one, as on several hosts: {@code --rank r --world_size n} and rank 0
+     * serving the store on a port free a moment ago; rank r logs to {@code dir/log-r}.
+     */
+    static List<NeuronProcess> startRanks(Path dir, int n, String... extra) throws IOException {
+        Files.createDirectories(dir);
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        List<NeuronProcess> ranks = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            List<String> args = new ArrayList<>(List.of(miner(dir, extra)));
+            args.addAll(List.of("--rank", "" + r, "--world_size", "" + n, "--master_port", "" + port));
+            ranks.add(NeuronProcess.start(dir, dir.resolve("log-" + r), args.toArray(String[]::new)));
+        }
+        return ranks;
     }
 
     static void awaitSuccess(NeuronProcess p) throws IOException, InterruptedException {
