@@ -40,7 +40,7 @@ namespace {
     X(cudaGetDeviceCount) X(cudaGetDevice) X(cudaSetDevice) X(cudaHostRegister) X(cudaHostUnregister)  \
     X(cudaStreamCreateWithFlags) X(cudaStreamDestroy) X(cudaStreamSynchronize) X(cudaStreamWaitEvent)  \
     X(cudaEventCreateWithFlags) X(cudaEventDestroy) X(cudaEventRecord) X(cudaEventSynchronize)         \
-    X(cudaMemcpyAsync) X(cudaGetErrorName) X(cudaGetErrorString)
+    X(cudaMemcpyAsync) X(cudaGetLastError) X(cudaGetErrorName) X(cudaGetErrorString)
 
 struct Runtime {
 #define NN_FIELD(name) decltype(&::name) name;
@@ -87,7 +87,13 @@ const Runtime* runtime() {
     return rt;
 }
 
-int code(cudaError_t e) { return e == cudaSuccess ? 0 : -(NN_CUDA_ERROR_BASE + int(e)); }
+// A failed call also leaves the error pending on the calling thread, where LibTorch's next kernel-launch
+// check would report it as its own: it is taken off here, and returned.
+int code(const Runtime* rt, cudaError_t e) {
+    if (e == cudaSuccess) return 0;
+    rt->cudaGetLastError();
+    return -(NN_CUDA_ERROR_BASE + int(e));
+}
 
 struct Stager {
     int device;
@@ -102,9 +108,9 @@ class OnDevice {
 public:
     OnDevice(const Runtime* rt, int device) : rt_(rt) {
         int current = 0;
-        status_ = code(rt->cudaGetDevice(&current));
+        status_ = code(rt, rt->cudaGetDevice(&current));
         if (status_ == 0 && current != device) {
-            status_ = code(rt->cudaSetDevice(device));
+            status_ = code(rt, rt->cudaSetDevice(device));
             if (status_ == 0) previous_ = current;
         }
     }
@@ -127,7 +133,7 @@ int on_stager(void* stager, Operation operation) {
     if (!rt) return -ELIBACC;
     Stager* s = static_cast<Stager*>(stager);
     OnDevice on(rt, s->device);
-    return on.status() != 0 ? on.status() : code(operation(rt, s));
+    return on.status() != 0 ? on.status() : code(rt, operation(rt, s));
 }
 
 }  // namespace
@@ -136,7 +142,7 @@ int nn_cuda_available() {
     const Runtime* rt = runtime();
     if (!rt) return -ELIBACC;
     int count = 0;
-    int rc = code(rt->cudaGetDeviceCount(&count));
+    int rc = code(rt, rt->cudaGetDeviceCount(&count));
     if (rc != 0) return rc;
     return count > 0 ? 1 : 0;
 }
@@ -145,14 +151,14 @@ int nn_cuda_host_register(void* addr, size_t n) {
     if (!addr || n == 0) return -EINVAL;
     const Runtime* rt = runtime();
     if (!rt) return -ELIBACC;
-    return code(rt->cudaHostRegister(addr, n, cudaHostRegisterPortable));
+    return code(rt, rt->cudaHostRegister(addr, n, cudaHostRegisterPortable));
 }
 
 int nn_cuda_host_unregister(void* addr) {
     if (!addr) return -EINVAL;
     const Runtime* rt = runtime();
     if (!rt) return -ELIBACC;
-    return code(rt->cudaHostUnregister(addr));
+    return code(rt, rt->cudaHostUnregister(addr));
 }
 
 int nn_cuda_stager_create(void** out) {
@@ -162,10 +168,10 @@ int nn_cuda_stager_create(void** out) {
     if (!rt) return -ELIBACC;
     Stager* s = new (std::nothrow) Stager{0, nullptr, nullptr, nullptr};
     if (!s) return -ENOMEM;
-    int rc = code(rt->cudaGetDevice(&s->device));
-    if (rc == 0) rc = code(rt->cudaStreamCreateWithFlags(&s->side, cudaStreamNonBlocking));
-    if (rc == 0) rc = code(rt->cudaEventCreateWithFlags(&s->ready, cudaEventDisableTiming));
-    if (rc == 0) rc = code(rt->cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming | cudaEventBlockingSync));
+    int rc = code(rt, rt->cudaGetDevice(&s->device));
+    if (rc == 0) rc = code(rt, rt->cudaStreamCreateWithFlags(&s->side, cudaStreamNonBlocking));
+    if (rc == 0) rc = code(rt, rt->cudaEventCreateWithFlags(&s->ready, cudaEventDisableTiming));
+    if (rc == 0) rc = code(rt, rt->cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming | cudaEventBlockingSync));
     if (rc != 0) {
         nn_cuda_stager_destroy(s);
         return rc;

@@ -7,7 +7,8 @@
 // and its CPU functions work on a machine with no CUDA at all.
 //
 // Every function returns 0 (or 1 where it says so) on success and a negative code on failure: -errno, or
-// -(NN_CUDA_ERROR_BASE + cudaError_t). nn_strerror (neuron_native.h) gives the text of any code.
+// -(NN_CUDA_ERROR_BASE + cudaError_t). nn_strerror (neuron_native.h) gives the text of any code. A failure
+// leaves no CUDA error pending on the thread (LibTorch's next launch check would take it for its own).
 #pragma once
 #include "neuron_native.h"
 

@@ -2,6 +2,7 @@ package neuron.engine.chain;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 
 /** Opens the block feed a {@code --chain} flag names. */
 public final class BlockFeeds {
@@ -19,9 +20,20 @@ public final class BlockFeeds {
      * @throws IllegalArgumentException for any other spec, with a message naming what is accepted
      */
     public static BlockFeed open(String chainSpec, long blockTimeMs, Block resumeAfter) {
+        return open(chainSpec, blockTimeMs, Follow.FINALIZED, resumeAfter == null ? List.of() : List.of(resumeAfter));
+    }
+
+    /**
+     * @param follow which heads a remote chain is followed by (the embedded chain is followed by its head: it never
+     *     reorganises but for tests)
+     * @param recent the blocks already seen, oldest first (the journal's last canonical blocks): the feed resumes
+     *     after the last and can roll back to any of them; empty to start at the head
+     */
+    public static BlockFeed open(String chainSpec, long blockTimeMs, Follow follow, List<Block> recent) {
+        Block resumeAfter = recent.isEmpty() ? null : recent.get(recent.size() - 1);
         if (LOCAL.equals(chainSpec)) {
             long first = resumeAfter == null ? 0 : resumeAfter.number() + 1;
-            return new ChainFollower(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), resumeAfter);
+            return new ChainFollower(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), recent);
         }
         if (chainSpec != null && (chainSpec.startsWith("ws://") || chainSpec.startsWith("wss://"))) {
             URI uri;
@@ -33,7 +45,7 @@ public final class BlockFeeds {
             if (uri.getHost() == null || uri.getPort() < 0) {
                 throw new IllegalArgumentException("--chain " + chainSpec + " needs a host and a port: ws://HOST:PORT");
             }
-            return new ChainFollower(WsChainClient.open(uri), resumeAfter);
+            return new ChainFollower(WsChainClient.open(uri, follow), recent);
         }
         throw new IllegalArgumentException("--chain must be 'local' or ws://HOST:PORT (or wss://), got '" + chainSpec + "'");
     }

@@ -1,6 +1,8 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
 import neuron.engine.chain.BlockFeeds;
+import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.dist.DistArguments;
 import neuron.engine.dist.DistConfig;
 import neuron.engine.dist.LocalLauncher;
@@ -11,9 +13,9 @@ import neuron.engine.eval.WindowPublisher;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -24,8 +26,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code neuron miner}: trains, checkpoints asynchronously, resumes from its checkpoint with no flag. */
-@Command(name = "miner", mixinStandardHelpOptions = true,
-        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself.")
+@Command(name = "miner", mixinStandardHelpOptions = true, defaultValueProvider = MinerArguments.Defaults.class,
+        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself "
+                + "(the engine's, or one the Python miner wrote).")
 final class MinerCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoint;
@@ -36,14 +39,11 @@ final class MinerCommand implements Callable<Integer> {
     @Mixin
     DistArguments dist;
 
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Option(names = "--max_steps", paramLabel = "N", defaultValue = "0",
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT")
+    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
     @Option(names = "--submissions", paramLabel = "DIR",
@@ -53,30 +53,40 @@ final class MinerCommand implements Callable<Integer> {
     @Option(names = "--uid", defaultValue = "0", description = "this miner's uid (default: ${DEFAULT-VALUE})")
     int uid;
 
+    @Spec
+    CommandSpec spec;
+
     /** The block time of an embedded chain a miner follows on its own (the real chain's). */
     private static final long LOCAL_BLOCK_TIME_MS = 12_000;
 
     @Override
     public Integer call() throws Exception {
-        MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
-                checkpoint.checkpointInterval, maxSteps);
         int nproc = dist.nproc();
         if (nproc > 1) {
             return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
         }
         DistConfig place = dist.toConfig(System.getenv());
+        if (place.distributed() && checkpoint.backup != null) {
+            throw new IllegalArgumentException("--backup uploads one checkpoint file, and a data-parallel group's "
+                    + "checkpoint is sharded: back up 'neuron merge''s file instead");
+        }
         if (place.rank() > 0) {
             // rank 0 speaks for the group: metrics, CSV rows and window updates are the same on every rank
             checkpoint.metricsPort = null;
             checkpoint.metricsCsv = null;
             chain = null;
         }
+        CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
+        Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
+        MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
+                backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval, maxSteps,
+                training.flags(spec.commandLine().getParseResult()));
         LibTorch.load();
         try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
                 BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
                 new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
                 ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
-            return Session.run(checkpoint, (listener, metrics, status, stop) ->
+            return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                     MinerGroupRun.run(settings, place, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (publisher != null) {
                             publisher.afterStep(loop);

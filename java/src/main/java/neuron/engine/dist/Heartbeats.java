@@ -1,6 +1,7 @@
 package neuron.engine.dist;
 
 import neuron.engine.checkpoint.Failures;
+import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.Store;
 import org.bytedeco.pytorch.StringVector;
 import org.slf4j.Logger;
@@ -16,8 +17,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Each rank's sign of life in the group's store: a counter it bumps every {@link #PERIOD}, on a connection of its
  * own. When a collective fails, {@link #explain} finds out why from what every rank sees the same: a rank that
- * said it failed, else the ranks whose counter stood still over {@link #WINDOW}, else the store itself gone (it
- * lives in rank 0, or in the launcher).
+ * said it failed, else, in a group the launcher started, the launcher's word on which of its ranks exited (it
+ * sees each one end, so no clock decides), else the ranks whose counter stood still over {@link #WINDOW}, else the
+ * store itself gone (it lives in rank 0, or in the launcher). The first verdict found is recorded in the store:
+ * every rank names the same.
  */
 final class Heartbeats implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
@@ -97,6 +100,22 @@ final class Heartbeats implements AutoCloseable {
     }
 
     /**
+     * The launcher's verdict when its rank {@code rank} exited with {@code status} outside a graceful stop: the
+     * reason the rank gave, if it gave one, else how it ended. A verdict already recorded stands.
+     */
+    static void rankExited(Store store, int rank, int worldSize, long pid, int status) {
+        String name = "rank " + rank + " of " + worldSize;
+        try {
+            store.compareSet(VERDICT_KEY, "", store.check(new StringVector(failedKey(rank)))
+                    ? name + " failed: " + store.get_to_str(failedKey(rank))
+                    : name + " is gone (pid " + pid + (status > 128 ? " was killed by signal " + (status - 128)
+                    : " exited with status " + status) + ")");
+        } catch (RuntimeException e) {
+            LOG.warn("the group's store did not take the verdict on {}: {}", name, Group.firstLine(e));
+        }
+    }
+
+    /**
      * "rank 2 of 3 failed: ..." or "rank 1 of 3 is gone (no heartbeat for 1.5 s)", or null if every other rank is
      * alive and well. The first rank to find a verdict records it, and a rank that looks later takes that one:
      * by then the ranks that stopped over it have no heartbeat either.
@@ -110,6 +129,14 @@ final class Heartbeats implements AutoCloseable {
         for (int r = 0; r < config.worldSize(); r++) {
             if (r != config.rank() && queries.check(new StringVector(failedKey(r)))) {
                 found.add("rank " + r + " of " + config.worldSize() + " failed: " + queries.get_to_str(failedKey(r)));
+            }
+        }
+        if (found.isEmpty() && config.storeHosted()) {
+            try {
+                queries._wait(new StringVector(VERDICT_KEY), new Milliseconds(config.timeout().toMillis()));
+                return queries.get_to_str(VERDICT_KEY);
+            } catch (RuntimeException noneExited) {
+                // every rank of the launcher still runs: one is stuck, or this rank failed by itself
             }
         }
         if (found.isEmpty()) {

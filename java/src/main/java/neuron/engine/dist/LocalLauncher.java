@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/neuron miner --nproc N}: torchrun for one host. Serves the group's store on a free port (or
  * {@code --master_port}), starts N ranks of the same command, each a JVM of its own with torchrun's environment,
  * prefixes each line they print with its rank, passes SIGINT/SIGTERM on (the ranks agree on a last step and
- * checkpoint it), and waits for all. A rank that is lost is noticed by the others, which stop by themselves;
- * one that is still running well past the group's timeout after that is killed.
+ * checkpoint it), and waits for all. A rank that exits with a failure is named in the store at once, for the
+ * others, which stop by themselves; one that is still running well past the group's timeout after that is killed.
  */
 public final class LocalLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(LocalLauncher.class);
@@ -75,7 +75,7 @@ public final class LocalLauncher {
                 int rank = r;
                 p.onExit().thenRun(() -> exited.add(rank));
             }
-            int status = await(ranks, exited, base);
+            int status = await(ranks, exited, base, store);
             joinAll(outputs);
             return status;
         } finally {
@@ -89,7 +89,7 @@ public final class LocalLauncher {
     }
 
     /** Waits for every rank; once one has failed, kills those still running a timeout and a minute later. */
-    private static int await(List<Process> ranks, BlockingQueue<Integer> exited, DistConfig config)
+    private static int await(List<Process> ranks, BlockingQueue<Integer> exited, DistConfig config, TCPStore store)
             throws InterruptedException {
         int status = 0;
         long deadline = Long.MAX_VALUE;
@@ -112,6 +112,7 @@ public final class LocalLauncher {
                 LOG.info("rank {} stopped on a signal, after the group's final checkpoint", r);
             } else if (exit != 0) {
                 LOG.error("rank {} exited with status {}{}", r, exit, exit > 128 ? " (signal " + (exit - 128) + ")" : "");
+                Heartbeats.rankExited(store, r, ranks.size(), ranks.get(r).pid(), exit);   // what the others will name
                 if (status == 0) {
                     status = exit > 128 ? 1 : exit;
                     deadline = System.nanoTime() + config.timeout().toNanos() + TimeUnit.MINUTES.toNanos(1);

@@ -1,11 +1,13 @@
 package neuron.engine.dist;
 
+import neuron.engine.api.NeuronCheckpoints;
+import neuron.engine.checkpoint.CheckpointClaim;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.train.Devices;
 import neuron.engine.train.MinerLoop;
 import neuron.engine.train.MinerRun;
+import neuron.engine.train.MinerStart;
 import neuron.engine.train.ModelConfig;
 import neuron.engine.train.Replica;
 import org.bytedeco.pytorch.Device;
@@ -45,8 +47,8 @@ public final class MinerGroupRun {
             if (!point.sharded()) {
                 return MinerRun.run(settings, listener, observer, stop);
             }
-            return MinerRun.run(withModel(settings, point.model()), Replica.ALONE, policyAfter(settings, point),
-                    () -> Optional.of(point.restore(Replica.ALONE)), listener, observer, stop);
+            return MinerRun.run(withModel(settings, point.model()), Replica.ALONE,
+                    start(point, Replica.ALONE, settings), listener, observer, stop);
         }
         try (Group group = Group.join(dist, isCuda(settings)); Heartbeats heartbeats = Heartbeats.start(group)) {
             ResumePoint point = ResumePoint.find(settings.checkpoint().files(), layout, true);
@@ -55,16 +57,16 @@ public final class MinerGroupRun {
                         + " but another rank found another: every rank must see the same " + layout.root()
                         + " (one host, or a shared file system)");
             }
-            ModelConfig model = point.present() ? point.model() : settings.options().model();
+            ModelConfig model = point.present() ? point.model()
+                    : MinerStart.beginModel(settings.options(), settings.flags());
             BooleanSupplier stopRequested = orphaned(dist, stop);
             DataParallelReplica replica = new DataParallelReplica(group, model, stopRequested);
             MinerRun.Settings rank = new MinerRun.Settings(settings.options().withModel(model),
                     pipelineConfig(settings.checkpoint(), layout, dist, MinerLoop.checkpointBytes(model, replica)),
-                    settings.checkpointInterval(), settings.maxSteps());
+                    settings.checkpointInterval(), settings.maxSteps(), settings.flags());
             ShardReporter reporter = new ShardReporter(layout, group, settings.checkpoint().keepBackups() + 1);
             try {
-                long step = MinerRun.run(rank, replica, policyAfter(settings, point),
-                        () -> point.present() ? Optional.of(point.restore(replica)) : Optional.empty(),
+                long step = MinerRun.run(rank, replica, start(point, replica, rank),
                         CheckpointListener.both(listener, reporter), observer, replica::stopAgreed);
                 group.barrier(FINAL_PERSIST_WAIT);   // every rank reported its final shard; the last wrote the manifest
                 if (dist.rank() == 0) {
@@ -83,18 +85,36 @@ public final class MinerGroupRun {
     }
 
     /**
-     * The checkpoint policy of a run resuming at {@code point}: its first trigger is the first multiple of the
-     * interval past the resumed step (the rank's own pipeline file, moved into its step, cannot tell it).
+     * Resumed from {@code point} if there is one (the rank's own pipeline file, fresh in each run, cannot tell the
+     * checkpoints where: it is said to them), else begun as a lone miner begins, every rank with the same weights.
      */
-    private static CheckpointPolicy policyAfter(MinerRun.Settings settings, ResumePoint point) {
-        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
-        policy.startFrom(point.step());
-        return policy;
+    private static MinerRun.Start start(ResumePoint point, Replica replica, MinerRun.Settings settings) {
+        return new MinerRun.Start() {
+            @Override
+            public Optional<MinerLoop> resume(NeuronCheckpoints checkpoints) throws IOException {
+                if (!point.present()) {
+                    return Optional.empty();
+                }
+                MinerLoop loop = point.restore(replica);
+                checkpoints.resumedAt(point.step());
+                return Optional.of(loop);
+            }
+
+            @Override
+            public MinerLoop fresh() {
+                return MinerStart.begin(settings.options(), settings.flags(), replica).loop();
+            }
+
+            @Override
+            public boolean checkpointsStart() {
+                return point.present() && point.files().size() != replica.ranks();
+            }
+        };
     }
 
     private static MinerRun.Settings withModel(MinerRun.Settings settings, ModelConfig model) {
         return new MinerRun.Settings(settings.options().withModel(model), settings.checkpoint(),
-                settings.checkpointInterval(), settings.maxSteps());
+                settings.checkpointInterval(), settings.maxSteps(), settings.flags());
     }
 
     private static boolean isCuda(MinerRun.Settings settings) {
@@ -115,9 +135,7 @@ public final class MinerGroupRun {
                 : user.stagingDir().resolve(ShardLayout.shardName(dist.rank(), dist.worldSize()) + ".staging");
         CheckpointConfig config = new CheckpointConfig(file, 0, staging);
         Files.createDirectories(layout.root());
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(config.files().temporary());
-        ShardLayout.deleteTree(config.resolvedStagingDir(stateBytes));
+        CheckpointClaim.clearLeftovers(config.files(), config.resolvedStagingDir(stateBytes));
         return config;
     }
 

@@ -173,7 +173,7 @@ final class ShardLayout {
     }
 
     /** Removes {@code dir} and all below it; nothing if it is not there. */
-    static void deleteTree(Path dir) throws IOException {
+    private static void deleteTree(Path dir) throws IOException {
         List<Path> paths;
         try (Stream<Path> walk = Files.walk(dir)) {
             paths = walk.sorted(Comparator.reverseOrder()).toList();

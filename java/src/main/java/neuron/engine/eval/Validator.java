@@ -201,6 +201,11 @@ public final class Validator implements AutoCloseable {
         return t;
     }
 
+    /** The hash of the last block acted on (zero before the first). */
+    public Hash32 blockHash() {
+        return blockHash;
+    }
+
     public long block() {
         return block;
     }

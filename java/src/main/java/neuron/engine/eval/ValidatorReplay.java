@@ -31,7 +31,7 @@ public final class ValidatorReplay {
     public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
                                   String device) throws IOException {
         Validator validator = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY,
-                stored -> Validator.restore(TensorTrees.materialize(stored), device));
+                stored -> Validator.restore(TensorTrees.stored(stored), device));
         long from = validator.block();
         long replayed = 0;
         String stopped = null;

@@ -1,113 +1,131 @@
 package neuron.engine.train;
 
+import neuron.engine.api.NeuronCheckpoints;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
-import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.StateSource;
-import neuron.engine.torch.TensorTrees;
 import neuron.engine.torch.TensorTreeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
- * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
- * every {@code checkpointInterval} steps (copied while the next step's forward and backward run; the optimizer
- * update waits for the copy), and on a graceful stop (a signal, or {@code maxSteps}) take a final
- * checkpoint and wait until it is on disk.
+ * A miner from start to stop, on the public embedding API ({@link NeuronCheckpoints}): resume from the newest
+ * valid checkpoint (no flag needed), train, take a snapshot every {@code checkpointInterval} steps (copied while
+ * the next step's forward and backward run; the optimizer update waits for the copy), and on a graceful stop (a
+ * signal, or {@code maxSteps}) take a final checkpoint and wait until it is on disk.
  */
 public final class MinerRun {
     private static final Logger LOG = LoggerFactory.getLogger(MinerRun.class);
     public static final String PROGRESS_KEY = "global_step";
-    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
 
     /**
      * @param maxSteps stop once {@code global_step} reaches it; 0 runs until stopped
+     * @param flags    which flags the command line gave: how a resume weighs them against the checkpoint
      */
     public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
-                           long maxSteps) {
+                           long maxSteps, MinerFlags flags) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
         }
+
+        public Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval, long maxSteps) {
+            this(options, checkpoint, checkpointInterval, maxSteps, MinerFlags.none());
+        }
     }
 
     /** Sees every step, between steps on the loop's thread (status line, metrics, publishing updates). */
     @FunctionalInterface
     public interface StepObserver {
-        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, Checkpointer checkpointer);
+        void stepDone(MinerLoop loop, float loss, double tokensPerSecond, NeuronCheckpoints checkpoints);
     }
 
     private MinerRun() {
     }
 
-    /** How a run finds the state it resumes from, once its checkpointer is open; empty starts fresh. */
-    @FunctionalInterface
-    public interface Resume {
-        Optional<MinerLoop> restore() throws IOException;
+    /** How a run begins, once its checkpoints are open: resumed if there is a checkpoint, else fresh. */
+    public interface Start {
+        /** The loop of the newest checkpoint, or empty; {@code checkpoints} learns where it resumed. */
+        Optional<MinerLoop> resume(NeuronCheckpoints checkpoints) throws IOException;
+
+        MinerLoop fresh();
+
+        /**
+         * Whether a run that stops before its first step still ends with a checkpoint of the state it began with:
+         * a resume that changed the checkpoint's layout (another number of ranks) writes the new one.
+         */
+        default boolean checkpointsStart() {
+            return false;
+        }
     }
 
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        return run(settings, Replica.ALONE, new CheckpointPolicy(settings.checkpointInterval()),
-                () -> newestCheckpoint(settings), listener, observer, stop);
+        return run(settings, Replica.ALONE, new Start() {
+            @Override
+            public Optional<MinerLoop> resume(NeuronCheckpoints checkpoints) throws IOException {
+                return checkpoints.restore(stored -> MinerStart.resume(stored, settings.options(), settings.flags(),
+                        settings.maxSteps())).map(restored -> restored.state().loop());
+            }
+
+            @Override
+            public MinerLoop fresh() {
+                return MinerStart.begin(settings.options(), settings.flags()).loop();
+            }
+        }, listener, observer, stop);
     }
 
     /**
      * As {@link #run(Settings, CheckpointListener, StepObserver, BooleanSupplier)}, as {@code replica}'s rank of
-     * a data-parallel group (its checkpoints hold its shard of the state), resuming from what {@code resume} finds,
-     * checkpointing when {@code policy} says.
+     * a data-parallel group (its checkpoints hold its shard of the state), beginning as {@code start} says.
      */
-    public static long run(Settings settings, Replica replica, CheckpointPolicy policy, Resume resume,
-                           CheckpointListener listener, StepObserver observer, BooleanSupplier stop)
-            throws IOException, InterruptedException {
-        long stateBytes = MinerLoop.checkpointBytes(settings.options().model(), replica);
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy, stateBytes, PROGRESS_KEY,
-                listener)) {
-            Optional<MinerLoop> restored = resume.restore();
-            try (MinerLoop loop = restored.orElseGet(() -> MinerLoop.create(settings.options(), replica))) {
-                if (restored.isEmpty()) {
-                    LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
+    public static long run(Settings settings, Replica replica, Start start, CheckpointListener listener,
+                           StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
+        CheckpointConfig files = settings.checkpoint();
+        try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
+                .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
+                .stagingDirectory(files.stagingDir()).fallback(files.fallback())
+                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model(), replica))
+                .listener(listener).open()) {
+            MinerLoop loop = start.resume(checkpoints).orElseGet(start::fresh);
+            try {
+                long step = train(loop, settings, checkpoints, start.checkpointsStart(), observer, stop);
+                LOG.info("miner stopping at global_step {}: final checkpoint", step);
+                checkpoints.close();
+                LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpoints.path());
+                return step;
+            } finally {
+                try {
+                    checkpoints.close();   // after a failure: the last whole step's state, while the loop's tensors live
+                } finally {
+                    loop.close();
                 }
-                return train(loop, settings, checkpointer, observer, stop);
             }
         }
     }
 
-    /** The loop of the newest valid checkpoint file of {@code settings} (or a backup), if there is one. */
-    private static Optional<MinerLoop> newestCheckpoint(Settings settings) {
-        return CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY, stored -> {
-            MinerLoop loop = MinerLoop.restore(TensorTrees.materialize(stored));
-            LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
-                    stored.file(), loop.globalStep(), loop.options().model().parameterCount());
-            return loop;
-        });
-    }
-
-    private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
-                              BooleanSupplier stop) throws IOException, InterruptedException {
+    private static long train(MinerLoop loop, Settings settings, NeuronCheckpoints checkpoints,
+                              boolean checkpointStart, StepObserver observer, BooleanSupplier stop) {
         Throughput throughput = new Throughput(loop.tokensPerStep());
         StateSource state = TensorTreeSource.of(loop::state);
-        loop.beforeUpdate(checkpointer::awaitStaging);
+        loop.beforeUpdate(checkpoints::awaitStaging);
+        if (checkpointStart) {
+            checkpoints.afterStep(loop.globalStep(), state);   // not due at the resumed step: the final one, if no other
+        }
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
-            checkpointer.afterStep(loop.globalStep(), state);
-            observer.stepDone(loop, loss, throughput.tick(), checkpointer);
+            checkpoints.afterStep(loop.globalStep(), state);
+            observer.stepDone(loop, loss, throughput.tick(), checkpoints);
         }
-        long step = loop.globalStep();
-        LOG.info("miner stopping at global_step {}: final checkpoint", step);
-        checkpointer.checkpointAndWait(step, state, FINAL_PERSIST_WAIT);
-        LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
-        return step;
+        return loop.globalStep();
     }
 
     /** Tokens per second over the last few seconds. */

@@ -57,7 +57,7 @@ class DistFaultTest {
         long newest = complete.get(complete.size() - 1);
         for (int survivor : new int[]{0, 2}) {
             Matcher line = java.util.regex.Pattern.compile("\\[rank " + survivor + "] .*rank " + survivor
-                    + " of 3 stops: rank 1 of 3 is gone \\(no heartbeat.*the newest complete checkpoint is "
+                    + " of 3 stops: rank 1 of 3 is gone \\(pid " + pid.group(1) + " was killed by signal 9\\).*the newest complete checkpoint is "
                     + "global_step (\\d+) in .*; start the whole group again to resume there").matcher(log);
             assertTrue(line.find(), "rank " + survivor + " names the lost rank:\n" + log);
             assertEquals(newest, Long.parseLong(line.group(1)), log);
@@ -76,6 +76,9 @@ class DistFaultTest {
         assertTrue(partial > newest, "the killed rank left a newer, partial step: " + partial + " > " + newest);
         assertNull(new ShardLayout(run.resolve("m.pth")).complete(partial).orElse(null));
 
+        // What a persist cut short leaves in a real crash: a half-written temporary file, in place of the FIFO
+        Files.delete(fifo);
+        Files.write(fifo, new byte[]{'P', 'K', 3, 4});
         NeuronProcess restart = start(run, "--nproc", "3", "--max_steps", "100000");
         assertNotNull(restart.awaitLog("checkpoint step " + (newest + 4) + " complete", 300_000), restart.log());
         restart.process().destroy();   // SIGTERM to the launcher, which passes it on to every rank
@@ -87,7 +90,7 @@ class DistFaultTest {
         assertEquals(1, stops.stream().distinct().count(), "every rank stops after the same step: " + stops);
         assertTrue(again.contains("group of 3 stopped at global_step " + stops.get(0)
                 + "; the newest complete checkpoint is global_step " + stops.get(0)), again);
-        assertFalse(Files.exists(fifo), "the restart replaced the hung persist's file");
+        assertFalse(Files.exists(fifo), "the restart removed the cut persist's file");
     }
 
     private static boolean mkfifo(Path path) throws IOException, InterruptedException {
