@@ -46,7 +46,12 @@ final class Heartbeats implements AutoCloseable {
     }
 
     static Heartbeats start(Group group) {
-        Heartbeats h = new Heartbeats(group.config(), group.storeConnection(), group.storeConnection());
+        return start(group.config(), group.storeConnection(), group.storeConnection());
+    }
+
+    /** Beats as {@code config}'s rank on {@code beats}, and explains on {@code queries}: two connections of one store. */
+    static Heartbeats start(DistConfig config, Store beats, Store queries) {
+        Heartbeats h = new Heartbeats(config, beats, queries);
         h.timer.scheduleAtFixedRate(h::beat, 0, PERIOD.toMillis(), TimeUnit.MILLISECONDS);
         return h;
     }
@@ -170,8 +175,14 @@ final class Heartbeats implements AutoCloseable {
         return c;
     }
 
+    /** Stops beating: once this returns, no beat of this rank reaches the store any more. */
     @Override
     public void close() {
         timer.shutdownNow();
+        try {
+            timer.awaitTermination(config.timeout().toMillis(), TimeUnit.MILLISECONDS);   // a beat in flight
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,12 +19,20 @@ final class GroupRuns {
     static final String[] COMMON = {"--seed", "3", "--batch_size", "6", "--seq_len", "32", "--warmup_steps", "3",
             "--checkpoint_interval", "4", "--bucket_cap_mb", "0.25"};
 
+    /**
+     * The ranks' JVMs (and a launcher's children, which inherit it) compile with C1 alone: a third less CPU for
+     * these short runs on a shared machine, and nothing the tests check depends on it.
+     */
+    private static final Map<String, String> LIGHT_JVM = Map.of("JAVA_TOOL_OPTIONS",
+            "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+
     private GroupRuns() {
     }
 
-    /** {@code bin/neuron miner} arguments with the checkpoint {@code dir/m.pth}. */
+    /** {@code bin/neuron miner} arguments with the checkpoint {@code dir/m.pth}, staging below {@code dir} too. */
     static String[] miner(Path dir, String... extra) {
-        List<String> a = new ArrayList<>(List.of("miner", "--checkpoint_path", dir.resolve("m.pth").toString()));
+        List<String> a = new ArrayList<>(List.of("miner", "--checkpoint_path", dir.resolve("m.pth").toString(),
+                "--staging_dir", dir.resolve("staging").toString()));
         a.addAll(List.of(COMMON));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
@@ -32,7 +41,7 @@ final class GroupRuns {
     /** A miner (a launcher, with {@code --nproc}) in a JVM of its own, logging to {@code dir/log}. */
     static NeuronProcess start(Path dir, String... extra) throws IOException {
         Files.createDirectories(dir);
-        return NeuronProcess.start(dir, dir.resolve("log"), miner(dir, extra));
+        return NeuronProcess.start(dir, dir.resolve("log"), LIGHT_JVM, miner(dir, extra));
     }
 
     /**
@@ -49,7 +58,7 @@ final class GroupRuns {
         for (int r = 0; r < n; r++) {
             List<String> args = new ArrayList<>(List.of(miner(dir, extra)));
             args.addAll(List.of("--rank", "" + r, "--world_size", "" + n, "--master_port", "" + port));
-            ranks.add(NeuronProcess.start(dir, dir.resolve("log-" + r), args.toArray(String[]::new)));
+            ranks.add(NeuronProcess.start(dir, dir.resolve("log-" + r), LIGHT_JVM, args.toArray(String[]::new)));
         }
         return ranks;
     }
