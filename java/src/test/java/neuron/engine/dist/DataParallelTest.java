@@ -39,9 +39,9 @@ class DataParallelTest {
      * then the mean of the ranks' means, and gradients scaled by 1/N per rank then summed, instead of one mean
      * and one backward over the whole batch. Each differs from one process by float32 rounding (~1e-7 relative);
      * AdamW's m/√v amplifies it for elements whose gradient is near zero, and it compounds over the steps. Seen:
-     * ≤ 2e-6 over 8 steps; 1e-4 (≈ 2e-5 of a loss of 5.5) leaves room and still fails any real error (a rank on
-     * the wrong rows, an unreduced or twice-reduced bucket, a parameter left to the wrong owner), each of which
-     * moves the loss by 1e-3 or more within a few steps.
+     * ≤ 1e-6 over 8 steps (the last digit the CSV prints); 1e-4 (≈ 2e-5 of a loss of 5.5) leaves room and still
+     * fails any real error (a rank on the wrong rows, an unreduced or twice-reduced bucket, a parameter left to
+     * the wrong owner), each of which moves the loss by 1e-3 or more within a few steps.
      */
     private static final double LOSS_TOLERANCE = 1e-4;
     /** Relative L2 distance of the final parameters from one process's, for the same reason. */
