@@ -3,6 +3,10 @@ package neuron.engine.cli;
 import neuron.engine.backup.Backup;
 import neuron.engine.chain.BlockFeeds;
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.dist.DistArguments;
+import neuron.engine.dist.DistConfig;
+import neuron.engine.dist.LocalLauncher;
+import neuron.engine.dist.MinerGroupRun;
 import neuron.engine.eval.SubmissionStore;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.WindowPublisher;
@@ -16,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -30,6 +35,9 @@ final class MinerCommand implements Callable<Integer> {
 
     @Mixin
     MinerArguments training;
+
+    @Mixin
+    DistArguments dist;
 
     @Option(names = "--max_steps", paramLabel = "N", defaultValue = "0",
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
@@ -53,6 +61,21 @@ final class MinerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int nproc = dist.nproc();
+        if (nproc > 1) {
+            return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
+        }
+        DistConfig place = dist.toConfig(System.getenv());
+        if (place.distributed() && checkpoint.backup != null) {
+            throw new IllegalArgumentException("--backup uploads one checkpoint file, and a data-parallel group's "
+                    + "checkpoint is sharded: back up 'neuron merge''s file instead");
+        }
+        if (place.rank() > 0) {
+            // rank 0 speaks for the group: metrics, CSV rows and window updates are the same on every rank
+            checkpoint.metricsPort = null;
+            checkpoint.metricsCsv = null;
+            chain = null;
+        }
         CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
         Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
@@ -64,7 +87,7 @@ final class MinerCommand implements Callable<Integer> {
                 new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
                 ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
             return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
-                    MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
+                    MinerGroupRun.run(settings, place, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (publisher != null) {
                             publisher.afterStep(loop);
                         }
@@ -73,5 +96,20 @@ final class MinerCommand implements Callable<Integer> {
                                 loss, tokensPerSecond), checkpointer.backlog());
                     }, stop));
         }
+    }
+
+    /** This command's arguments for each rank: the same, without {@code --nproc}. */
+    private List<String> rankArguments() {
+        List<String> args = new ArrayList<>();
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        for (int i = 0; i < original.size(); i++) {
+            String a = original.get(i);
+            if (a.equals("--nproc")) {
+                i++;
+            } else if (!a.startsWith("--nproc=") && !(i == 0 && a.equals(spec.name()))) {
+                args.add(a);
+            }
+        }
+        return args;
     }
 }
