@@ -12,7 +12,7 @@
 #endif
 
 // Bumped when a signature changes; Java checks it at load (the smoke function).
-#define NN_ABI_VERSION 3
+#define NN_ABI_VERSION 4
 
 NN_API int nn_abi_version();
 
@@ -47,6 +47,9 @@ NN_API int nn_open_for_read(const char* path);           // O_RDONLY|O_CLOEXEC
 // Reads exactly n bytes at `offset` into dst (pread, retried on EINTR and short reads); -EIO at end of file.
 NN_API int64_t nn_pread_fully(int fd, void* dst, size_t n, int64_t offset);
 NN_API int nn_drop_cached(int fd, int64_t offset, int64_t length);   // posix_fadvise DONTNEED: clean pages only
+NN_API int nn_read_ahead(int fd, int64_t offset, int64_t length);    // posix_fadvise WILLNEED: start reading, no wait
+// How many of the n float32 values at p are NaN or infinite (all exponent bits set): one vectorised pass.
+NN_API int64_t nn_count_nonfinite_f32(const void* p, size_t n);
 // The text of any code a native function returned (-errno or a CUDA code, neuron_cuda.h); thread-safe.
 // Valid in the calling thread until its next call.
 NN_API const char* nn_strerror(int code);

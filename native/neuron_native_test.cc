@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,6 +102,19 @@ static void check_cuda_contract() {
     CHECK(nn_cuda_stager_begin(nullptr, nullptr) < 0);
 }
 
+static void check_count_nonfinite() {
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<float> v(1003, 1.5f);
+    v[0] = std::numeric_limits<float>::quiet_NaN();
+    v[500] = -inf;
+    v[1002] = inf;
+    v[7] = std::numeric_limits<float>::max();
+    v[8] = std::numeric_limits<float>::denorm_min();
+    CHECK(nn_count_nonfinite_f32(v.data(), v.size()) == 3);
+    CHECK(nn_count_nonfinite_f32(v.data() + 1, 499) == 0);
+    CHECK(nn_count_nonfinite_f32(v.data(), 0) == 0);
+}
+
 int main() {
     CHECK(nn_abi_version() == NN_ABI_VERSION);
     for (size_t n : {size_t(0), size_t(1), size_t(4097), size_t(33) << 20}) {
@@ -148,12 +162,14 @@ int main() {
     CHECK(nn_pread_fully(rfd, back, sizeof msg - 2, 2) == int64_t(sizeof msg - 2));
     CHECK(std::memcmp(back, msg + 2, sizeof msg - 2) == 0);
     CHECK(nn_pread_fully(rfd, back, sizeof msg, 4) == -EIO);
+    CHECK(nn_read_ahead(rfd, 0, 0) == 0);
     CHECK(nn_drop_cached(rfd, 0, 0) == 0);
     CHECK(nn_close(rfd) == 0);
     unlink(path);
     check_strerror_threads();
     check_cuda_contract();
     check_copy_without_threads();
+    check_count_nonfinite();
     if (failures == 0) std::puts("neuron_native_test: all passed");
     return failures == 0 ? 0 : 1;
 }

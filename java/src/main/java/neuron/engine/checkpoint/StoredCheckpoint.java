@@ -27,6 +27,10 @@ import java.util.zip.CRC32;
 public final class StoredCheckpoint {
     /** The bounce buffer for CRC checks of storages a restorer did not read. */
     private static final int CHECK_CHUNK = 16 << 20;
+    /** Storages below this are read ahead when the restore begins; above it a read streams on its own. */
+    private static final long SMALL_STORAGE = 8 << 20;
+    /** At most this much is read ahead: page cache the restore's own reads then take and drop. */
+    private static final long READ_AHEAD_BUDGET = 512L << 20;
 
     private final PthReader reader;
     private final Map<?, ?> root;
@@ -110,8 +114,25 @@ public final class StoredCheckpoint {
     private NativeFile open() throws IOException {
         if (file == null) {
             file = NativeFile.openForRead(reader.file());
+            readAheadSmallStorages(file);
         }
         return file;
+    }
+
+    /**
+     * A restorer visits storages in its own order, not the file's, and the kernel's readahead follows only large
+     * sequential reads: each small storage would be a disk round trip of its own. Their reads start now, all at
+     * once (bounded: small storages are a small share of a checkpoint); large ones stream through their own read.
+     */
+    private void readAheadSmallStorages(NativeFile in) throws IOException {
+        long budget = READ_AHEAD_BUDGET;
+        for (StorageData data : reader.storages()) {
+            long n = data.byteSize();
+            if (n < SMALL_STORAGE && n <= budget) {
+                in.readAhead(data.fileOffset(), n);
+                budget -= n;
+            }
+        }
     }
 
     void close() throws IOException {

@@ -42,6 +42,11 @@ public final class NativeFile implements AutoCloseable {
         check(NativeIO.nn_drop_cached(fd, offset, length), "cannot drop cached pages of");
     }
 
+    /** Asks the kernel to start reading {@code [offset, offset+length)} into the page cache, without waiting. */
+    public void readAhead(long offset, long length) throws IOException {
+        check(NativeIO.nn_read_ahead(fd, offset, length), "cannot read ahead in");
+    }
+
     /** Creates or truncates {@code path} for writing. */
     public static NativeFile create(Path path) throws IOException {
         int fd = NativeIO.nn_open_for_write(path.toString());

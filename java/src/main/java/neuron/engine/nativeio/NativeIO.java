@@ -20,7 +20,7 @@ public final class NativeIO {
     /** The ABI version the library was built with; the smoke check compares it with {@link #EXPECTED_ABI}. */
     public static native int nn_abi_version();
 
-    public static final int EXPECTED_ABI = 3;
+    public static final int EXPECTED_ABI = 4;
 
     public static native void nn_copy(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("size_t") long n, int threads);
 
@@ -37,6 +37,10 @@ public final class NativeIO {
     public static native long nn_pread_fully(int fd, @Cast("void*") long dst, @Cast("size_t") long n, long offset);
 
     public static native int nn_drop_cached(int fd, long offset, long length);
+
+    public static native int nn_read_ahead(int fd, long offset, long length);
+
+    public static native long nn_count_nonfinite_f32(@Cast("const void*") long p, @Cast("size_t") long n);
 
     public static native long nn_write_fully(int fd, @Cast("const void*") long buf, @Cast("size_t") long n);
 

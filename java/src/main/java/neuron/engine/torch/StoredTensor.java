@@ -1,6 +1,7 @@
 package neuron.engine.torch;
 
 import neuron.engine.checkpoint.StoredCheckpoint;
+import neuron.engine.nativeio.NativeIO;
 import neuron.engine.pth.PthFormatException;
 import neuron.engine.pth.PthTensor;
 import org.bytedeco.javacpp.PointerScope;
@@ -84,10 +85,16 @@ public final class StoredTensor {
 
     /**
      * No loop saves a NaN or an infinity in its state (parameters, AdamW's moments and steps, scores): one there
-     * means the file is damaged. One reduction over the restored tensor where it now lives, and no copy of it.
+     * means the file is damaged. One pass over the restored tensor where it now lives, and no copy of it: for
+     * float32 on the CPU (nearly all of a checkpoint) a vectorised count of the values with every exponent bit
+     * set, several times faster than a LibTorch reduction; aminmax for other tensors, and to name what was found.
      */
     private void requireFinite(String name, Tensor t) {
         if (!is_floating_point(t) || t.numel() == 0) {
+            return;
+        }
+        if (t.is_cpu() && t.is_contiguous() && t.scalar_type().intern() == ScalarType.Float
+                && NativeIO.nn_count_nonfinite_f32(t.data_ptr().address(), t.numel()) == 0) {
             return;
         }
         try (PointerScope scope = new PointerScope()) {
