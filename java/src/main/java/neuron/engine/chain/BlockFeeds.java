@@ -19,10 +19,35 @@ public final class BlockFeeds {
      * @throws IllegalArgumentException for any other spec, with a message naming what is accepted
      */
     public static BlockFeed open(String chainSpec, long blockTimeMs, Block resumeAfter) {
-        if (LOCAL.equals(chainSpec)) {
-            long first = resumeAfter == null ? 0 : resumeAfter.number() + 1;
-            return new ChainFollower(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), resumeAfter);
+        return connect(chainSpec, blockTimeMs, resumeAfter, -1).feed();
+    }
+
+    /** A feed and the window protocol's calls over one connection; closing the feed closes the connection. */
+    public record Connection(BlockFeed feed, WindowChain window) implements AutoCloseable {
+        @Override
+        public void close() {
+            feed.close();
         }
+    }
+
+    /**
+     * As {@link #open}, with the window protocol's calls on the same chain; without {@code resumeAfter} the feed
+     * starts at block {@code firstNumber}, or at the head when it is -1.
+     */
+    public static Connection connect(String chainSpec, long blockTimeMs, Block resumeAfter, long firstNumber) {
+        if (LOCAL.equals(chainSpec)) {
+            long first = resumeAfter != null ? resumeAfter.number() + 1 : Math.max(0, firstNumber);
+            return follow(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), resumeAfter, firstNumber);
+        }
+        return follow(WsChainClient.open(uriOf(chainSpec)), resumeAfter, firstNumber);
+    }
+
+    private static <S extends ChainSource & WindowChain> Connection follow(S source, Block resumeAfter, long first) {
+        return new Connection(resumeAfter != null || first < 0 ? new ChainFollower(source, resumeAfter)
+                : new ChainFollower(source, first), source);
+    }
+
+    private static URI uriOf(String chainSpec) {
         if (chainSpec != null && (chainSpec.startsWith("ws://") || chainSpec.startsWith("wss://"))) {
             URI uri;
             try {
@@ -33,7 +58,7 @@ public final class BlockFeeds {
             if (uri.getHost() == null || uri.getPort() < 0) {
                 throw new IllegalArgumentException("--chain " + chainSpec + " needs a host and a port: ws://HOST:PORT");
             }
-            return new ChainFollower(WsChainClient.open(uri), resumeAfter);
+            return uri;
         }
         throw new IllegalArgumentException("--chain must be 'local' or ws://HOST:PORT (or wss://), got '" + chainSpec + "'");
     }

@@ -16,6 +16,8 @@ public final class ChainFollower implements BlockFeed {
     private static final Duration RETRY_PAUSE = Duration.ofMillis(50);
 
     private final ChainSource source;
+    /** The first block to deliver when there is no block to resume after; -1 for the chain's head. */
+    private final long firstNumber;
     private Block last;
     private long catchingUpTo = -1;
 
@@ -24,8 +26,18 @@ public final class ChainFollower implements BlockFeed {
      *     continues with the next number and checks its parent; null to start at the chain's head
      */
     public ChainFollower(ChainSource source, Block resumeAfter) {
+        this(source, resumeAfter, -1);
+    }
+
+    /** A feed that starts at block {@code firstNumber} (e.g. 0: the whole history, fetched by number). */
+    public ChainFollower(ChainSource source, long firstNumber) {
+        this(source, null, firstNumber);
+    }
+
+    private ChainFollower(ChainSource source, Block resumeAfter, long firstNumber) {
         this.source = Objects.requireNonNull(source, "source");
         this.last = resumeAfter;
+        this.firstNumber = firstNumber;
     }
 
     @Override
@@ -33,7 +45,7 @@ public final class ChainFollower implements BlockFeed {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long head = source.head();
-            long wanted = last == null ? head : last.number() + 1;
+            long wanted = last != null ? last.number() + 1 : firstNumber >= 0 ? firstNumber : head;
             if (head >= 0 && head >= wanted) {
                 noteCatchUp(wanted, head);
                 try {

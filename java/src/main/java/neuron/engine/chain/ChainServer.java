@@ -33,6 +33,7 @@ public final class ChainServer implements AutoCloseable {
     private static final int KNOWN_HASHES = 100_000;
 
     private final LocalChain chain;
+    private final WindowRpcHandler window;
     private final Server server;
     private final Thread announcer;
     private final Map<WebSocket, String> subscriptions = new ConcurrentHashMap<>();
@@ -48,6 +49,7 @@ public final class ChainServer implements AutoCloseable {
 
     private ChainServer(LocalChain chain, InetSocketAddress address) {
         this.chain = chain;
+        this.window = new WindowRpcHandler(chain);
         this.server = new Server(address);
         this.announcer = new Thread(this::announceHeads, "chain-server-announcer");
         announcer.setDaemon(true);
@@ -133,7 +135,8 @@ public final class ChainServer implements AutoCloseable {
             JsonNode msg = SubstrateJson.MAPPER.readTree(text);
             id = msg.path("id").isMissingNode() ? NullNode.getInstance() : msg.get("id");
             JsonNode params = msg.path("params");
-            switch (msg.path("method").asText("")) {
+            String method = msg.path("method").asText("");
+            switch (method) {
                 case SubstrateJson.SUBSCRIBE_NEW_HEADS, SubstrateJson.SUBSCRIBE_FINALIZED_HEADS -> {
                     String subscription = Integer.toString(subscriptionIds.incrementAndGet());
                     sendQuietly(socket, SubstrateJson.result(id, TextNode.valueOf(subscription)));
@@ -163,9 +166,11 @@ public final class ChainServer implements AutoCloseable {
                     sendQuietly(socket, SubstrateJson.result(id,
                             block == null ? NullNode.getInstance() : SubstrateJson.header(block)));
                 }
-                default -> sendQuietly(socket, SubstrateJson.error(id, -32601, "Method not found"));
+                default -> sendQuietly(socket, WindowRpcHandler.METHODS.contains(method)
+                        ? SubstrateJson.result(id, window.handle(method, params))
+                        : SubstrateJson.error(id, -32601, "Method not found"));
             }
-        } catch (IOException | RuntimeException e) { // a bad request gets an error answer, never a crash
+        } catch (IOException | ChainUnavailableException | RuntimeException e) { // a bad request gets an error answer, never a crash
             log.debug("bad request {}: {}", text, e.toString());
             sendQuietly(socket, SubstrateJson.error(id, -32602, "Invalid request: " + e.getMessage()));
         }

@@ -3,8 +3,14 @@ package neuron.engine.chain;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,9 +23,16 @@ import org.slf4j.LoggerFactory;
  * The embedded chain ({@code --chain local}): block {@code firstNumber} exists at start-up and one more every
  * {@code blockTimeMs}. Hashes are a pure function of (seed, branch, number), so a chain restarted with the same seed
  * has the same blocks, and any block up to the head can be looked up by number without keeping history.
+ *
+ * <p>It takes the window protocol's calls ({@link WindowChain}): a commitment or a weight vector submitted while
+ * block {@code h} is the head goes into block {@code h + 1}. The inclusion and the reads of a block are decided
+ * under one lock against a head that only grows, so once a block exists its commitments never change. They live
+ * in memory: a restarted chain has its blocks back, not its commitments.
  */
-public final class LocalChain implements ChainSource {
+public final class LocalChain implements ChainSource, WindowChain {
     public static final String DEFAULT_SEED = "neuron-local-chain";
+    /** Bounds what one block holds (and so what a flood of commitments can make the chain keep). */
+    static final int MAX_COMMITMENTS_PER_BLOCK = 4_096;
     private static final Logger log = LoggerFactory.getLogger(LocalChain.class);
 
     private final byte[] seed;
@@ -31,6 +44,10 @@ public final class LocalChain implements ChainSource {
     private final AtomicInteger branches = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** Guards what blocks include: commitments by block number, weights by validator uid and block. */
+    private final Object inclusion = new Object();
+    private final Map<Long, List<Commitment>> commitments = new HashMap<>();
+    private final Map<Integer, NavigableMap<Long, ChainWeights>> weights = new HashMap<>();
     private volatile boolean closed;
 
     public LocalChain(String seed, long blockTimeMs, long firstNumber) {
@@ -82,9 +99,62 @@ public final class LocalChain implements ChainSource {
         return block(number);
     }
 
-    /** Any block by number, produced or not: what the chain has or will have there on its current branches. */
+    /**
+     * Any block by number, produced or not: what the chain has or will have there on its current branches (the
+     * commitments of a block not produced yet are those submitted so far).
+     */
     Block block(long number) {
-        return new Block(number, hashOf(number), number == 0 ? Hash32.ZERO : hashOf(number - 1));
+        return new Block(number, hashOf(number), number == 0 ? Hash32.ZERO : hashOf(number - 1), commitmentsAt(number));
+    }
+
+    private List<Commitment> commitmentsAt(long number) {
+        synchronized (inclusion) {
+            List<Commitment> included = commitments.get(number);
+            return included == null ? List.of() : List.copyOf(included);
+        }
+    }
+
+    @Override
+    public void commit(Commitment commitment) throws ChainUnavailableException {
+        synchronized (inclusion) {
+            long block = nextBlock();
+            List<Commitment> included = commitments.computeIfAbsent(block, b -> new ArrayList<>());
+            if (included.size() >= MAX_COMMITMENTS_PER_BLOCK) {
+                throw new ChainUnavailableException("block " + block + " is full (" + MAX_COMMITMENTS_PER_BLOCK
+                        + " commitments); try again in the next one");
+            }
+            included.add(commitment);
+            log.debug("block {} includes the {}", block, commitment);
+        }
+    }
+
+    @Override
+    public void setWeights(int validatorUid, SortedMap<Integer, Integer> values) throws ChainUnavailableException {
+        synchronized (inclusion) {
+            long block = nextBlock();
+            NavigableMap<Long, ChainWeights> history = weights.computeIfAbsent(validatorUid, uid -> new TreeMap<>());
+            history.put(block, new ChainWeights(validatorUid, block, values));
+            Long current = history.floorKey(head());
+            if (current != null) {
+                history.headMap(current, false).clear();  // older sets are no longer readable at any head
+            }
+        }
+    }
+
+    @Override
+    public Optional<ChainWeights> weights(int validatorUid) {
+        synchronized (inclusion) {
+            NavigableMap<Long, ChainWeights> history = weights.get(validatorUid);
+            Map.Entry<Long, ChainWeights> current = history == null ? null : history.floorEntry(head());
+            return current == null ? Optional.empty() : Optional.of(current.getValue());
+        }
+    }
+
+    private long nextBlock() throws ChainUnavailableException {
+        if (closed) {
+            throw new ChainUnavailableException("the local chain is closed");
+        }
+        return head() + 1;
     }
 
     /**

@@ -60,7 +60,7 @@ public final class CheckpointLoader {
             if (!(reader.root() instanceof Map<?, ?> root)) {
                 throw new IOException(file + ": the checkpoint is not a dict");
             }
-            long progress = progressOf(file, root, progressKey);
+            long progress = progressOf(root, progressKey);
             Map<?, ?> tree = (Map<?, ?>) TensorTrees.materialize(root, reader);
             return new Loaded(file, tree, progress);
         }
@@ -80,16 +80,17 @@ public final class CheckpointLoader {
             if (verify) {
                 reader.verify();
             }
-            return reader.root() instanceof Map<?, ?> root ? progressOf(file, root, progressKey) : -1;
+            return reader.root() instanceof Map<?, ?> root ? progressOf(root, progressKey) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
         }
     }
 
-    private static long progressOf(Path file, Map<?, ?> root, String key) throws IOException {
-        if (!(root.get(key) instanceof Number n)) {
-            throw new IOException(file + ": the checkpoint has no integer '" + key + "'");
-        }
-        return n.longValue();
+    /**
+     * The checkpoint's progress value; -1 when it has none (a file another tool wrote can lack it): a readable file
+     * is never damaged for that, and the role that loads it decides whether it fits.
+     */
+    private static long progressOf(Map<?, ?> root, String key) {
+        return root.get(key) instanceof Number n ? n.longValue() : -1;
     }
 }

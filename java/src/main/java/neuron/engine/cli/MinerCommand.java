@@ -1,9 +1,7 @@
 package neuron.engine.cli;
 
-import neuron.engine.chain.BlockFeeds;
-import neuron.engine.eval.SubmissionStore;
 import neuron.engine.eval.ValidatorConfig;
-import neuron.engine.eval.WindowPublisher;
+import neuron.engine.eval.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
@@ -29,15 +27,29 @@ final class MinerCommand implements Callable<Integer> {
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT")
+    @Option(names = "--chain", description = "take part in a network: follow its base model, train on the rows "
+            + "each window assigns, commit an update every window: local | ws://HOST:PORT")
     String chain;
 
     @Option(names = "--submissions", paramLabel = "DIR",
-            description = "where the miner publishes its window updates, with --chain (default: ./submissions)")
+            description = "the network's store, where the miner puts its updates, with --chain (default: ./submissions)")
     String submissions;
 
     @Option(names = "--uid", defaultValue = "0", description = "this miner's uid (default: ${DEFAULT-VALUE})")
     int uid;
+
+    @Option(names = "--validator_uid", defaultValue = "0",
+            description = "the validator whose aggregates the miner follows, with --chain (default: ${DEFAULT-VALUE})")
+    int validatorUid;
+
+    @Option(names = "--blocks_per_window", defaultValue = "" + ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
+            description = "the network's window length in blocks, as its validators use (default: ${DEFAULT-VALUE})")
+    int blocksPerWindow;
+
+    @Option(names = "--submit", defaultValue = "trained", hidden = true,
+            description = "trained | zero | noise: what the miner submits (zero and noise show what validators do "
+                    + "with a lazy or a noisy miner)")
+    String submit;
 
     /** The block time of an embedded chain a miner follows on its own (the real chain's). */
     private static final long LOCAL_BLOCK_TIME_MS = 12_000;
@@ -46,20 +58,30 @@ final class MinerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
                 checkpoint.checkpointInterval, maxSteps);
+        WindowMiner.Update update = switch (submit) {
+            case "trained" -> WindowMiner.Update.TRAINED;
+            case "zero" -> WindowMiner.Update.ZERO;
+            case "noise" -> WindowMiner.Update.NOISE;
+            default -> throw new IllegalArgumentException("--submit must be trained, zero or noise, got '" + submit + "'");
+        };
+        WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
+                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid, blocksPerWindow,
+                ValidatorConfig.DEFAULT_ASSIGNED_ROWS, update);
         LibTorch.load();
-        try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
-                BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
-                new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
-                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
+        try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
             return Session.run(checkpoint, (listener, metrics, status, stop) ->
                     MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
-                        if (publisher != null) {
-                            publisher.afterStep(loop);
+                        if (miner != null) {
+                            try {
+                                miner.afterStep(loop);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
                         }
                         metrics.trainingStep(loop.globalStep(), loss, tokensPerSecond);
                         status.show(String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s", loop.globalStep(),
                                 loss, tokensPerSecond), checkpointer.backlog());
-                    }, stop));
+                    }, stop, miner));
         }
     }
 }

@@ -38,7 +38,7 @@ final class ValidatorCommand implements Callable<Integer> {
     Path journalDir;
 
     @Option(names = "--submissions", paramLabel = "DIR", defaultValue = "submissions",
-            description = "where miners publish their updates (default: ${DEFAULT-VALUE})")
+            description = "the network's store of updates and aggregates (default: ${DEFAULT-VALUE})")
     Path submissions;
 
     @Option(names = "--model", defaultValue = "tiny", description = "tiny | small | llama-1b: the miners' model (default: ${DEFAULT-VALUE})")
@@ -53,19 +53,30 @@ final class ValidatorCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "LibTorch threads (default: ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--uid", defaultValue = "0",
+            description = "this validator's uid: its aggregates and weights go on the chain under it (default: ${DEFAULT-VALUE})")
+    int uid;
+
+    @Option(names = "--blocks_per_window", defaultValue = "" + ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
+            description = "the network's window length in blocks (default: ${DEFAULT-VALUE})")
+    int blocksPerWindow;
+
+    @Option(names = "--weights_interval", paramLabel = "WINDOWS", defaultValue = "3",
+            description = "set the weights on the chain every this many windows (default: ${DEFAULT-VALUE})")
+    int weightsInterval;
+
     @Override
     public Integer call() throws Exception {
         CheckpointConfig config = checkpoint.config("validator_checkpoint.pth");
-        ValidatorConfig validator = new ValidatorConfig(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
-                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW, 1, ValidatorConfig.DEFAULT_ALPHA,
-                ValidatorConfig.DEFAULT_MAX_UIDS, 4, threads);
+        ValidatorConfig validator = ValidatorConfig.of(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
+                blocksPerWindow, threads);
         Path journal = journalDir != null ? journalDir : config.path().resolveSibling(config.path().getFileName() + ".journal");
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device, config, checkpoint.checkpointInterval,
-                untilBlock, chain, blockTimeMs, journal, submissions);
+                untilBlock, chain, blockTimeMs, journal, submissions, uid, weightsInterval);
         LibTorch.load();
         return Session.run(checkpoint, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {
-                    metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights());
+                    metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights(), v.heldOutLoss());
                     status.show(String.format(Locale.ROOT, "block %d | windows %d | miners scored %d", v.block(),
                             v.globalStep(), v.scores().size()), checkpointer.backlog());
                 }, stop));

@@ -2,11 +2,11 @@ package neuron.engine.eval;
 
 import neuron.engine.chain.Block;
 import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.BlockFeed;
 import neuron.engine.chain.BlockFeeds;
 import neuron.engine.chain.BlockJournal;
-import neuron.engine.chain.Hash32;
+import neuron.engine.chain.Evaluation;
 import neuron.engine.chain.JournalCursor;
+import neuron.engine.chain.WindowEvaluated;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
@@ -18,27 +18,33 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
  * A validator from start to stop: load the newest valid checkpoint, replay every journaled block after its block
- * (evaluating the same submissions in the same order), then follow the chain live, journaling each block before
- * acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block past one),
- * and on a graceful stop take a final checkpoint and wait until it is on disk.
+ * (the same blocks with the same commitments, so the same evaluations), then follow the chain, journaling each
+ * block before acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block
+ * past one), and on a graceful stop take a final checkpoint and wait until it is on disk. A validator with no
+ * checkpoint and no journal starts at the chain's first block and catches up through its history by number.
  */
 public final class ValidatorRun {
     private static final Logger LOG = LoggerFactory.getLogger(ValidatorRun.class);
     public static final String PROGRESS_KEY = "block";
-    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration POLL = Duration.ofSeconds(1);
     private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
 
     /**
-     * @param untilBlock stop gracefully after this block; 0 runs until stopped
+     * @param untilBlock      stop gracefully after this block; 0 runs until stopped
+     * @param uid             the validator's own uid: its aggregates and weights are committed under it
+     * @param weightsInterval set the weights on the chain every this many windows
      */
     public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
-                           long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions) {
+                           long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions,
+                           int uid, int weightsInterval) {
         public Settings {
             if (checkpointInterval <= 0) {
                 throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
@@ -49,6 +55,13 @@ public final class ValidatorRun {
             }
             if (blockTimeMs <= 0) {
                 throw new IllegalArgumentException("--block_time_ms must be positive, got " + blockTimeMs);
+            }
+            if (uid < 0 || uid > neuron.engine.chain.Commitment.MAX_UID) {
+                throw new IllegalArgumentException("--uid must be 0.." + neuron.engine.chain.Commitment.MAX_UID
+                        + ", got " + uid);
+            }
+            if (weightsInterval < 1) {
+                throw new IllegalArgumentException("--weights_interval must be at least 1, got " + weightsInterval);
             }
         }
     }
@@ -64,12 +77,14 @@ public final class ValidatorRun {
     private final Checkpointer checkpointer;
     private final BlockJournal journal;
     private final AtomicBoolean pruneDue;
+    /** Windows whose evaluation the journal already records (a restart evaluates them again, silently). */
+    private final Set<Long> journaledWindows = new HashSet<>();
     private long nextDue;
 
     private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
         this.pruneDue = pruneDue;
         this.settings = settings;
-        this.store = new SubmissionStore(settings.submissions(), archiveDir(settings.journalDir()));
+        this.store = SubmissionStore.archiving(settings.submissions(), archiveDir(settings.journalDir()));
         this.checkpointer = checkpointer;
         this.journal = journal;
     }
@@ -96,18 +111,28 @@ public final class ValidatorRun {
              BlockJournal journal = BlockJournal.open(settings.journalDir())) {
             Optional<CheckpointLoader.Loaded> loaded =
                     CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (Validator validator = loaded.isPresent()
-                    ? Validator.restore(loaded.get().tree(), settings.device())
+            try (Validator validator = loaded.isPresent() ? restore(loaded.get(), settings)
                     : Validator.create(settings.config(), settings.device())) {
                 if (loaded.isPresent()) {
                     LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} "
                             + "miners scored", loaded.get().source(), validator.block(), validator.globalStep(),
                             validator.scores().size());
                 } else {
-                    LOG.info("validator starting fresh");
+                    LOG.info("validator starting fresh: from the chain's first block, catching up by number");
                 }
                 return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
             }
+        }
+    }
+
+    /** The validator a checkpoint describes; one that does not fit is refused, and left as it is. */
+    private static Validator restore(CheckpointLoader.Loaded loaded, Settings settings) {
+        try {
+            return Validator.restore(loaded.tree(), settings.config(), settings.device());
+        } catch (IllegalArgumentException misfit) {
+            throw new IllegalArgumentException("validator checkpoint " + loaded.source() + " does not fit: "
+                    + misfit.getMessage() + "; it is left as it is (start with the flags it was written with, or "
+                    + "move it away to start afresh)", misfit);
         }
     }
 
@@ -115,33 +140,32 @@ public final class ValidatorRun {
             throws IOException, InterruptedException {
         long interval = settings.checkpointInterval();
         nextDue = validator.block() < 0 ? interval : (validator.block() / interval + 1) * interval;
-        long replayed = 0;
-        Validator.JournaledWindows windows = new Validator.JournaledWindows(false);
-        try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
-            while (cursor.next() && !stop.getAsBoolean()) {
-                windows.add(cursor.evaluations(), cursor.windowsEvaluated());
-                int scored = validator.onBlock(cursor.block(), store, journal, windows);
-                maybeCheckpoint(validator);
-                observer.blockDone(validator, scored, checkpointer);
-                replayed++;
+        boolean positionKnown = validator.positionUnknown().isEmpty();
+        Block resumeAfter = positionKnown ? resumePoint(validator) : null;
+        long firstBlock = positionKnown && resumeAfter == null ? 0 : -1;
+        try (BlockFeeds.Connection chain = BlockFeeds.connect(settings.chain(), settings.blockTimeMs(), resumeAfter,
+                firstBlock)) {
+            ValidatorDuties duties = new ValidatorDuties(chain.window(), store, settings.uid(),
+                    settings.weightsInterval(), validator.config().blocksPerWindow());
+            if (positionKnown) {
+                replayJournal(validator, duties, observer, stop);
             }
-        }
-        if (replayed > 0) {
-            LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
-        }
-        if (!reachedEnd(validator)) {
-            try (BlockFeed feed = BlockFeeds.open(settings.chain(), settings.blockTimeMs(), resumePoint(validator))) {
-                while (!stop.getAsBoolean() && !reachedEnd(validator)) {
-                    BlockEvent event = feed.next(POLL);
-                    if (event == null) {
-                        continue;
-                    }
-                    journal.appendBlock(event);
-                    int scored = validator.onBlock(event, store, journal, null);
-                    maybeCheckpoint(validator);
-                    pruneIfDue();
-                    observer.blockDone(validator, scored, checkpointer);
+            while (!stop.getAsBoolean() && !reachedEnd(validator)) {
+                BlockEvent event = chain.feed().next(POLL);
+                if (event == null) {
+                    continue;
                 }
+                journal.appendBlock(event);
+                duties.onBlock(event.block());
+                boolean caughtUp = event.number() + validator.config().blocksPerWindow() >= chain.window().head();
+                int scored = validator.onBlock(event, store, e -> {
+                    record(e);
+                    duties.windowEvaluated(e, validator, caughtUp);
+                });
+                duties.afterBlock(event.number());
+                maybeCheckpoint(validator);
+                pruneIfDue();
+                observer.blockDone(validator, scored, checkpointer);
             }
         }
         long block = validator.block();
@@ -154,6 +178,38 @@ public final class ValidatorRun {
         return block;
     }
 
+    /** Replays the journaled blocks after the checkpoint's block: the same inputs, so the same state. */
+    private void replayJournal(Validator validator, ValidatorDuties duties, BlockObserver observer, BooleanSupplier stop) {
+        long replayed = 0;
+        try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
+            while (cursor.next() && !stop.getAsBoolean()) {
+                cursor.windowsEvaluated().forEach(w -> journaledWindows.add(w.window()));
+                duties.onBlock(cursor.block().block());
+                int scored = validator.onBlock(cursor.block(), store, e -> {
+                    record(e);
+                    duties.windowEvaluated(e, validator, false);
+                });
+                maybeCheckpoint(validator);
+                observer.blockDone(validator, scored, checkpointer);
+                replayed++;
+            }
+        }
+        if (replayed > 0) {
+            LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
+        }
+    }
+
+    /** Journals what a window's evaluation gave, unless the journal has it from before a restart. */
+    private void record(Validator.Evaluated e) {
+        if (journaledWindows.remove(e.window())) {
+            return;
+        }
+        for (WindowEvaluator.Outcome o : e.outcomes()) {
+            journal.appendEvaluation(new Evaluation(e.window(), o.uid(), o.hash(), o.accepted(), o.score()));
+        }
+        journal.appendWindowEvaluated(new WindowEvaluated(e.window(), e.outcomes().size()));
+    }
+
     private long untilOrMax() {
         return settings.untilBlock() > 0 ? settings.untilBlock() : Long.MAX_VALUE;
     }
@@ -162,13 +218,13 @@ public final class ValidatorRun {
         return settings.untilBlock() > 0 && validator.block() >= settings.untilBlock();
     }
 
-    /** Where the feed starts: after the journal's last block, else after the checkpoint's block, else the head. */
+    /** Where the feed resumes: after the journal's last block, else after the checkpoint's block; null for neither. */
     private Block resumePoint(Validator validator) {
         Block last = journal.lastBlock();
         if (last != null) {
             return last;
         }
-        return validator.block() < 0 ? null : new Block(validator.block(), Hash32.ZERO, Hash32.ZERO);
+        return validator.block() < 0 ? null : new Block(validator.block(), validator.blockHash(), validator.blockHash());
     }
 
     /** Snapshots at the first block at or past each multiple of the interval. */

@@ -35,6 +35,7 @@ public final class MinerLoop implements AutoCloseable {
     private final long[] batchTokens;
     private final Tensor batchHost;          // (batch, seqLen + 1) int64 on the CPU, refilled every step
     private final LongPointer batchHostData;
+    private BatchPlan batches = (data, step, rows, width, out) -> data.fillBatch(options().seed(), step, rows, width, out);
     private long globalStep;
 
     private MinerLoop(MinerOptions options, TokenData data) {
@@ -113,7 +114,7 @@ public final class MinerLoop implements AutoCloseable {
         ModelConfig config = options.model();
         int seq = config.seqLen();
         try (PointerScope scope = new PointerScope()) {
-            data.fillBatch(options.seed(), globalStep, options.training().batchSize(), seq + 1, batchTokens);
+            batches.fill(data, globalStep, options.training().batchSize(), seq + 1, batchTokens);
             batchHostData.put(batchTokens);
             Tensor batch = batchHost.to(device, ScalarType.Long);
             Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
@@ -145,6 +146,11 @@ public final class MinerLoop implements AutoCloseable {
 
     public long globalStep() {
         return globalStep;
+    }
+
+    /** From the next step on, batches come from {@code plan} (a network's assigned data) instead of the seed. */
+    public void useBatches(BatchPlan plan) {
+        this.batches = plan;
     }
 
     public MinerOptions options() {

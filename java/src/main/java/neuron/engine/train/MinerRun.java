@@ -9,8 +9,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
@@ -43,13 +45,37 @@ public final class MinerRun {
         void stepDone(MinerLoop loop, float loss, double tokensPerSecond, Checkpointer checkpointer);
     }
 
+    /**
+     * State a miner keeps in its checkpoint beside the loop's, under a key of its own (e.g. the network's base
+     * model), saved with every snapshot and handed back on restore.
+     */
+    public interface CheckpointPart {
+        String key();
+
+        /** The bytes of its tensors, for sizing staging. */
+        long bytes(ModelConfig model);
+
+        /** Its tree; tensor leaves are live until the next step. */
+        Object state();
+
+        /** Takes back what {@link #state()} gave, or null when the checkpoint has none (or there is none). */
+        void restore(Object saved, MinerLoop loop);
+    }
+
     private MinerRun() {
     }
 
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        long stateBytes = MinerLoop.checkpointBytes(settings.options().model());
+        return run(settings, listener, observer, stop, null);
+    }
+
+    /** As above, with {@code part} (null for none) in every checkpoint. */
+    public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
+                           BooleanSupplier stop, CheckpointPart part) throws IOException, InterruptedException {
+        long stateBytes = MinerLoop.checkpointBytes(settings.options().model())
+                + (part == null ? 0 : part.bytes(settings.options().model()));
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
             Optional<CheckpointLoader.Loaded> loaded =
                     CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
@@ -61,13 +87,24 @@ public final class MinerRun {
                 } else {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
                 }
-                return train(loop, settings, checkpointer, observer, stop);
+                if (part != null) {
+                    part.restore(loaded.map(l -> l.tree().get(part.key())).orElse(null), loop);
+                }
+                Supplier<Map<String, Object>> state = () -> {
+                    Map<String, Object> tree = loop.state();
+                    if (part != null) {
+                        tree.put(part.key(), part.state());
+                    }
+                    return tree;
+                };
+                return train(loop, state, settings, checkpointer, observer, stop);
             }
         }
     }
 
-    private static long train(MinerLoop loop, Settings settings, Checkpointer checkpointer, StepObserver observer,
-                              BooleanSupplier stop) throws IOException, InterruptedException {
+    private static long train(MinerLoop loop, Supplier<Map<String, Object>> state, Settings settings,
+                              Checkpointer checkpointer, StepObserver observer, BooleanSupplier stop)
+            throws IOException, InterruptedException {
         long interval = settings.checkpointInterval();
         // Trigger on crossing a multiple, not on equality, so no trigger is ever skipped.
         long nextDue = (loop.globalStep() / interval + 1) * interval;
@@ -76,14 +113,14 @@ public final class MinerRun {
             float loss = loop.step();
             long step = loop.globalStep();
             if (step >= nextDue) {
-                checkpointer.snapshot(step, loop.state());
+                checkpointer.snapshot(step, state.get());
                 nextDue = (step / interval + 1) * interval;
             }
             observer.stepDone(loop, loss, throughput.tick(), checkpointer);
         }
         long step = loop.globalStep();
         LOG.info("miner stopping at global_step {}: final checkpoint", step);
-        checkpointer.checkpointAndWait(step, loop::state, FINAL_PERSIST_WAIT);
+        checkpointer.checkpointAndWait(step, state, FINAL_PERSIST_WAIT);
         LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpointer.path());
         return step;
     }
