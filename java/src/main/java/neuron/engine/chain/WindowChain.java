@@ -1,5 +1,6 @@
 package neuron.engine.chain;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.SortedMap;
 
@@ -12,6 +13,9 @@ public interface WindowChain {
 
     /** The newest block known, or -1 while none is. */
     long head();
+
+    /** Waits until {@link #head()} is at least {@code number} or the timeout passes; true if it got there. */
+    boolean awaitHead(long number, Duration timeout) throws InterruptedException;
 
     /** Submits a commitment; the chain includes it in its next block. */
     void commit(Commitment commitment) throws ChainUnavailableException, InterruptedException;

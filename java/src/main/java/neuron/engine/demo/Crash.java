@@ -11,7 +11,7 @@ import java.util.regex.Matcher;
  * evidence, after the restart, that each resumed from exactly that.
  */
 final class Crash {
-    private static final String REPLAYED_OR_LIVE = LogFacts.REPLAYED + "|connected to ws://";
+    private static final String REPLAYED_OR_LIVE = LogFacts.REPLAYED + "|no journaled block after block";
 
     private final Narrator narrator;
     private final long minerStepAtKill;
@@ -136,6 +136,24 @@ final class Crash {
 
     private static Double valueAt(List<double[]> points, long x) {
         return points.stream().filter(p -> p[0] == x).map(p -> p[1]).findFirst().orElse(null);
+    }
+
+    /**
+     * Says whether the restarted miner-1 was back in sync at once: its first update after the restart scored as
+     * accepted (made against the network's base, better on its assigned rows). Returns what was not.
+     */
+    List<String> showMinerInSync(Child miner, Child validator) {
+        List<Long> committed = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
+        if (committed.isEmpty()) {
+            return List.of("miner-1 committed no update after its restart");
+        }
+        long window = committed.get(0);
+        String outcome = LogFacts.outcome(validator.wholeLog(), Roles.HONEST, window);
+        narrator.say("miner-1's first update after its restart (window " + window + ") was "
+                + (outcome == null ? "not evaluated by the end" : outcome) + (("accepted").equals(outcome)
+                ? ": it caught up with the network's base from its checkpoint and was in sync at once" : ""));
+        return "accepted".equals(outcome) ? List.of()
+                : List.of("miner-1's first update after its restart (window " + window + ") was " + outcome);
     }
 
     long minerStepAtKill() {

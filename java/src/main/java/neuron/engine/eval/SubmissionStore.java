@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * the chain. Nobody lists it; a file is found by the hash a commitment names.
  *
  * <p>A validator never evaluates a file in the store itself: it copies the bytes into its archive first (only
- * from a regular file, never through a link), checking their hash on the way, and evaluates the copy. A hash it
+ * from a regular file, never through a link), checking their hash on the way, and evaluates the copy. Like the
+ * block journal, the archive survives the validator's crash, not the machine's power loss. A hash it
  * could not get (no such file, not a regular file, other bytes, unreadable) gets a marker in the archive with the
  * reason, so that a replay of the same window finds it unavailable too, whatever the store holds by then.
  */
@@ -145,7 +146,6 @@ public final class SubmissionStore {
                     }
                     buf.clear();
                 }
-                out.force(true);
             }
             checkHash(hash, Hash32.of(sha.digest()));
             Files.move(incoming, archived, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -245,9 +246,10 @@ public final class Validator implements AutoCloseable {
         heldOutLoss = evaluator.heldOutLoss();
         globalStep++;
         nextWindow++;
-        LOG.info("window {} evaluated at block {}: {} updates, {} accepted; the network's held-out loss {}", window,
-                block, outcomes.size(), outcomes.stream().filter(WindowEvaluator.Outcome::accepted).count(),
-                String.format(java.util.Locale.ROOT, "%.4f", heldOutLoss));
+        LOG.info("window {} evaluated at block {}: {}; the network's held-out loss {}", window, block,
+                outcomes.isEmpty() ? "no updates" : String.join(", ",
+                        outcomes.stream().map(WindowEvaluator.Outcome::describe).toList()),
+                String.format(Locale.ROOT, "%.4f", heldOutLoss));
         evaluated.accept(new Evaluated(window, block, outcomes, accepted ? pending : null, pendingBase, heldOutLoss));
         return outcomes.size();
     }

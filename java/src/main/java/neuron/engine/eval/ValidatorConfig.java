@@ -21,6 +21,8 @@ public record ValidatorConfig(ModelConfig model, long seed, String data, int blo
                               double alpha, int maxUids, int evalRows, int assignedRows, int heldOutRows,
                               int threads) {
     public static final int DEFAULT_BLOCKS_PER_WINDOW = 10;
+    /** Training, submitting a few blocks before the end, and the commitment's inclusion all fit in a window. */
+    public static final int MIN_BLOCKS_PER_WINDOW = 5;
     public static final int DEFAULT_GRACE_BLOCKS = 1;
     public static final double DEFAULT_ALPHA = 0.85;
     public static final int DEFAULT_MAX_UIDS = 256;
@@ -29,10 +31,12 @@ public record ValidatorConfig(ModelConfig model, long seed, String data, int blo
     public static final int DEFAULT_HELD_OUT_ROWS = 32;
 
     public ValidatorConfig {
-        if (blocksPerWindow < 3 || graceBlocks < 0 || maxUids <= 0 || evalRows <= 0 || assignedRows <= 0
-                || heldOutRows <= 0 || threads <= 0) {
-            throw new IllegalArgumentException("a window has at least 3 blocks (train, commit, be included); uids, "
-                    + "rows and threads must be positive");
+        if (blocksPerWindow < MIN_BLOCKS_PER_WINDOW) {
+            throw new IllegalArgumentException("--blocks_per_window must be at least " + MIN_BLOCKS_PER_WINDOW
+                    + " (a window holds the training, the submission and its inclusion), got " + blocksPerWindow);
+        }
+        if (graceBlocks < 0 || maxUids <= 0 || evalRows <= 0 || assignedRows <= 0 || heldOutRows <= 0 || threads <= 0) {
+            throw new IllegalArgumentException("grace blocks, uids, rows and threads must be positive");
         }
         if (!(alpha >= 0 && alpha < 1)) {
             throw new IllegalArgumentException("the moving-average alpha must lie in [0, 1), got " + alpha);

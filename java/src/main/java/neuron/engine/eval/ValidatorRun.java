@@ -107,12 +107,12 @@ public final class ValidatorRun {
             }
         };
         try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(),
-                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning));
-             BlockJournal journal = BlockJournal.open(settings.journalDir())) {
+                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning))) {
             Optional<CheckpointLoader.Loaded> loaded =
                     CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
             try (Validator validator = loaded.isPresent() ? restore(loaded.get(), settings)
-                    : Validator.create(settings.config(), settings.device())) {
+                    : Validator.create(settings.config(), settings.device());
+                 BlockJournal journal = BlockJournal.open(settings.journalDir())) {
                 if (loaded.isPresent()) {
                     LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} "
                             + "miners scored", loaded.get().source(), validator.block(), validator.globalStep(),
@@ -196,6 +196,8 @@ public final class ValidatorRun {
         }
         if (replayed > 0) {
             LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
+        } else {
+            LOG.info("no journaled block after block {} to replay", validator.block());
         }
     }
 

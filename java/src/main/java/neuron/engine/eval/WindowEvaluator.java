@@ -37,13 +37,25 @@ final class WindowEvaluator {
     private static final Logger LOG = LoggerFactory.getLogger(WindowEvaluator.class);
 
     enum Status {
-        ACCEPTED, NOT_BETTER, OUT_OF_SYNC, INVALID
+        ACCEPTED("accepted"), NOT_BETTER("not better"), OUT_OF_SYNC("out of sync"), INVALID("invalid");
+
+        private final String words;
+
+        Status(String words) {
+            this.words = words;
+        }
     }
 
     /** One committed update's outcome; the gains are NaN when it was not measured. */
     record Outcome(int uid, Hash32 hash, Status status, double score, double ownGain, double otherGain) {
         boolean accepted() {
             return status == Status.ACCEPTED;
+        }
+
+        /** "uid 1 accepted (score 0.0123)", "uid 2 not better": what the window's log line says of it. */
+        String describe() {
+            return "uid " + uid + " " + status.words + (accepted()
+                    ? String.format(java.util.Locale.ROOT, " (score %.4g)", score) : "");
         }
     }
 

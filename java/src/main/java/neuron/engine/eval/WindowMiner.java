@@ -69,8 +69,9 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             if (uid < 0 || uid > Commitment.MAX_UID || validatorUid < 0 || validatorUid > Commitment.MAX_UID) {
                 throw new IllegalArgumentException("--uid and --validator_uid must be 0.." + Commitment.MAX_UID);
             }
-            if (blocksPerWindow < 3) {
-                throw new IllegalArgumentException("--blocks_per_window must be at least 3, got " + blocksPerWindow);
+            if (blocksPerWindow < ValidatorConfig.MIN_BLOCKS_PER_WINDOW) {
+                throw new IllegalArgumentException("--blocks_per_window must be at least "
+                        + ValidatorConfig.MIN_BLOCKS_PER_WINDOW + ", got " + blocksPerWindow);
             }
         }
     }
@@ -79,8 +80,6 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
     private final SubmissionStore store;
     /** The followed validator's aggregate commitments by window (the first one per window). */
     private final Map<Long, Hash32> aggregates = new ConcurrentHashMap<>();
-    private final Object blocks = new Object();
-    private volatile long head = -1;
     private volatile boolean closed;
     private BlockFeeds.Connection chain;
     private Thread follower;
@@ -186,10 +185,6 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                         aggregates.putIfAbsent(c.window(), c.hash());
                     }
                 }
-                synchronized (blocks) {
-                    head = event.number();
-                    blocks.notifyAll();
-                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -198,11 +193,14 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
         }
     }
 
-    /** Between two steps: submit when the window nears its end, move the base on, start the next window. */
+    /**
+     * Between two steps: submit when the window nears its end, move the base on, start the next window. Timing
+     * goes by the chain's head (the follower may still be catching up through older blocks).
+     */
     public void afterStep(MinerLoop loop) throws InterruptedException {
-        long block = head;
+        long block = chain.window().head();
         if (block < 0) {
-            awaitBlockAfter(block, IDLE_WAIT);
+            chain.window().awaitHead(0, IDLE_WAIT);
             return;
         }
         long current = block / settings.blocksPerWindow();
@@ -219,14 +217,17 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             LOG.info("miner {}: training window {} from base {} (block {})", settings.uid(), current, baseHash, block);
         }
         if (settings.update() != Update.TRAINED || trainingWindow != current || submitted) {
-            awaitBlockAfter(block, IDLE_WAIT);  // nothing worth training for: do not burn the cores
+            chain.window().awaitHead(block + 1, IDLE_WAIT);  // nothing worth training for: do not burn the cores
         }
     }
 
-    /** The first block at which the update of {@code window} is submitted: a few blocks before its end. */
+    /**
+     * The first block at which the update of {@code window} is submitted: a few blocks before its end, so that the
+     * commitment still reaches a block of the window when the head this miner sees, or the call, is a little late.
+     */
     private long submitFrom(long window) {
         int b = settings.blocksPerWindow();
-        return (window + 1) * b - 1 - Math.max(1, b / 5);
+        return (window + 1) * b - 1 - Math.max(2, b / 5);
     }
 
     /** Puts the update in the store and commits it, if a block of its window can still include the commitment. */
@@ -300,19 +301,6 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             LOG.warn("miner {}: the aggregate of window {} ({}) cannot be used yet: {}", settings.uid(), window, hash,
                     e.getMessage());
             return false;
-        }
-    }
-
-    private void awaitBlockAfter(long block, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (blocks) {
-            while (head == block && !closed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return;
-                }
-                blocks.wait(Math.max(1, left / 1_000_000));
-            }
         }
     }
 
