@@ -16,11 +16,7 @@ public record ChainWeights(int validatorUid, long block, SortedMap<Integer, Inte
     public ChainWeights {
         Objects.requireNonNull(values, "values");
         values = Collections.unmodifiableSortedMap(new TreeMap<>(values));
-        check(validatorUid, values);
-    }
-
-    /** Checks a weight vector as the chain takes it: uids 0..65535, values 0..65535 summing to exactly 65535. */
-    public static void check(int validatorUid, SortedMap<Integer, Integer> values) {
+        // as the chain takes them: uids 0..65535, values 0..65535 summing to exactly 65535
         if (validatorUid < 0 || validatorUid > Commitment.MAX_UID) {
             throw new IllegalArgumentException("validator uid must be 0.." + Commitment.MAX_UID + ", got " + validatorUid);
         }

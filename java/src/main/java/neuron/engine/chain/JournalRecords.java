@@ -9,7 +9,8 @@ import net.openhft.chronicle.bytes.Bytes;
  * an append allocates nothing and a replay decodes a block in tens of nanoseconds).
  * <pre>
  * 'B' block:      number i64, hash 32, parent hash 32, flags i8 (1 = reorg),          74 bytes
- *                 commitments i32, then each: kind i8, uid i32, window i64, hash 32   + 4 + 45 per commitment
+ *                 commitments i32, then each: kind i8 (0 update, 1 aggregate), uid i32,
+ *                 window i64, hash 32                                                 + 4 + 45 per commitment
  * 'E' evaluation: window i64, uid i32, content hash 32, accepted i8, score f64        54 bytes
  * 'W' window end: window i64, evaluations i32                                         13 bytes
  * </pre>
@@ -92,7 +93,11 @@ final class JournalRecords {
         List<Commitment> commitments = new ArrayList<>(count);
         Commitment.Kind[] kinds = Commitment.Kind.values();
         for (int i = 0; i < count; i++) {
-            Commitment.Kind kind = kinds[in.readByte()];
+            int ordinal = in.readByte();
+            if (ordinal < 0 || ordinal >= kinds.length) {
+                throw new IllegalStateException("a block record holds a commitment of unknown kind " + ordinal);
+            }
+            Commitment.Kind kind = kinds[ordinal];
             commitments.add(new Commitment(kind, in.readInt(), in.readLong(), readHash(in)));
         }
         return commitments;

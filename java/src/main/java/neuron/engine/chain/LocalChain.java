@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -39,6 +40,8 @@ public final class LocalChain implements ChainSource, WindowChain {
     private final long blockTimeNanos;
     private final long firstNumber;
     private final long startNanos = System.nanoTime();
+    /** The head of a chain that makes blocks on demand ({@link #onDemand}); unused by a timed one. */
+    private final AtomicLong madeOnDemand;
     /** First block number of each branch: 0 → branch 0, and one entry per {@link #reorganise}. */
     private final NavigableMap<Long, Integer> branchFrom = new ConcurrentSkipListMap<>(Map.of(0L, 0));
     private final AtomicInteger branches = new AtomicInteger();
@@ -60,11 +63,38 @@ public final class LocalChain implements ChainSource, WindowChain {
         this.seed = seed.getBytes(StandardCharsets.UTF_8);
         this.blockTimeNanos = TimeUnit.MILLISECONDS.toNanos(blockTimeMs);
         this.firstNumber = firstNumber;
+        this.madeOnDemand = null;
+    }
+
+    private LocalChain(String seed) {
+        this.seed = seed.getBytes(StandardCharsets.UTF_8);
+        this.blockTimeNanos = Long.MAX_VALUE;
+        this.firstNumber = 0;
+        this.madeOnDemand = new AtomicLong();
+    }
+
+    /**
+     * Test hook: a chain whose block 0 exists at once and each next block only when {@link #makeBlock} is called
+     * (as chopsticks' {@code dev_newBlock}), so a test can hold the chain back while its nodes are slow.
+     */
+    public static LocalChain onDemand(String seed) {
+        return new LocalChain(seed);
+    }
+
+    /** Makes the next block of a chain {@link #onDemand}. */
+    public void makeBlock() {
+        madeOnDemand.incrementAndGet();
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
     public long head() {
-        return firstNumber + (System.nanoTime() - startNanos) / blockTimeNanos;
+        return madeOnDemand != null ? madeOnDemand.get() : firstNumber + (System.nanoTime() - startNanos) / blockTimeNanos;
     }
 
     @Override
@@ -188,6 +218,9 @@ public final class LocalChain implements ChainSource, WindowChain {
     }
 
     private long dueNanos(long number) {
+        if (madeOnDemand != null) {
+            return Long.MAX_VALUE;  // made when asked for: wait until signalled
+        }
         long blocks = Math.min(number - firstNumber, Long.MAX_VALUE / blockTimeNanos - 1);
         return startNanos + blocks * blockTimeNanos;
     }

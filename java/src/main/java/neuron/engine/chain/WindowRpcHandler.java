@@ -32,9 +32,7 @@ final class WindowRpcHandler {
             }
             case WindowRpc.SET_WEIGHTS -> {
                 int validator = (int) WindowRpc.integer(params.path(0), "validator uid", Commitment.MAX_UID);
-                var values = WindowRpc.weightValues(params.path(1));
-                ChainWeights.check(validator, values);
-                chain.setWeights(validator, values);
+                chain.setWeights(validator, WindowRpc.weightValues(params.path(1)));
                 return NullNode.getInstance();
             }
             case WindowRpc.WEIGHTS -> {

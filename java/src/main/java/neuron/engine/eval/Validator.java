@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,9 +155,12 @@ public final class Validator implements AutoCloseable {
             Map<?, ?> aggregate = StateTrees.map(tree, "pending_aggregate");
             v.pending.forEach((name, t) -> t.copy_(StateTrees.tensor(aggregate, name)));
             for (Object entry : StateTrees.list(tree, "commitments")) {
-                List<?> c = (List<?>) entry;
-                v.committed.computeIfAbsent(((Number) c.get(0)).longValue(), w -> new TreeMap<>())
-                        .put(((Number) c.get(1)).intValue(), Hash32.parseHex((String) c.get(2)));
+                if (!(entry instanceof List<?> c) || c.size() != 3 || !(c.get(0) instanceof Number window)
+                        || !(c.get(1) instanceof Number uid) || !(c.get(2) instanceof String hash)) {
+                    throw new IllegalArgumentException("its commitments are not [window, uid, hash] lists");
+                }
+                v.committed.computeIfAbsent(window.longValue(), w -> new TreeMap<>())
+                        .put(uid.intValue(), Hash32.parseHex(hash));
             }
             return v;
         } catch (RuntimeException e) {
@@ -168,7 +172,7 @@ public final class Validator implements AutoCloseable {
     private static void copyInto(Tensor t, float[] target, String name) {
         if (!t.is_floating_point() || t.dim() != 1 || t.numel() != target.length) {
             throw new IllegalArgumentException(name + " must be " + target.length + " floats (one per uid), not "
-                    + t.scalar_type().intern() + " " + java.util.Arrays.toString(t.sizes().vec().get()));
+                    + t.scalar_type().intern() + " " + Arrays.toString(t.sizes().vec().get()));
         }
         Tensor floats = t.to(ScalarType.Float).contiguous();
         new FloatPointer(floats.data_ptr()).capacity(target.length).get(target);

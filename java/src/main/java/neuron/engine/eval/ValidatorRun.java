@@ -4,6 +4,7 @@ import neuron.engine.chain.Block;
 import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.BlockFeeds;
 import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Evaluation;
 import neuron.engine.chain.JournalCursor;
 import neuron.engine.chain.WindowEvaluated;
@@ -56,9 +57,8 @@ public final class ValidatorRun {
             if (blockTimeMs <= 0) {
                 throw new IllegalArgumentException("--block_time_ms must be positive, got " + blockTimeMs);
             }
-            if (uid < 0 || uid > neuron.engine.chain.Commitment.MAX_UID) {
-                throw new IllegalArgumentException("--uid must be 0.." + neuron.engine.chain.Commitment.MAX_UID
-                        + ", got " + uid);
+            if (uid < 0 || uid > Commitment.MAX_UID) {
+                throw new IllegalArgumentException("--uid must be 0.." + Commitment.MAX_UID + ", got " + uid);
             }
             if (weightsInterval < 1) {
                 throw new IllegalArgumentException("--weights_interval must be at least 1, got " + weightsInterval);

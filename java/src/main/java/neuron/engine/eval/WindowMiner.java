@@ -141,7 +141,10 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                         + "base_state_dict");
             }
             trainingWindow = StateTrees.longValue(tree, "training_window");
-            submitted = (Boolean) StateTrees.required(tree, "submitted");
+            submitted = StateTrees.as(Boolean.class, tree, "submitted");
+            if (trainingWindow >= 0) {
+                train(loop, trainingWindow);  // the model went on training for it: on the same rows
+            }
             LOG.info("miner {}: the network's base of window {} restored ({}); catching up from there", settings.uid(),
                     baseWindow, baseHash);
         } else {
@@ -212,8 +215,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             loop.model().load(base);
             trainingWindow = current;
             submitted = false;
-            loop.useBatches(WindowData.assignedBatches(data, loop.options().seed(), settings.uid(), current,
-                    settings.assignedRows(), loop.options().model().seqLen() + 1));
+            train(loop, current);
             LOG.info("miner {}: training window {} from base {} (block {})", settings.uid(), current, baseHash, block);
         }
         if (settings.update() != Update.TRAINED || trainingWindow != current || submitted) {

@@ -135,12 +135,25 @@ class WindowRpcTest {
 
     @Test
     void aNodeWithoutTheWindowMethodsHasBlocksWithoutCommitments() throws Exception {
-        PlainNode node = new PlainNode();
+        PlainNode node = new PlainNode(false);
         node.start();
         try (ChainFollower feed = new ChainFollower(client(URI.create("ws://127.0.0.1:" + node.awaitPort())), 0L)) {
             List<BlockEvent> events = Feeds.take(feed, 4);
             Feeds.assertConsecutive(0, events);
             events.forEach(e -> assertTrue(e.block().commitments().isEmpty()));
+        } finally {
+            node.stop(1000);
+        }
+    }
+
+    @Test
+    void aCommitmentFromTheNodeThatDoesNotParseIsSkippedAndTheRestOfTheBlockKept() throws Exception {
+        PlainNode node = new PlainNode(true);
+        node.start();
+        try (ChainFollower feed = new ChainFollower(client(URI.create("ws://127.0.0.1:" + node.awaitPort())), 0L)) {
+            for (BlockEvent e : Feeds.take(feed, 3)) {
+                assertEquals(List.of(PlainNode.committed(e.number())), e.block().commitments(), e.toString());
+            }
         } finally {
             node.stop(1000);
         }
@@ -190,13 +203,22 @@ class WindowRpcTest {
         }
     }
 
-    /** A node that knows the Substrate block methods and nothing of the window protocol: blocks 0..5. */
+    /**
+     * A node with blocks 0..5 that knows the Substrate block methods and, with {@code windowMethods}, answers
+     * neuron_commitments with a commitment whose uid does not fit any integer beside a good one.
+     */
     private static final class PlainNode extends WebSocketServer {
         private final CountDownLatch started = new CountDownLatch(1);
+        private final boolean windowMethods;
 
-        PlainNode() {
+        PlainNode(boolean windowMethods) {
             super(new InetSocketAddress("127.0.0.1", 0));
+            this.windowMethods = windowMethods;
             setDaemon(true);
+        }
+
+        static Commitment committed(long n) {
+            return new Commitment(Commitment.Kind.UPDATE, 3, n, hashOf(n));
         }
 
         int awaitPort() throws InterruptedException {
@@ -228,6 +250,17 @@ class WindowRpcTest {
                                 socket.send(SubstrateJson.result(id, header));
                             }
                         }
+                    }
+                    case WindowRpc.COMMITMENTS -> {
+                        if (!windowMethods) {
+                            socket.send(SubstrateJson.error(id, -32601, "Method not found"));
+                            return;
+                        }
+                        long n = msg.path("params").path(0).asLong();
+                        String answer = "{\"number\":" + n + ",\"hash\":\"" + hashOf(n).toHex() + "\",\"commitments\":["
+                                + "{\"kind\":\"update\",\"uid\":99999999999999999999,\"window\":0,\"hash\":\""
+                                + hashOf(n).toHex() + "\"}," + WindowRpc.commitment(committed(n)) + "]}";
+                        socket.send(SubstrateJson.result(id, SubstrateJson.MAPPER.readTree(answer)));
                     }
                     default -> socket.send(SubstrateJson.error(id, -32601, "Method not found"));
                 }

@@ -31,6 +31,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,10 +42,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * THE determinism test: on one chain and one store, with real miners (honest and noisy) committing every window,
  * a validator running from the start, one started late (it catches up through the chain's history by number and
- * the store) and one SIGKILLed at three random moments (it replays its journal each time), all while two
- * busy-loop processes compete for the cores, hold bit-identical state at the same block: model, pending
- * aggregate, scores, weights, global_step, every window's evaluations. Then the replay tool rebuilds the
- * validator's checkpoint from its oldest backup exactly.
+ * the store) and one SIGKILLed at three random moments of its own progress (it replays its journal each time),
+ * all while two busy-loop processes compete for the cores, hold bit-identical state at the same block: model,
+ * pending aggregate, scores, weights, global_step, every window's evaluations. Then the replay tool rebuilds the
+ * validator's checkpoint from its oldest backup exactly. {@code -Dneuron.determinism.seed} repeats a run's kill
+ * moments; {@code -Dneuron.determinism.blocks} sets its length.
  */
 class ValidatorDeterminismTest {
     private static final long BLOCK_TIME_MS = 150;
@@ -53,8 +56,6 @@ class ValidatorDeterminismTest {
     private static final Duration PATIENCE = Duration.ofMinutes(4);
     /** The whole run, start-ups included, on a machine that is busy by design. */
     private static final Duration RUN_PATIENCE = Duration.ofMinutes(10);
-    private static final java.util.regex.Pattern STARTED = java.util.regex.Pattern.compile(
-            "validator (starting fresh|resumed from)");
 
     @TempDir
     Path dir;
@@ -115,10 +116,9 @@ class ValidatorDeterminismTest {
         for (int i = 0; i < 2; i++) {
             hogs.add(new ProcessBuilder("/bin/sh", "-c", "while :; do :; done").start());
         }
-        try (ChainServer server = ChainServer.start(new LocalChain("determinism", BLOCK_TIME_MS, 0),
-                new InetSocketAddress("127.0.0.1", 0))) {
+        LocalChain blocks = LocalChain.onDemand("determinism");
+        try (ChainServer server = ChainServer.start(blocks, new InetSocketAddress("127.0.0.1", 0))) {
             String chain = server.uri().toString();
-            LocalChain blocks = server.chain();
             start("miner-1.log", miner(1, "trained", chain));
             start("miner-3.log", miner(3, "noise", chain));
             NeuronProcess straight = start("straight.log", validator("straight", 0, chain));
@@ -127,13 +127,31 @@ class ValidatorDeterminismTest {
             List<Long> killAt = new ArrayList<>();
             long third = UNTIL / 3;
             for (int k = 0; k < 3; k++) {
-                killAt.add(k * third + 20 + random.nextInt((int) third - 40));
+                killAt.add(k * third + 10 + random.nextInt((int) third - 20));
             }
+            System.out.println("determinism run: seed " + seed + ", kills at blocks " + killAt + " of its progress");
+            long begun = System.nanoTime();
+            Set<Long> leadAggregates = new HashSet<>();
+            long scanned = 0;
+            long lastMade = System.nanoTime();
             long nextOdd = 1;
             long deadline = System.nanoTime() + RUN_PATIENCE.toNanos();
             while (straight.process().isAlive() || late == null || late.process().isAlive()
                     || crashed.get(crashed.size() - 1).process().isAlive()) {
                 long head = blocks.head();
+                for (; scanned <= head; scanned++) {
+                    blocks.blockAt(scanned, Duration.ZERO).commitments().stream()
+                            .filter(c -> c.kind() == Commitment.Kind.AGGREGATE && c.uid() == 0)
+                            .forEach(c -> leadAggregates.add(c.window()));
+                }
+                // a block every BLOCK_TIME_MS, but a window's first block only once the lead validator has committed
+                // the aggregate its base needs: on a machine this busy the miners would otherwise never catch up
+                long window = (head + 1) / BLOCKS_PER_WINDOW;
+                if (System.nanoTime() - lastMade >= BLOCK_TIME_MS * 1_000_000 && head <= UNTIL + BLOCKS_PER_WINDOW
+                        && (window < 2 || leadAggregates.contains(window - 2))) {
+                    blocks.makeBlock();
+                    lastMade = System.nanoTime();
+                }
                 if (nextOdd * BLOCKS_PER_WINDOW < UNTIL && head >= nextOdd * BLOCKS_PER_WINDOW + 2) {
                     // besides the miners: an update whose file never reached the store, and one a window late
                     blocks.commit(new Commitment(Commitment.Kind.UPDATE, 5, nextOdd, Hash32.sha256(("never" + nextOdd).getBytes())));
@@ -144,8 +162,8 @@ class ValidatorDeterminismTest {
                     late = start("late.log", validator("late", 10, chain));
                 }
                 NeuronProcess current = crashed.get(crashed.size() - 1);
-                if (crashed.size() <= 3 && head >= killAt.get(crashed.size() - 1) && current.process().isAlive()
-                        && STARTED.matcher(current.log()).find()) {
+                if (crashed.size() <= 3 && current.process().isAlive()
+                        && progress(current) >= killAt.get(crashed.size() - 1)) {
                     Thread.sleep(random.nextInt((int) (3 * BLOCK_TIME_MS)));
                     current.kill();
                     crashed.add(start("crashed-" + (crashed.size() + 1) + ".log", validator("crashed", 11, chain)));
@@ -160,6 +178,8 @@ class ValidatorDeterminismTest {
                 assertEquals(0, v.await(PATIENCE.toSeconds()), v.log());
             }
             assertEquals(4, crashed.size(), "three kills, each followed by a restart (seed " + seed + ")");
+            System.out.printf("determinism run: all three at block %d after %.0f s%n", UNTIL,
+                    (System.nanoTime() - begun) / 1e9);
             List<Long> replayed = new ArrayList<>();
             for (NeuronProcess run : crashed.subList(1, crashed.size())) {
                 replayed.addAll(NeuronProcess.all(run.log(), "replayed (\\d+) journaled blocks"));
@@ -209,6 +229,12 @@ class ValidatorDeterminismTest {
                         "the straight validator's weights are on the chain");
             }
         }
+    }
+
+    /** The last block a validator's run says it evaluated a window at (a replay says so too); -1 before any. */
+    private static long progress(NeuronProcess validator) throws java.io.IOException {
+        return NeuronProcess.all(validator.log(), "evaluated at block (\\d+)").stream().mapToLong(Long::longValue)
+                .max().orElse(-1);
     }
 
     /** The evaluations each validator's journal holds, by window (the last list per window). */
