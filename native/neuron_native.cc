@@ -1,24 +1,41 @@
 #include "neuron_native.h"
+#include "neuron_cuda.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <thread>
-#include <vector>
 
 static int neg_errno() { return errno ? -errno : -EIO; }
 
 int nn_abi_version() { return NN_ABI_VERSION; }
 
+namespace {
+struct CopyPart {
+    char* dst;
+    const char* src;
+    size_t n;
+};
+
+void* copy_part(void* part) {
+    auto* p = static_cast<CopyPart*>(part);
+    memcpy(p->dst, p->src, p->n);
+    return nullptr;
+}
+}  // namespace
+
+// pthreads, not std::thread: pthread_create returns an error when a thread cannot start, where std::thread
+// would throw std::system_error through the JNI frame and abort the JVM.
 void nn_copy(void* dst, const void* src, size_t n, int threads) {
     // Below a few MiB, thread start-up costs more than it saves.
     const size_t min_per_thread = size_t(8) << 20;
-    size_t workers = std::max(1, threads);
+    constexpr size_t max_workers = 64;
+    size_t workers = std::min<size_t>(max_workers, size_t(std::max(1, threads)));
     workers = std::min(workers, std::max<size_t>(1, n / min_per_thread));
     if (workers == 1) {
         memcpy(dst, src, n);
@@ -26,16 +43,17 @@ void nn_copy(void* dst, const void* src, size_t n, int threads) {
     }
     // Split on 4 KiB boundaries so no two threads touch the same page.
     size_t part = ((n / workers) + 4095) & ~size_t(4095);
-    std::vector<std::thread> pool;
-    pool.reserve(workers - 1);
-    for (size_t i = 1; i < workers; i++) {
-        size_t off = i * part;
-        if (off >= n) break;
-        size_t len = std::min(part, n - off);
-        pool.emplace_back([=] { memcpy(static_cast<char*>(dst) + off, static_cast<const char*>(src) + off, len); });
+    CopyPart parts[max_workers];
+    size_t count = 0;
+    for (size_t off = 0; off < n && count < workers; off += part, count++) {
+        parts[count] = {static_cast<char*>(dst) + off, static_cast<const char*>(src) + off, std::min(part, n - off)};
     }
-    memcpy(dst, src, std::min(part, n));
-    for (auto& t : pool) t.join();
+    pthread_t ids[max_workers];
+    size_t started = 1;   // parts [1, started) run on their own threads
+    while (started < count && pthread_create(&ids[started], nullptr, copy_part, &parts[started]) == 0) started++;
+    copy_part(&parts[0]);
+    for (size_t i = started; i < count; i++) copy_part(&parts[i]);
+    for (size_t i = 1; i < started; i++) pthread_join(ids[i], nullptr);
 }
 
 #ifndef MADV_POPULATE_WRITE
@@ -100,4 +118,14 @@ int nn_fsync_dir(const char* dir) {
     return rc;
 }
 
-const char* nn_strerror(int negative_errno) { return strerror(-negative_errno); }
+const char* nn_strerror(int code) {
+    // One buffer per thread: the copier and writer threads may ask at the same moment.
+    static thread_local char text[256];
+    int e = -code;
+    if (e >= NN_CUDA_ERROR_BASE) {
+        nn_cuda_error_text(e - NN_CUDA_ERROR_BASE, text, sizeof text);
+        return text;
+    }
+    // GNU strerror_r: either an immutable static string or the text written into the buffer.
+    return strerror_r(e, text, sizeof text);
+}

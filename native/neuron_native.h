@@ -12,11 +12,13 @@
 #endif
 
 // Bumped when a signature changes; Java checks it at load (the smoke function).
-#define NN_ABI_VERSION 1
+#define NN_ABI_VERSION 2
 
 NN_API int nn_abi_version();
 
-// Copies n bytes from src to dst with up to `threads` threads (1 = plain memcpy).
+// Copies n bytes from src to dst with up to `threads` threads (1 = plain memcpy). A part whose thread
+// cannot be started (RLIMIT_NPROC, no memory for a stack) is copied by the calling thread: the copy
+// always completes.
 NN_API void nn_copy(void* dst, const void* src, size_t n, int threads);
 
 // Populates the pages of a shared mapping [addr, addr+n) for writing without changing their contents
@@ -33,4 +35,6 @@ NN_API int nn_drop_range(int fd, int64_t offset, int64_t length);    // wait for
 NN_API int nn_fsync(int fd);
 NN_API int nn_close(int fd);
 NN_API int nn_fsync_dir(const char* dir);
-NN_API const char* nn_strerror(int negative_errno);
+// The text of any code a native function returned (-errno or a CUDA code, neuron_cuda.h); thread-safe.
+// Valid in the calling thread until its next call.
+NN_API const char* nn_strerror(int code);

@@ -1,7 +1,7 @@
 package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.NativeMemory;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -3,7 +3,7 @@ package neuron.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import neuron.engine.checkpoint.CheckpointListener;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import org.bytedeco.javacpp.PointerScope;
 

@@ -2,7 +2,9 @@ package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.torch.TensorTreeSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,14 +34,15 @@ final class Pipeline implements AutoCloseable {
             throws IOException {
         CheckpointConfig config = new CheckpointConfig(checkpoint, 0, null);
         return new Pipeline(config, stateBytes,
-                Checkpointer.open(config, stateBytes, "global_step", listener, writeHints));
+                Checkpointer.open(config, new CheckpointPolicy(1), stateBytes, "global_step", listener, writeHints));
     }
 
     /** Snapshots {@code tree} as the next step; a skipped snapshot would measure nothing, so it fails. */
     void snapshot(Map<String, Object> tree) {
-        if (!checkpointer.snapshot(++step, tree)) {
+        if (!checkpointer.snapshot(++step, TensorTreeSource.of(() -> tree))) {
             throw new IllegalStateException("the checkpointer skipped the snapshot of step " + step);
         }
+        checkpointer.awaitStaging();
     }
 
     /** Waits until the last snapshot is on disk and staging is ready for the next. */

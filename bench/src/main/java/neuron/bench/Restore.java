@@ -1,6 +1,6 @@
 package neuron.bench;
 
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.pth.PthReader;
 import org.bytedeco.javacpp.PointerScope;
 

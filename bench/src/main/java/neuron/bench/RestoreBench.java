@@ -1,7 +1,6 @@
 package neuron.bench;
 
-import neuron.engine.checkpoint.CheckpointLoader;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.javacpp.PointerScope;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -51,7 +50,7 @@ public class RestoreBench {
     @Benchmark
     public int loadVerified(SavedCheckpoint checkpoint) throws IOException {
         try (PointerScope tensors = new PointerScope()) {
-            return CheckpointLoader.load(checkpoint.file, "global_step").tree().size();
+            return TensorTrees.load(checkpoint.file, "global_step").size();
         }
     }
 }

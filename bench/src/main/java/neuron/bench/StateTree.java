@@ -1,6 +1,6 @@
 package neuron.bench;
 
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Level;

@@ -1,20 +1,16 @@
 package neuron.engine.chain;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import neuron.engine.chain.rpc.RpcSession;
+import neuron.engine.chain.rpc.RpcTable;
 import org.java_websocket.WebSocket;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
@@ -23,33 +19,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded {@link LocalChain} served over Substrate JSON-RPC WebSocket, the protocol a subtensor node speaks
- * ({@code bin/neuron chain}): chain_subscribeNewHeads / chain_subscribeFinalizedHeads (every block is final here),
- * chain_getBlockHash and chain_getHeader. Several miners and validators can follow one chain through it.
+ * ({@code bin/neuron chain}). Requests go through one {@link RpcTable}, which handler classes fill with their
+ * methods ({@link SubstrateRpc}: the Substrate node methods; {@link WindowRpcHandler}: the window protocol's). Several miners and validators can follow one chain
+ * through it.
  */
 public final class ChainServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainServer.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
-    /** Hashes of recently served blocks, for chain_getHeader(hash): the hash alone does not give the number. */
-    private static final int KNOWN_HASHES = 100_000;
 
     private final LocalChain chain;
-    private final WindowRpcHandler window;
     private final Server server;
     private final Thread announcer;
-    private final Map<WebSocket, String> subscriptions = new ConcurrentHashMap<>();
-    private final Map<Hash32, Block> known = new LinkedHashMap<>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Hash32, Block> eldest) {
-            return size() > KNOWN_HASHES;
-        }
-    };
-    private final AtomicInteger subscriptionIds = new AtomicInteger();
+    private final RpcTable table = new RpcTable();
+    private final SubstrateRpc substrate;
     private final AtomicInteger announcementsToSkip = new AtomicInteger();
     private volatile boolean closed;
 
     private ChainServer(LocalChain chain, InetSocketAddress address) {
         this.chain = chain;
-        this.window = new WindowRpcHandler(chain);
+        this.substrate = new SubstrateRpc(chain, table);
+        new WindowRpcHandler(chain, table);
         this.server = new Server(address);
         this.announcer = new Thread(this::announceHeads, "chain-server-announcer");
         announcer.setDaemon(true);
@@ -113,7 +102,7 @@ public final class ChainServer implements AutoCloseable {
                 long head = chain.head();
                 for (long n = announced + 1; n <= head; n++) {
                     if (announcementsToSkip.getAndUpdate(k -> Math.max(0, k - 1)) == 0) {
-                        announce(chain.block(n));
+                        substrate.announce(chain.block(n));
                     }
                 }
                 announced = head;
@@ -123,78 +112,28 @@ public final class ChainServer implements AutoCloseable {
         }
     }
 
-    private void announce(Block block) {
-        remember(block);
-        subscriptions.forEach((socket, id) -> sendQuietly(socket,
-                SubstrateJson.notification(SubstrateJson.NEW_HEAD, id, SubstrateJson.header(block))));
-    }
+    /** A WebSocket connection as the table sees it. */
+    private static final class Session extends RpcSession {
+        private final WebSocket socket;
 
-    private void onRequest(WebSocket socket, String text) {
-        JsonNode id = NullNode.getInstance();
-        try {
-            JsonNode msg = SubstrateJson.MAPPER.readTree(text);
-            id = msg.path("id").isMissingNode() ? NullNode.getInstance() : msg.get("id");
-            JsonNode params = msg.path("params");
-            String method = msg.path("method").asText("");
-            switch (method) {
-                case SubstrateJson.SUBSCRIBE_NEW_HEADS, SubstrateJson.SUBSCRIBE_FINALIZED_HEADS -> {
-                    String subscription = Integer.toString(subscriptionIds.incrementAndGet());
-                    sendQuietly(socket, SubstrateJson.result(id, TextNode.valueOf(subscription)));
-                    // like a node, start with the current head; later heads come from the announcer
-                    Block head = chain.block(chain.head());
-                    remember(head);
-                    sendQuietly(socket, SubstrateJson.notification(SubstrateJson.NEW_HEAD, subscription,
-                            SubstrateJson.header(head)));
-                    subscriptions.put(socket, subscription);
+        Session(WebSocket socket) {
+            this.socket = socket;
+        }
+
+        @Override
+        public void send(String text) {
+            if (socket.isOpen()) {
+                try {
+                    socket.send(text);
+                } catch (RuntimeException e) { // closed between the check and the send: its close handler cleans up
+                    log.debug("send failed: {}", e.toString());
                 }
-                case SubstrateJson.GET_BLOCK_HASH -> {
-                    long head = chain.head();
-                    long number = params.path(0).isMissingNode() || params.path(0).isNull()
-                            ? head : SubstrateJson.number(params.path(0));
-                    JsonNode hash = NullNode.getInstance();
-                    if (number <= head) {
-                        Block block = chain.block(number);
-                        remember(block);
-                        hash = TextNode.valueOf(block.hash().toHex());
-                    }
-                    sendQuietly(socket, SubstrateJson.result(id, hash));
-                }
-                case SubstrateJson.GET_HEADER -> {
-                    JsonNode hash = params.path(0);
-                    Block block = hash.isMissingNode() || hash.isNull()
-                            ? chain.block(chain.head()) : lookUp(Hash32.parseHex(hash.asText()));
-                    sendQuietly(socket, SubstrateJson.result(id,
-                            block == null ? NullNode.getInstance() : SubstrateJson.header(block)));
-                }
-                default -> sendQuietly(socket, WindowRpcHandler.METHODS.contains(method)
-                        ? SubstrateJson.result(id, window.handle(method, params))
-                        : SubstrateJson.error(id, -32601, "Method not found"));
             }
-        } catch (IOException | ChainUnavailableException | RuntimeException e) { // a bad request gets an error answer, never a crash
-            log.debug("bad request {}: {}", text, e.toString());
-            sendQuietly(socket, SubstrateJson.error(id, -32602, "Invalid request: " + e.getMessage()));
         }
-    }
 
-    private void remember(Block block) {
-        synchronized (known) {
-            known.put(block.hash(), block);
-        }
-    }
-
-    private Block lookUp(Hash32 hash) {
-        synchronized (known) {
-            return known.get(hash);
-        }
-    }
-
-    private static void sendQuietly(WebSocket socket, String text) {
-        if (socket.isOpen()) {
-            try {
-                socket.send(text);
-            } catch (RuntimeException e) { // closed between the check and the send: its close handler cleans up
-                log.debug("send failed: {}", e.toString());
-            }
+        @Override
+        public void close(String reason) {
+            socket.close(org.java_websocket.framing.CloseFrame.POLICY_VALIDATION, reason);
         }
     }
 
@@ -226,17 +165,21 @@ public final class ChainServer implements AutoCloseable {
 
         @Override
         public void onOpen(WebSocket socket, ClientHandshake handshake) {
-            log.debug("subscriber connected from {}", socket.getRemoteSocketAddress());
+            socket.setAttachment(new Session(socket));
+            log.debug("client connected from {}", socket.getRemoteSocketAddress());
         }
 
         @Override
         public void onClose(WebSocket socket, int code, String reason, boolean remote) {
-            subscriptions.remove(socket);
+            Session session = socket.getAttachment();
+            if (session != null) {
+                table.closed(session);
+            }
         }
 
         @Override
         public void onMessage(WebSocket socket, String text) {
-            onRequest(socket, text);
+            table.handle(socket.getAttachment(), text);
         }
 
         @Override

@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import neuron.engine.chain.rpc.RpcTable;
 
-/** Substrate JSON-RPC 2.0 as a subtensor node speaks it: the messages {@link ChainServer} and {@link WsChainClient} share. */
+/** Substrate JSON-RPC 2.0 as a subtensor node speaks it: the names and shapes {@link SubstrateRpc} and {@link WsChainClient} share. */
 final class SubstrateJson {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = RpcTable.MAPPER;
     static final String SUBSCRIBE_NEW_HEADS = "chain_subscribeNewHeads";
     static final String SUBSCRIBE_FINALIZED_HEADS = "chain_subscribeFinalizedHeads";
     static final String NEW_HEAD = "chain_newHead";
@@ -26,29 +27,6 @@ final class SubstrateJson {
         for (Object param : params) {
             array.addPOJO(param);
         }
-        return msg.toString();
-    }
-
-    static String result(JsonNode id, JsonNode result) {
-        ObjectNode msg = envelope();
-        msg.set("id", id);
-        msg.set("result", result);
-        return msg.toString();
-    }
-
-    static String error(JsonNode id, int code, String message) {
-        ObjectNode msg = envelope();
-        msg.set("id", id);
-        msg.putObject("error").put("code", code).put("message", message);
-        return msg.toString();
-    }
-
-    static String notification(String method, String subscription, JsonNode result) {
-        ObjectNode msg = envelope();
-        msg.put("method", method);
-        ObjectNode params = msg.putObject("params");
-        params.put("subscription", subscription);
-        params.set("result", result);
         return msg.toString();
     }
 

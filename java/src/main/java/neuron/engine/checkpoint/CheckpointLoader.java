@@ -20,19 +20,32 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /** A loaded checkpoint: its tree with CPU tensor leaves, where it came from, and its progress value. */
-    public record Loaded(Path source, Map<?, ?> tree, long progress) {
+    /**
+     * Builds a loop's state (or anything else) from an open checkpoint; a failure means the file is unusable, except
+     * a {@link CheckpointMismatchException}: the file is sound but does not fit, and is left where it is.
+     */
+    @FunctionalInterface
+    public interface Restorer<T> {
+        T restore(StoredCheckpoint checkpoint) throws IOException;
     }
 
-    /** Loads the newest valid checkpoint among {@code files}; empty (and logged) when there is none. */
-    public static Optional<Loaded> loadNewestValid(CheckpointFiles files, String progressKey) {
+    /**
+     * Restores from the newest valid checkpoint among {@code files}: the checkpoint file, else the newest backup
+     * that loads. Empty (and logged) when there is none.
+     *
+     * @throws CheckpointMismatchException the restorer found that the newest readable file does not fit
+     */
+    public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer)
+            throws CheckpointMismatchException {
         boolean sawAny = false;
         for (Path candidate : files.candidates()) {
             sawAny = true;
             try {
-                Loaded loaded = load(candidate, progressKey);
-                LOG.info("resuming from checkpoint {}: {} {}", candidate, progressKey, loaded.progress());
-                return Optional.of(loaded);
+                T restored = load(candidate, progressKey, restorer);
+                LOG.info("resumed from checkpoint {}", candidate);
+                return Optional.of(restored);
+            } catch (CheckpointMismatchException e) {
+                throw e;
             } catch (IOException | RuntimeException e) {
                 String reason = Failures.oneLine(e);
                 try {
@@ -53,16 +66,14 @@ public final class CheckpointLoader {
         return Optional.empty();
     }
 
-    /** Reads, verifies (every CRC-32) and materialises one checkpoint file. */
-    public static Loaded load(Path file, String progressKey) throws IOException {
+    /** Opens one checkpoint file, verifies it (every CRC-32) and hands it to {@code restorer}. */
+    public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
         try (PthReader reader = PthReader.open(file)) {
             reader.verify();
             if (!(reader.root() instanceof Map<?, ?> root)) {
                 throw new IOException(file + ": the checkpoint is not a dict");
             }
-            long progress = progressOf(root, progressKey);
-            Map<?, ?> tree = (Map<?, ?>) TensorTrees.materialize(root, reader);
-            return new Loaded(file, tree, progress);
+            return restorer.restore(new StoredCheckpoint(reader, root, progressOf(root, progressKey)));
         }
     }
 
@@ -87,8 +98,9 @@ public final class CheckpointLoader {
     }
 
     /**
-     * The checkpoint's progress value; -1 when it has none (a file another tool wrote can lack it): a readable file
-     * is never damaged for that, and the role that loads it decides whether it fits.
+     * The checkpoint's progress value; -1 when it has none (a file another tool wrote can lack it, as a validator
+     * checkpoint of the reference system lacks 'block'): a readable file is never damaged for that, and the role
+     * that restores it decides whether it fits.
      */
     private static long progressOf(Map<?, ?> root, String key) {
         return root.get(key) instanceof Number n ? n.longValue() : -1;

@@ -1,18 +1,12 @@
 package neuron.engine.checkpoint;
 
-import neuron.engine.nativeio.NativeMemory;
 import neuron.engine.pth.Pickled;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.staging.StagingQueue;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.lang.ref.Reference;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.IdentityHashMap;
@@ -20,16 +14,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.function.Supplier;
-
-import static org.bytedeco.pytorch.global.torch.from_blob;
 
 /**
  * The asynchronous checkpoint pipeline of one loop: loop → snapshot → staging queue → writer → {@code .pth}.
  *
- * <p>{@link #snapshot} runs on the loop's thread between two steps, so no tensor changes while it is copied:
- * each state tensor's bytes are copied once, straight into the staging queue's mapped memory; that copy is the
- * loop's only pause. The writer thread persists the newest committed snapshot while the loop goes on.
+ * <p>The loop calls {@link #afterStep} after each update of its state (an optimizer step, a block); when the
+ * {@link CheckpointPolicy} says a checkpoint is due and staging can take it, the state source's storages are
+ * copied into the staging queue's mapped memory, and the loop calls {@link #awaitStaging()} right before it next
+ * mutates the state: the one place a loop may wait. The writer thread persists the newest committed snapshot
+ * while the loop goes on.
  *
  * <p>Hand-off policy: at most one snapshot waits while another is being persisted. A trigger that finds one
  * already waiting, or too little free space in staging, takes no snapshot and says so; the loop never waits
@@ -37,11 +30,9 @@ import static org.bytedeco.pytorch.global.torch.from_blob;
  */
 public final class Checkpointer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
-    private static final int MAX_BACKLOG = 2;
-    /** Threads of the snapshot copy: one copies as fast as two where memory bandwidth, not cores, is the limit. */
-    private static final int COPY_THREADS = Integer.getInteger("neuron.copy.threads", 1);
 
     private final CheckpointFiles files;
+    private final CheckpointPolicy policy;
     private final StagingQueue staging;
     private final CheckpointListener listener;
     private final CheckpointWriter writer;
@@ -56,9 +47,10 @@ public final class Checkpointer implements AutoCloseable {
     private volatile Throwable writerDeath;
     private final String unit;
 
-    private Checkpointer(CheckpointFiles files, StagingQueue staging, long onDiskStep, String unit,
-                         CheckpointListener listener, boolean writeHints) {
+    private Checkpointer(CheckpointFiles files, CheckpointPolicy policy, StagingQueue staging, long onDiskStep,
+                         String unit, CheckpointListener listener, boolean writeHints) {
         this.files = files;
+        this.policy = policy;
         this.unit = unit;
         this.staging = staging;
         this.listener = listener;
@@ -71,27 +63,30 @@ public final class Checkpointer implements AutoCloseable {
     /**
      * Checks the checkpoint and staging directories (an {@link UnusablePathException} if unusable), opens the
      * staging queue for states of about {@code stateBytes}, and persists any snapshot a previous process
-     * committed but did not persist, if it is newer than the checkpoint on disk, before returning.
+     * committed but did not persist, if it is newer than the checkpoint on disk, before returning. The policy's
+     * next trigger is the first multiple of its interval past the newest checkpoint.
      *
      * @param progressKey the tree key that orders checkpoints: {@code global_step} or {@code block}
      */
-    public static Checkpointer open(CheckpointConfig config, long stateBytes, String progressKey,
-                                    CheckpointListener listener) throws IOException {
-        return open(config, stateBytes, progressKey, listener, true);
+    public static Checkpointer open(CheckpointConfig config, CheckpointPolicy policy, long stateBytes,
+                                    String progressKey, CheckpointListener listener) throws IOException {
+        return open(config, policy, stateBytes, progressKey, listener, true);
     }
 
-    /** As {@link #open(CheckpointConfig, long, String, CheckpointListener)}; {@code writeHints} for benchmarks. */
-    public static Checkpointer open(CheckpointConfig config, long stateBytes, String progressKey,
-                                    CheckpointListener listener, boolean writeHints) throws IOException {
+    /** As {@link #open(CheckpointConfig, CheckpointPolicy, long, String, CheckpointListener)}; {@code writeHints} for benchmarks. */
+    public static Checkpointer open(CheckpointConfig config, CheckpointPolicy policy, long stateBytes,
+                                    String progressKey, CheckpointListener listener, boolean writeHints)
+            throws IOException {
         CheckpointFiles files = config.files();
         files.checkWritable();
         Path stagingDir = config.resolvedStagingDir(stateBytes);
         CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
         long onDisk = CheckpointLoader.peekProgress(files.path(), progressKey);
         String unit = "block".equals(progressKey) ? "block" : "step";
-        Checkpointer c = new Checkpointer(files, StagingQueue.open(stagingDir, stateBytes), onDisk, unit, listener,
-                writeHints);
-        LOG.info("checkpoints: {} (backups {}), staging in {}", files.path(), config.keepBackups(), stagingDir);
+        Checkpointer c = new Checkpointer(files, policy, StagingQueue.open(stagingDir, stateBytes), onDisk, unit,
+                listener, writeHints);
+        LOG.info("checkpoints: {} (backups {}, every {} {}s), staging in {}", files.path(), config.keepBackups(),
+                policy.interval(), unit, stagingDir);
         c.writerThread.start();
         try {
             c.writer.awaitRecovery();
@@ -99,6 +94,7 @@ public final class Checkpointer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while recovering staged snapshots", e);
         }
+        policy.startFrom(c.persistedStep());
         c.staging.prepare();
         return c;
     }
@@ -113,40 +109,55 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * Takes a snapshot of {@code tree} (tensor leaves are live LibTorch tensors) for {@code step}, on the loop's
-     * thread, and hands it to the writer. Returns false if the hand-off policy skipped it.
+     * The loop's hook after each update of its state, on the loop's thread: when the policy says a checkpoint is
+     * due at {@code progress}, snapshots {@code source} (see {@link #snapshot}). Returns whether it took one.
+     * Before the loop next mutates the state it calls {@link #awaitStaging()}.
      */
-    public boolean snapshot(long step, Map<String, Object> tree) {
+    public boolean afterStep(long progress, StateSource source) {
+        return policy.due(progress) && snapshot(progress, source);
+    }
+
+    /**
+     * Snapshots {@code source} as the state of {@code step} now, whatever the policy's interval, and hands it to
+     * the writer; the source is released once its storages are copied. Returns false if staging could not take
+     * it (the reason is logged and reported); the source is released then too.
+     */
+    public boolean snapshot(long step, StateSource source) {
         if (writerDeath != null) {
+            source.release();
             throw new IllegalStateException("the checkpoint writer has stopped: "
                     + Failures.oneLine(writerDeath), writerDeath);
         }
         LOG.info("checkpoint scheduled: {} {}", unit, step);
-        if (unpersisted.size() >= MAX_BACKLOG) {
-            return skip(step, "one snapshot is being persisted and another is waiting");
-        }
         long started = System.nanoTime();
-        Map<PthStorage, Tensor> sources = new IdentityHashMap<>();
-        Pickled pickled = Pickled.of(TensorTrees.describe(tree, sources));
-        List<PthStorage> storages = pickled.storages();
-        long[] sizes = new long[storages.size()];
-        long total = 0;
-        for (int i = 0; i < sizes.length; i++) {
-            sizes[i] = storages.get(i).nbytes();
-            total += sizes[i];
+        Pickled pickled;
+        int[] sourceIndex;
+        long[] sizes;
+        try {
+            pickled = Pickled.of(source.tree());
+            sourceIndex = sourceIndices(pickled.storages(), source.storages());
+            sizes = pickled.storages().stream().mapToLong(PthStorage::nbytes).toArray();
+        } catch (RuntimeException e) {
+            source.release();
+            throw e;
         }
-        long free = staging.usableSpace();
-        if (free < total + (total >> 3) + (1 << 20)) {
-            return skip(step, "staging has " + Sizes.human(free) + " free, the snapshot needs " + Sizes.human(total));
+        long total = 0;
+        for (long n : sizes) {
+            total += n;
+        }
+        String refusal = policy.refusal(unpersisted.size(), staging.usableSpace(), total);
+        if (refusal != null) {
+            source.release();
+            return skip(step, refusal);
         }
         long seq;
         try {
-            seq = staging.stage(step, pickled.bytes(), sizes, i -> copier(sources.get(storages.get(i))));
+            seq = staging.stage(step, pickled.bytes(), sizes,
+                    i -> (dst, offset, length) -> source.copy(sourceIndex[i], dst, offset, length));
         } catch (RuntimeException e) {
             return skip(step, "the snapshot failed: " + Failures.oneLine(e));
         } finally {
-            // The copiers hold raw addresses only: the tensors must live until the copy is done.
-            Reference.reachabilityFence(sources);
+            source.release();
         }
         long pause = System.nanoTime() - started;
         unpersisted.add(seq);
@@ -161,22 +172,36 @@ public final class Checkpointer implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Waits until the storages of the snapshot in progress, if any, are copied: the loop calls it right before
+     * it next mutates its state (miner: before the optimizer update; validator: before applying a window).
+     */
+    public void awaitStaging() {
+        // the copy is synchronous: nothing is ever in flight when the loop gets here
+    }
+
+    /** For each storage of the pickled tree, its index among the source's storages (matched by identity). */
+    private static int[] sourceIndices(List<PthStorage> pickled, List<PthStorage> declared) {
+        Map<PthStorage, Integer> index = new IdentityHashMap<>();
+        for (int i = 0; i < declared.size(); i++) {
+            index.put(declared.get(i), i);
+        }
+        int[] out = new int[pickled.size()];
+        for (int i = 0; i < out.length; i++) {
+            Integer at = index.get(pickled.get(i));
+            if (at == null) {
+                throw new IllegalArgumentException("the state tree refers to a storage its source does not list: "
+                        + pickled.get(i));
+            }
+            out[i] = at;
+        }
+        return out;
+    }
+
     private boolean skip(long step, String reason) {
         LOG.warn("checkpoint at {} {} skipped: {}; the next trigger tries again", unit, step, reason);
         listener.snapshotSkipped(step, reason);
         return false;
-    }
-
-    /** The copy of one tensor into staging: native memcpy from host memory, a device-to-host copy from CUDA. */
-    private static StagingQueue.ChunkFiller copier(Tensor t) {
-        if (t.is_cuda()) {
-            Tensor bytes = t.view(ScalarType.Byte).reshape(-1);
-            TensorOptions host = new TensorOptions(ScalarType.Byte);
-            return (dst, offset, length) -> from_blob(NativeMemory.pointerAt(dst, length), new long[]{length}, host)
-                    .copy_(bytes.narrow(0, offset, length));
-        }
-        long src = t.data_ptr().address();
-        return (dst, offset, length) -> NativeMemory.copy(dst, src + offset, length, COPY_THREADS);
     }
 
     /**
@@ -207,16 +232,18 @@ public final class Checkpointer implements AutoCloseable {
      * For a graceful stop: makes sure the state of {@code step} is on disk. Unlike {@link #snapshot}, it may wait:
      * for the backlog to drain so the snapshot is not skipped, and then for the persist.
      */
-    public void checkpointAndWait(long step, Supplier<Map<String, Object>> tree, Duration timeout)
+    public void checkpointAndWait(long step, StateSource source, Duration timeout)
             throws IOException, InterruptedException {
+        awaitStaging();
         if (stagedStep < step && persistedStep() < step) {
             long deadline = System.nanoTime() + timeout.toNanos();
             synchronized (progressLock) {
-                while (unpersisted.size() >= MAX_BACKLOG && writerDeath == null && System.nanoTime() < deadline) {
+                while (unpersisted.size() >= CheckpointPolicy.MAX_BACKLOG && writerDeath == null
+                        && System.nanoTime() < deadline) {
                     progressLock.wait(100);
                 }
             }
-            if (!snapshot(step, tree.get())) {
+            if (!snapshot(step, source)) {
                 throw new IOException("the final snapshot of " + unit + " " + step + " could not be taken");
             }
         }

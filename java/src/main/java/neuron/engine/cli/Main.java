@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.checkpoint.CheckpointMismatchException;
 import neuron.engine.checkpoint.Failures;
 import neuron.engine.checkpoint.UnusablePathException;
 import picocli.CommandLine;
@@ -50,7 +51,8 @@ public final class Main implements Runnable {
 
     /** A bad flag value or an unusable path: the user's to fix, exit status 2. */
     private static boolean isUsageError(Throwable t) {
-        return t instanceof UnusablePathException || t instanceof IllegalArgumentException;
+        return t instanceof UnusablePathException || t instanceof CheckpointMismatchException
+                || t instanceof IllegalArgumentException;
     }
 
     @Override

@@ -73,7 +73,7 @@ final class MinerCommand implements Callable<Integer> {
                     MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (miner != null) {
                             try {
-                                miner.afterStep(loop);
+                                miner.afterStep(loop, checkpointer::awaitStaging);
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
                             }

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.JournalInfo;
 import neuron.engine.checkpoint.CheckpointFiles;
-import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.eval.ValidatorConfig;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.eval.ValidatorReplay;
 import neuron.engine.eval.ValidatorRun;
 import neuron.engine.nativeio.LibTorch;
@@ -71,7 +71,7 @@ final class ReplayCommand implements Callable<Integer> {
             long until = toBlock != null ? toBlock : Long.MAX_VALUE;
             Map<?, ?> newest = null;
             if (verify) {
-                newest = CheckpointLoader.load(checkpointPath, ValidatorRun.PROGRESS_KEY).tree();
+                newest = TensorTrees.load(checkpointPath, ValidatorRun.PROGRESS_KEY);
                 List<Path> candidates = new CheckpointFiles(checkpointPath, 0).candidates();
                 start = candidates.get(candidates.size() - 1);
                 until = (Long) newest.get(ValidatorRun.PROGRESS_KEY);

@@ -1,7 +1,7 @@
 package neuron.engine.eval;
 
 import neuron.engine.chain.Hash32;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

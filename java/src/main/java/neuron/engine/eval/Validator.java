@@ -75,6 +75,8 @@ public final class Validator implements AutoCloseable {
     private long nextWindow = -1;
     private List<String> positionUnknown = List.of();
     private double heldOutLoss = Double.NaN;
+    private Runnable beforeUpdate = () -> {
+    };
 
     /** One evaluated window: its outcomes and aggregate (null when none was accepted; valid until the next block). */
     record Evaluated(long window, long block, List<WindowEvaluator.Outcome> outcomes, Map<String, Tensor> aggregate,
@@ -222,6 +224,7 @@ public final class Validator implements AutoCloseable {
     }
 
     private int evaluate(long window, SubmissionStore store, Consumer<Evaluated> evaluated) {
+        beforeUpdate.run();
         SortedMap<Integer, Hash32> updates = committed.remove(window);
         List<WindowEvaluator.Outcome> outcomes = evaluator.evaluate(window,
                 updates == null ? Collections.emptySortedMap() : updates, base, store, scratch);
@@ -271,6 +274,14 @@ public final class Validator implements AutoCloseable {
 
     private static float positive(float score) {
         return Float.isFinite(score) && score > 0 ? score : 0f;
+    }
+
+    /**
+     * Runs {@code barrier} before each window's evaluation, which changes the model (the scores and weights a
+     * snapshot holds are copies taken by {@link #state()}): the checkpointer's {@code awaitStaging}.
+     */
+    public void beforeUpdate(Runnable barrier) {
+        this.beforeUpdate = barrier;
     }
 
     /**

@@ -3,6 +3,7 @@ package neuron.engine.eval;
 import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.JournalCursor;
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
@@ -33,8 +34,8 @@ public final class ValidatorReplay {
      */
     public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
                                   ValidatorConfig flags, String device) throws IOException {
-        CheckpointLoader.Loaded loaded = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY);
-        Validator validator = Validator.restore(loaded.tree(), flags, device);
+        Validator validator = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY,
+                stored -> Validator.restore(TensorTrees.materialize(stored), flags, device));
         long from = validator.block();
         long replayed = 0;
         SubmissionStore store = SubmissionStore.readOnly(submissions, ValidatorRun.archiveDir(journal.directory()));

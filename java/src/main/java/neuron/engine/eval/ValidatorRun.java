@@ -12,7 +12,12 @@ import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.CheckpointMismatchException;
+import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.StateSource;
+import neuron.engine.torch.TensorTreeSource;
+import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +25,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,9 +53,7 @@ public final class ValidatorRun {
                            long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions,
                            int uid, int weightsInterval) {
         public Settings {
-            if (checkpointInterval <= 0) {
-                throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
-            }
+            CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
                 throw new IllegalArgumentException("--until_block must be 0 (run until stopped) or a block, got "
                         + untilBlock);
@@ -79,7 +83,6 @@ public final class ValidatorRun {
     private final AtomicBoolean pruneDue;
     /** Windows whose evaluation the journal already records (a restart evaluates them again, silently). */
     private final Set<Long> journaledWindows = new HashSet<>();
-    private long nextDue;
 
     private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
         this.pruneDue = pruneDue;
@@ -106,18 +109,20 @@ public final class ValidatorRun {
                 pruneDue.set(true);
             }
         };
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(),
+        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy,
                 Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning))) {
-            Optional<CheckpointLoader.Loaded> loaded =
-                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (Validator validator = loaded.isPresent() ? restore(loaded.get(), settings)
-                    : Validator.create(settings.config(), settings.device());
+            Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
+                    PROGRESS_KEY, stored -> {
+                        Validator v = restore(TensorTrees.materialize(stored), stored.file(), settings);
+                        LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights "
+                                + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
+                                v.scores().size());
+                        return v;
+                    });
+            try (Validator validator = restored.orElseGet(() -> Validator.create(settings.config(), settings.device()));
                  BlockJournal journal = BlockJournal.open(settings.journalDir())) {
-                if (loaded.isPresent()) {
-                    LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} "
-                            + "miners scored", loaded.get().source(), validator.block(), validator.globalStep(),
-                            validator.scores().size());
-                } else {
+                if (restored.isEmpty()) {
                     LOG.info("validator starting fresh: from the chain's first block, catching up by number");
                 }
                 return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
@@ -126,20 +131,21 @@ public final class ValidatorRun {
     }
 
     /** The validator a checkpoint describes; one that does not fit is refused, and left as it is. */
-    private static Validator restore(CheckpointLoader.Loaded loaded, Settings settings) {
+    private static Validator restore(Map<?, ?> tree, Path file, Settings settings)
+            throws CheckpointMismatchException {
         try {
-            return Validator.restore(loaded.tree(), settings.config(), settings.device());
+            return Validator.restore(tree, settings.config(), settings.device());
         } catch (IllegalArgumentException misfit) {
-            throw new IllegalArgumentException("validator checkpoint " + loaded.source() + " does not fit: "
-                    + misfit.getMessage() + "; it is left as it is (start with the flags it was written with, or "
-                    + "move it away to start afresh)", misfit);
+            throw new CheckpointMismatchException(file, "a validator checkpoint that does not fit: "
+                    + misfit.getMessage() + " (start with the flags it was written with, or move it away to start "
+                    + "afresh)");
         }
     }
 
     private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
             throws IOException, InterruptedException {
-        long interval = settings.checkpointInterval();
-        nextDue = validator.block() < 0 ? interval : (validator.block() / interval + 1) * interval;
+        StateSource state = TensorTreeSource.of(validator::state);
+        validator.beforeUpdate(checkpointer::awaitStaging);
         boolean positionKnown = validator.positionUnknown().isEmpty();
         Block resumeAfter = positionKnown ? resumePoint(validator) : null;
         long firstBlock = positionKnown && resumeAfter == null ? 0 : -1;
@@ -148,7 +154,7 @@ public final class ValidatorRun {
             ValidatorDuties duties = new ValidatorDuties(chain.window(), store, settings.uid(),
                     settings.weightsInterval(), validator.config().blocksPerWindow());
             if (positionKnown) {
-                replayJournal(validator, duties, observer, stop);
+                replayJournal(validator, state, duties, observer, stop);
             }
             while (!stop.getAsBoolean() && !reachedEnd(validator)) {
                 BlockEvent event = chain.feed().next(POLL);
@@ -163,7 +169,7 @@ public final class ValidatorRun {
                     duties.windowEvaluated(e, validator, caughtUp);
                 });
                 duties.afterBlock(event.number());
-                maybeCheckpoint(validator);
+                checkpointer.afterStep(validator.block(), state);
                 pruneIfDue();
                 observer.blockDone(validator, scored, checkpointer);
             }
@@ -171,7 +177,7 @@ public final class ValidatorRun {
         long block = validator.block();
         if (block >= 0) {
             LOG.info("validator stopping at block {}: final checkpoint", block);
-            checkpointer.checkpointAndWait(block, validator::state, FINAL_PERSIST_WAIT);
+            checkpointer.checkpointAndWait(block, state, FINAL_PERSIST_WAIT);
         }
         LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
                 validator.globalStep(), checkpointer.path());
@@ -179,7 +185,8 @@ public final class ValidatorRun {
     }
 
     /** Replays the journaled blocks after the checkpoint's block: the same inputs, so the same state. */
-    private void replayJournal(Validator validator, ValidatorDuties duties, BlockObserver observer, BooleanSupplier stop) {
+    private void replayJournal(Validator validator, StateSource state, ValidatorDuties duties, BlockObserver observer,
+                               BooleanSupplier stop) {
         long replayed = 0;
         try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
             while (cursor.next() && !stop.getAsBoolean()) {
@@ -189,7 +196,7 @@ public final class ValidatorRun {
                     record(e);
                     duties.windowEvaluated(e, validator, false);
                 });
-                maybeCheckpoint(validator);
+                checkpointer.afterStep(validator.block(), state);
                 observer.blockDone(validator, scored, checkpointer);
                 replayed++;
             }
@@ -227,15 +234,6 @@ public final class ValidatorRun {
             return last;
         }
         return validator.block() < 0 ? null : new Block(validator.block(), validator.blockHash(), validator.blockHash());
-    }
-
-    /** Snapshots at the first block at or past each multiple of the interval. */
-    private void maybeCheckpoint(Validator validator) {
-        long block = validator.block();
-        if (block >= nextDue) {
-            nextDue = (block / settings.checkpointInterval() + 1) * settings.checkpointInterval();
-            checkpointer.snapshot(block, validator.state());
-        }
     }
 
     /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */

@@ -198,9 +198,11 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
 
     /**
      * Between two steps: submit when the window nears its end, move the base on, start the next window. Timing
-     * goes by the chain's head (the follower may still be catching up through older blocks).
+     * goes by the chain's head (the follower may still be catching up through older blocks). {@code beforeChange}
+     * runs before the base or the model is changed here (the checkpointer's awaitStaging: a snapshot may still be
+     * copying them).
      */
-    public void afterStep(MinerLoop loop) throws InterruptedException {
+    public void afterStep(MinerLoop loop, Runnable beforeChange) throws InterruptedException {
         long block = chain.window().head();
         if (block < 0) {
             chain.window().awaitHead(0, IDLE_WAIT);
@@ -210,8 +212,9 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
         if (trainingWindow >= 0 && !submitted && block >= submitFrom(trainingWindow)) {
             submit(loop, block);
         }
-        catchUp(current);
+        catchUp(current, beforeChange);
         if (baseWindow == current && trainingWindow != current && block < submitFrom(current)) {
+            beforeChange.run();
             loop.model().load(base);
             trainingWindow = current;
             submitted = false;
@@ -221,6 +224,12 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
         if (settings.update() != Update.TRAINED || trainingWindow != current || submitted) {
             chain.window().awaitHead(block + 1, IDLE_WAIT);  // nothing worth training for: do not burn the cores
         }
+    }
+
+    /** From the next step on, the loop trains on its assigned rows of {@code window}. */
+    private void train(MinerLoop loop, long window) {
+        loop.useBatches(WindowData.assignedBatches(data, loop.options().seed(), settings.uid(), window,
+                settings.assignedRows(), loop.options().model().seqLen() + 1));
     }
 
     /**
@@ -266,7 +275,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
     }
 
     /** Moves the base towards window {@code current}, one aggregate at a time, as far as they are committed. */
-    private void catchUp(long current) {
+    private void catchUp(long current, Runnable beforeChange) {
         while (baseWindow < current) {
             long needed = baseWindow - 1;  // B(k+1) = B(k) + A(k-1)
             Hash32 hash = needed < 0 ? Hash32.ZERO : aggregates.get(needed);
@@ -278,7 +287,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                 }
                 return;
             }
-            if (!hash.equals(Hash32.ZERO) && !apply(needed, hash)) {
+            if (!hash.equals(Hash32.ZERO) && !apply(needed, hash, beforeChange)) {
                 return;
             }
             baseWindow++;
@@ -287,7 +296,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
     }
 
     /** Adds aggregate A(window) to the base; false (and logged) when it cannot be had or does not check out. */
-    private boolean apply(long window, Hash32 hash) {
+    private boolean apply(long window, Hash32 hash, Runnable beforeChange) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             Aggregate aggregate = Aggregate.read(store.verified(hash, Long.MAX_VALUE), window, shapes);
             Hash32 after = ModelHash.of(base, aggregate.tensors());
@@ -296,6 +305,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                         + "this miner's base is not the network's", settings.uid(), window, after, aggregate.base());
                 return false;
             }
+            beforeChange.run();
             base.forEach((name, b) -> b.add_(aggregate.tensors().get(name)));
             baseHash = after;
             return true;

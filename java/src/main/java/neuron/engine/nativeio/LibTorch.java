@@ -30,7 +30,10 @@ public final class LibTorch {
                 return;
             }
             try {
-                Loader.cacheResources("/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+                // The CPU build's natives are in <platform>/, the CUDA build's (mvn -Pgpu) in <platform>-gpu/.
+                for (String natives : new String[] {Loader.getPlatform(), Loader.getPlatform() + "-gpu"}) {
+                    Loader.cacheResources("/org/bytedeco/pytorch/" + natives + "/");
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot extract the bundled LibTorch into the JavaCPP cache", e);
             }

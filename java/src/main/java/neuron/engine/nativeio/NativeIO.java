@@ -20,7 +20,7 @@ public final class NativeIO {
     /** The ABI version the library was built with; the smoke check compares it with {@link #EXPECTED_ABI}. */
     public static native int nn_abi_version();
 
-    public static final int EXPECTED_ABI = 1;
+    public static final int EXPECTED_ABI = 2;
 
     public static native void nn_copy(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("size_t") long n, int threads);
 
@@ -42,5 +42,6 @@ public final class NativeIO {
 
     public static native int nn_fsync_dir(String dir);
 
-    public static native @Cast("const char*") String nn_strerror(int negativeErrno);
+    /** The text of any code a native function returned (-errno or a CUDA code); thread-safe. */
+    public static native @Cast("const char*") String nn_strerror(int code);
 }

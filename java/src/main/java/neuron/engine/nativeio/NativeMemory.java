@@ -39,7 +39,7 @@ public final class NativeMemory {
         return NativeIO.nn_populate_write(address, length);
     }
 
-    /** The text of a {@code -errno} a native call returned. */
+    /** The text of a code a native call returned ({@code -errno} or a CUDA error). */
     public static String describe(int negativeErrno) {
         return NativeIO.nn_strerror(negativeErrno);
     }

@@ -20,8 +20,8 @@ import static org.bytedeco.pytorch.global.torch.set_num_threads;
  * {@link #state()} exposes that state as a checkpoint tree whose tensor leaves are the live tensors, and
  * {@link #restore(Map)} rebuilds a loop from such a tree (with copied tensors) that continues bit for bit.
  *
- * <p>Single-threaded: call {@link #step()}, {@link #state()} and {@link #close()} from one thread, and copy
- * the state's tensors before the next step. Create it outside any {@link PointerScope}, which would otherwise
+ * <p>Single-threaded: call {@link #step()}, {@link #state()} and {@link #close()} from one thread; the state's
+ * tensors may be read by another thread until the next optimizer update (see {@link #beforeUpdate}). Create it outside any {@link PointerScope}, which would otherwise
  * free its tensors.
  */
 public final class MinerLoop implements AutoCloseable {
@@ -37,6 +37,8 @@ public final class MinerLoop implements AutoCloseable {
     private final LongPointer batchHostData;
     private BatchPlan batches = (data, step, rows, width, out) -> data.fillBatch(options().seed(), step, rows, width, out);
     private long globalStep;
+    private Runnable beforeUpdate = () -> {
+    };
 
     private MinerLoop(MinerOptions options, TokenData data) {
         if (PointerScope.getInnerScope() != null) {
@@ -120,12 +122,22 @@ public final class MinerLoop implements AutoCloseable {
             Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
             loss.backward();
             GradientClipping.clip(model.parameters().values(), options.training().gradClip());
+            beforeUpdate.run();
             optimizer.step();
             optimizer.zeroGrad();
             optimizer.setLr(schedule.step());
             globalStep++;
             return loss.item_float();
         }
+    }
+
+    /**
+     * Runs {@code barrier} in each step right before the optimizer update, the step's first write of the state
+     * (parameters, moments, step counts; the schedule and global_step are Java values a snapshot captures): the
+     * checkpointer's {@code awaitStaging}, so a snapshot's copy overlaps the next forward and backward.
+     */
+    public void beforeUpdate(Runnable barrier) {
+        this.beforeUpdate = barrier;
     }
 
     /**

@@ -3,7 +3,11 @@ package neuron.engine.train;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.StateSource;
+import neuron.engine.torch.TensorTrees;
+import neuron.engine.torch.TensorTreeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,11 +16,11 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * A miner from start to stop: resume from the newest valid checkpoint (no flag needed), train, take a snapshot
- * every {@code checkpointInterval} steps, and on a graceful stop (a signal, or {@code maxSteps}) take a final
+ * every {@code checkpointInterval} steps (copied while the next step's forward and backward run; the optimizer
+ * update waits for the copy), and on a graceful stop (a signal, or {@code maxSteps}) take a final
  * checkpoint and wait until it is on disk.
  */
 public final class MinerRun {
@@ -30,9 +34,7 @@ public final class MinerRun {
     public record Settings(MinerOptions options, CheckpointConfig checkpoint, long checkpointInterval,
                            long maxSteps) {
         public Settings {
-            if (checkpointInterval <= 0) {
-                throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + checkpointInterval);
-            }
+            CheckpointPolicy.checkInterval(checkpointInterval);
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("--max_steps must be 0 (run until stopped) or more, got " + maxSteps);
             }
@@ -71,51 +73,53 @@ public final class MinerRun {
         return run(settings, listener, observer, stop, null);
     }
 
+    /** What a checkpoint gave back: the loop, and the saved tree of the {@link CheckpointPart} (null if none). */
+    private record Resumed(MinerLoop loop, Object part) {
+    }
+
     /** As above, with {@code part} (null for none) in every checkpoint. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop, CheckpointPart part) throws IOException, InterruptedException {
+        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
         long stateBytes = MinerLoop.checkpointBytes(settings.options().model())
                 + (part == null ? 0 : part.bytes(settings.options().model()));
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), stateBytes, PROGRESS_KEY, listener)) {
-            Optional<CheckpointLoader.Loaded> loaded =
-                    CheckpointLoader.loadNewestValid(settings.checkpoint().files(), PROGRESS_KEY);
-            try (MinerLoop loop = loaded.isPresent() ? MinerLoop.restore(loaded.get().tree())
-                    : MinerLoop.create(settings.options())) {
-                if (loaded.isPresent()) {
-                    LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's configuration)",
-                            loaded.get().source(), loop.globalStep(), loop.options().model().parameterCount());
-                } else {
+        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy, stateBytes, PROGRESS_KEY,
+                listener)) {
+            Optional<Resumed> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
+                    PROGRESS_KEY, stored -> {
+                        Map<?, ?> tree = TensorTrees.materialize(stored);
+                        MinerLoop loop = MinerLoop.restore(tree);
+                        LOG.info("miner resumed from {} at global_step {} ({} parameters, the checkpoint's "
+                                + "configuration)", stored.file(), loop.globalStep(),
+                                loop.options().model().parameterCount());
+                        return new Resumed(loop, part == null ? null : tree.get(part.key()));
+                    });
+            try (MinerLoop loop = restored.map(Resumed::loop).orElseGet(() -> MinerLoop.create(settings.options()))) {
+                if (restored.isEmpty()) {
                     LOG.info("miner starting at global_step 0 ({} parameters)", loop.options().model().parameterCount());
                 }
                 if (part != null) {
-                    part.restore(loaded.map(l -> l.tree().get(part.key())).orElse(null), loop);
+                    part.restore(restored.map(Resumed::part).orElse(null), loop);
                 }
-                Supplier<Map<String, Object>> state = () -> {
+                StateSource state = TensorTreeSource.of(() -> {
                     Map<String, Object> tree = loop.state();
                     if (part != null) {
                         tree.put(part.key(), part.state());
                     }
                     return tree;
-                };
+                });
                 return train(loop, state, settings, checkpointer, observer, stop);
             }
         }
     }
 
-    private static long train(MinerLoop loop, Supplier<Map<String, Object>> state, Settings settings,
-                              Checkpointer checkpointer, StepObserver observer, BooleanSupplier stop)
-            throws IOException, InterruptedException {
-        long interval = settings.checkpointInterval();
-        // Trigger on crossing a multiple, not on equality, so no trigger is ever skipped.
-        long nextDue = (loop.globalStep() / interval + 1) * interval;
+    private static long train(MinerLoop loop, StateSource state, Settings settings, Checkpointer checkpointer,
+                              StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
         Throughput throughput = new Throughput(loop.tokensPerStep());
+        loop.beforeUpdate(checkpointer::awaitStaging);
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
-            long step = loop.globalStep();
-            if (step >= nextDue) {
-                checkpointer.snapshot(step, state.get());
-                nextDue = (step / interval + 1) * interval;
-            }
+            checkpointer.afterStep(loop.globalStep(), state);
             observer.stepDone(loop, loss, throughput.tick(), checkpointer);
         }
         long step = loop.globalStep();

@@ -237,36 +237,56 @@ class WindowRpcTest {
                 JsonNode id = msg.get("id");
                 switch (msg.path("method").asText()) {
                     case SubstrateJson.SUBSCRIBE_NEW_HEADS -> {
-                        socket.send(SubstrateJson.result(id, SubstrateJson.MAPPER.getNodeFactory().textNode("1")));
-                        socket.send(SubstrateJson.notification(SubstrateJson.NEW_HEAD, "1",
+                        socket.send(result(id, SubstrateJson.MAPPER.getNodeFactory().textNode("1")));
+                        socket.send(notification(SubstrateJson.NEW_HEAD, "1",
                                 SubstrateJson.header(block(5))));
                     }
-                    case SubstrateJson.GET_BLOCK_HASH -> socket.send(SubstrateJson.result(id,
+                    case SubstrateJson.GET_BLOCK_HASH -> socket.send(result(id,
                             SubstrateJson.MAPPER.getNodeFactory().textNode(hashOf(msg.path("params").path(0).asLong()).toHex())));
                     case SubstrateJson.GET_HEADER -> {
                         for (long n = 0; n <= 5; n++) {
                             if (hashOf(n).toHex().equals(msg.path("params").path(0).asText())) {
                                 ObjectNode header = SubstrateJson.header(block(n));
-                                socket.send(SubstrateJson.result(id, header));
+                                socket.send(result(id, header));
                             }
                         }
                     }
                     case WindowRpc.COMMITMENTS -> {
                         if (!windowMethods) {
-                            socket.send(SubstrateJson.error(id, -32601, "Method not found"));
+                            socket.send(error(id, -32601, "Method not found"));
                             return;
                         }
                         long n = msg.path("params").path(0).asLong();
                         String answer = "{\"number\":" + n + ",\"hash\":\"" + hashOf(n).toHex() + "\",\"commitments\":["
                                 + "{\"kind\":\"update\",\"uid\":99999999999999999999,\"window\":0,\"hash\":\""
                                 + hashOf(n).toHex() + "\"}," + WindowRpc.commitment(committed(n)) + "]}";
-                        socket.send(SubstrateJson.result(id, SubstrateJson.MAPPER.readTree(answer)));
+                        socket.send(result(id, SubstrateJson.MAPPER.readTree(answer)));
                     }
-                    default -> socket.send(SubstrateJson.error(id, -32601, "Method not found"));
+                    default -> socket.send(error(id, -32601, "Method not found"));
                 }
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
+        }
+
+        private static String result(JsonNode id, JsonNode result) {
+            ObjectNode msg = SubstrateJson.MAPPER.createObjectNode().put("jsonrpc", "2.0");
+            msg.set("id", id);
+            msg.set("result", result);
+            return msg.toString();
+        }
+
+        private static String error(JsonNode id, int code, String message) {
+            ObjectNode msg = SubstrateJson.MAPPER.createObjectNode().put("jsonrpc", "2.0");
+            msg.set("id", id);
+            msg.putObject("error").put("code", code).put("message", message);
+            return msg.toString();
+        }
+
+        private static String notification(String method, String subscription, JsonNode result) {
+            ObjectNode msg = SubstrateJson.MAPPER.createObjectNode().put("jsonrpc", "2.0").put("method", method);
+            msg.putObject("params").put("subscription", subscription).set("result", result);
+            return msg.toString();
         }
 
         private static Block block(long n) {

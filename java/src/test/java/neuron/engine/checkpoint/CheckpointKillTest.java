@@ -60,7 +60,7 @@ class CheckpointKillTest {
                 }
             }
             if (Files.exists(ckpt)) {
-                long onDisk = CheckpointLoader.load(ckpt, "global_step").progress();
+                long onDisk = CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress);
                 assertTrue(onDisk >= lastOnDisk, "trial " + trial + ": the checkpoint went back from " + lastOnDisk
                         + " to " + onDisk);
                 lastOnDisk = onDisk;

@@ -1,5 +1,7 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.torch.TensorTreeSource;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.testing.CheckpointScripts;
@@ -26,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CheckpointerTest {
     private static final Duration WAIT = Duration.ofMinutes(2);
+    private static final CheckpointPolicy EVERY_STEP = new CheckpointPolicy(1);
 
     @TempDir
     Path dir;
@@ -48,16 +51,20 @@ class CheckpointerTest {
         return tree;
     }
 
+    static StateSource source(Map<String, Object> tree) {
+        return TensorTreeSource.of(() -> tree);
+    }
+
     private Checkpointer open(Path ckpt) throws Exception {
-        return Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), 1 << 20, "global_step",
-                CheckpointListener.NONE);
+        return Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), EVERY_STEP, 1 << 20,
+                "global_step", CheckpointListener.NONE);
     }
 
     @Test
     void snapshotsArePersistedAsRealCheckpointsWithBackups() throws Exception {
         Path ckpt = dir.resolve("miner_checkpoint.pth");
         List<Long> persisted = new ArrayList<>();
-        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), 1 << 20,
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), EVERY_STEP, 1 << 20,
                 "global_step", new CheckpointListener() {
                     @Override
                     public void persisted(long step, Path path, long bytes, long nanos) {
@@ -65,21 +72,20 @@ class CheckpointerTest {
                     }
                 })) {
             for (long step = 500; step <= 2000; step += 500) {
-                assertTrue(c.snapshot(step, state(step)) || c.backlog() > 0);
+                assertTrue(c.snapshot(step, source(state(step))) || c.backlog() > 0);
                 c.awaitPersisted(step, WAIT);
             }
         }
         assertEquals(List.of(500L, 1000L, 1500L, 2000L), persisted);
-        CheckpointLoader.Loaded loaded = CheckpointLoader.load(ckpt, "global_step");
-        assertEquals(2000, loaded.progress());
-        Map<?, ?> model = (Map<?, ?>) loaded.tree().get("model_state_dict");
+        assertEquals(2000, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
+        Map<?, ?> model = (Map<?, ?>) TensorTrees.load(ckpt, "global_step").get("model_state_dict");
         Map<String, Object> expected = state(2000);
         Map<?, ?> expectedModel = (Map<?, ?>) expected.get("model_state_dict");
         for (Object key : expectedModel.keySet()) {
             assertTrue(equal((Tensor) model.get(key), (Tensor) expectedModel.get(key)), key + " round-trips");
         }
-        assertEquals(1500, CheckpointLoader.load(ckpt.resolveSibling("miner_checkpoint.pth.1"), "global_step").progress());
-        assertEquals(1000, CheckpointLoader.load(ckpt.resolveSibling("miner_checkpoint.pth.2"), "global_step").progress());
+        assertEquals(1500, CheckpointLoader.load(ckpt.resolveSibling("miner_checkpoint.pth.1"), "global_step", StoredCheckpoint::progress));
+        assertEquals(1000, CheckpointLoader.load(ckpt.resolveSibling("miner_checkpoint.pth.2"), "global_step", StoredCheckpoint::progress));
         assertFalse(Files.exists(ckpt.resolveSibling("miner_checkpoint.pth.tmp")));
         assertEquals(0, StagingFiles.count(dir.resolve("staging")), "a clean stop gives all staging memory back");
 
@@ -92,18 +98,18 @@ class CheckpointerTest {
     void aFullDiskIsLoggedTheOldCheckpointStaysAndTheNextTriggerSucceeds() throws Exception {
         Path ckpt = dir.resolve("c.pth");
         try (Checkpointer c = open(ckpt)) {
-            c.snapshot(1, state(1));
+            c.snapshot(1, source(state(1)));
             c.awaitPersisted(1, WAIT);
             // The persist's temporary file is the kernel's full device: every write fails with ENOSPC.
             Files.createSymbolicLink(ckpt.resolveSibling("c.pth.tmp"), Path.of("/dev/full"));
-            c.snapshot(2, state(2));
+            c.snapshot(2, source(state(2)));
             java.io.IOException failure = assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
             assertTrue(failure.getMessage().contains("No space left on device"), failure.getMessage());
-            assertEquals(1, CheckpointLoader.load(ckpt, "global_step").progress(), "the previous checkpoint is intact");
-            c.snapshot(3, state(3));
+            assertEquals(1, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress), "the previous checkpoint is intact");
+            c.snapshot(3, source(state(3)));
             c.awaitPersisted(3, WAIT);
         }
-        assertEquals(3, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertEquals(3, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
     }
 
     @Test
@@ -111,10 +117,10 @@ class CheckpointerTest {
         Path ckpt = dir.resolve("f.pth");
         Path full = ckpt.resolveSibling("f.pth.tmp");
         try (Checkpointer c = open(ckpt)) {
-            c.snapshot(1, state(1));
+            c.snapshot(1, source(state(1)));
             c.awaitPersisted(1, WAIT);
             Files.createSymbolicLink(full, Path.of("/dev/full"));
-            c.snapshot(2, state(2));
+            c.snapshot(2, source(state(2)));
             assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
         }
         assertTrue(StagingFiles.count(dir.resolve("staging")) > 0, "the unpersisted snapshot stays staged");
@@ -122,7 +128,7 @@ class CheckpointerTest {
         try (Checkpointer c = open(ckpt)) {
             assertEquals(2, c.persistedStep());
         }
-        assertEquals(2, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertEquals(2, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
     }
 
     @Test
@@ -130,21 +136,20 @@ class CheckpointerTest {
         Path ckpt = dir.resolve("v.pth");
         try (Checkpointer c = open(ckpt)) {
             for (long step = 1; step <= 3; step++) {
-                c.snapshot(step, state(step));
+                c.snapshot(step, source(state(step)));
                 c.awaitPersisted(step, WAIT);
             }
         }
         byte[] bytes = Files.readAllBytes(ckpt);
         Files.write(ckpt, java.util.Arrays.copyOf(bytes, bytes.length / 2));
         CheckpointFiles files = new CheckpointFiles(ckpt, 2);
-        CheckpointLoader.Loaded loaded = CheckpointLoader.loadNewestValid(files, "global_step").orElseThrow();
-        assertEquals(2, loaded.progress());
+        assertEquals(2, CheckpointLoader.loadNewestValid(files, "global_step", StoredCheckpoint::progress).orElseThrow());
         assertTrue(Files.exists(ckpt.resolveSibling("v.pth.corrupt")), "the bad file is kept as evidence");
         assertEquals(bytes.length / 2, Files.size(ckpt.resolveSibling("v.pth.corrupt")));
 
         Files.writeString(ckpt.resolveSibling("v.pth.1"), "not a zip");
         Files.writeString(ckpt.resolveSibling("v.pth.2"), "not a zip");
-        assertTrue(CheckpointLoader.loadNewestValid(files, "global_step").isEmpty(), "no valid file: start fresh");
+        assertTrue(CheckpointLoader.loadNewestValid(files, "global_step", StoredCheckpoint::progress).isEmpty(), "no valid file: start fresh");
     }
 
     @Test
@@ -152,22 +157,22 @@ class CheckpointerTest {
         Path ckpt = dir.resolve("r.pth");
         Path staging = dir.resolve("staging");
         try (Checkpointer c = open(ckpt)) {
-            c.snapshot(10, state(10));
+            c.snapshot(10, source(state(10)));
             c.awaitPersisted(10, WAIT);
         }
         // A process that staged step 20 and died before its writer persisted it.
         StagedOnly.stage(staging, 20, state(20));
-        assertEquals(10, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertEquals(10, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
         try (Checkpointer c = open(ckpt)) {
             assertEquals(20, c.persistedStep(), "persisted before open returns, i.e. before training continues");
         }
-        assertEquals(20, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertEquals(20, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
         // A staged snapshot older than the file on disk is never persisted over it.
         StagedOnly.stage(staging, 15, state(15));
         try (Checkpointer c = open(ckpt)) {
             assertEquals(20, c.persistedStep());
         }
-        assertEquals(20, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertEquals(20, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
     }
 
     @Test
@@ -176,7 +181,7 @@ class CheckpointerTest {
         Map<String, Object> big = state(0);
         big.put("padding", org.bytedeco.pytorch.global.torch.ones(new long[]{32 << 20}));   // 128 MiB: a slow persist
         List<Long> skipped = new ArrayList<>();
-        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), 200L << 20,
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), EVERY_STEP, 200L << 20,
                 "global_step", new CheckpointListener() {
                     @Override
                     public void snapshotSkipped(long step, String reason) {
@@ -185,13 +190,13 @@ class CheckpointerTest {
                 })) {
             for (long step = 1; step <= 4; step++) {
                 big.put("global_step", step);
-                c.snapshot(step, big);
+                c.snapshot(step, source(big));
             }
             big.put("global_step", 5L);
-            c.checkpointAndWait(5, () -> big, WAIT);
+            c.checkpointAndWait(5, source(big), WAIT);
             assertEquals(5, c.persistedStep());
         }
-        assertEquals(5, CheckpointLoader.load(ckpt, "global_step").progress());
+        assertEquals(5, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
         assertTrue(skipped.stream().allMatch(s -> s < 5), "the final snapshot is never skipped: " + skipped);
     }
 
@@ -199,7 +204,7 @@ class CheckpointerTest {
     void anUnwritableCheckpointDirectoryIsRejectedBeforeAnyWork() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         UnusablePathException e = assertThrows(UnusablePathException.class,
-                () -> Checkpointer.open(new CheckpointConfig(file.resolve("c.pth"), 2, dir.resolve("s")), 1 << 20,
+                () -> Checkpointer.open(new CheckpointConfig(file.resolve("c.pth"), 2, dir.resolve("s")), EVERY_STEP, 1 << 20,
                         "global_step", CheckpointListener.NONE));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     }

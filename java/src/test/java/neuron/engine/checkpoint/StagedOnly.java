@@ -4,6 +4,7 @@ import neuron.engine.nativeio.NativeMemory;
 import neuron.engine.pth.Pickled;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.staging.StagingQueue;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.eval.ModelHash;
 import neuron.engine.eval.ValidatorRun;
 import neuron.engine.testing.NeuronProcess;
@@ -76,7 +76,7 @@ class ValidatorPythonCheckpointTest {
     @Test
     void theReferenceLayoutResumesWithItsScoresAndWeightsAndTakesTheRestFromTheChain() throws Exception {
         Path file = written("validator");
-        Map<?, ?> python = CheckpointLoader.load(file, ValidatorRun.PROGRESS_KEY).tree();
+        Map<?, ?> python = TensorTrees.load(file, ValidatorRun.PROGRESS_KEY);
         NeuronProcess v = NeuronProcess.start(dir, dir.resolve("resume.log"), validator(file, 4));
         assertEquals(0, v.await(300), v.log());
         String log = v.log();
@@ -86,7 +86,7 @@ class ValidatorPythonCheckpointTest {
                 + "pending_aggregate, pending_base_hash, commitments; taken from the chain: block \\d+ .*"), log);
         assertFalse(log.contains("CANNOT BE LOADED"), log);
 
-        Map<?, ?> resumed = CheckpointLoader.load(file, ValidatorRun.PROGRESS_KEY).tree();
+        Map<?, ?> resumed = TensorTrees.load(file, ValidatorRun.PROGRESS_KEY);
         assertEquals(4L, resumed.get("block"));
         assertEquals(7L, resumed.get("global_step"), "no window was due in the blocks it saw");
         for (String key : List.of("scores", "weights")) {
@@ -112,8 +112,9 @@ class ValidatorPythonCheckpointTest {
             assertEquals(Main.EXIT_USAGE, cli.execute(validator(file, 4)), kind + ": " + err);
             String message = err.toString();
             assertEquals(1, message.lines().count(), message);
-            assertTrue(message.contains("validator checkpoint " + file + " does not fit: ")
-                    && message.contains(kind.equals("miner") ? "no 'scores'" : "model.embed_tokens.weight"), message);
+            assertTrue(message.contains(file + ": a validator checkpoint that does not fit: ")
+                    && message.contains(kind.equals("miner") ? "no 'scores'" : "model.embed_tokens.weight")
+                    && message.contains("the file is left as it is"), message);
             assertArrayEquals(before, Files.readAllBytes(file), kind + " is untouched");
             try (var files = Files.list(dir)) {
                 List<String> beside = files.map(f -> f.getFileName().toString())

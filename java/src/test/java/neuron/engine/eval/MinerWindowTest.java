@@ -4,7 +4,7 @@ import neuron.engine.chain.ChainServer;
 import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Hash32;
 import neuron.engine.chain.LocalChain;
-import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import org.bytedeco.pytorch.Tensor;
@@ -99,7 +99,7 @@ class MinerWindowTest {
                     assertTrue(s.delta().values().stream().anyMatch(t -> t.abs().sum().item_float() > 0),
                             "window " + c.window() + "'s update is training, not zeros");
                 }
-                Map<?, ?> saved = CheckpointLoader.load(dir.resolve("m.pth"), "global_step").tree();
+                Map<?, ?> saved = TensorTrees.load(dir.resolve("m.pth"), "global_step");
                 Map<?, ?> window = (Map<?, ?>) saved.get(WindowMiner.CHECKPOINT_KEY);
                 assertEquals(base2.toHex(), window.get("base_hash"), "the checkpoint holds the network's base");
                 assertTrue((Long) window.get("window") >= 2);

@@ -8,8 +8,7 @@ import neuron.engine.chain.Hash32;
 import neuron.engine.chain.JournalCursor;
 import neuron.engine.chain.LocalChain;
 import neuron.engine.chain.WsChainClient;
-import neuron.engine.checkpoint.CheckpointLoader;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
@@ -188,13 +187,13 @@ class ValidatorDeterminismTest {
             assertTrue(lateLog.contains("validator starting fresh") && lateLog.contains("fetching blocks 0.."),
                     "the late validator starts at the chain's first block and catches up by number");
 
-            Map<?, ?> expected = CheckpointLoader.load(dir.resolve("straight.pth"), "block").tree();
+            Map<?, ?> expected = TensorTrees.load(dir.resolve("straight.pth"), "block");
             assertEquals(UNTIL, expected.get("block"));
             assertTrue((Long) expected.get("global_step") >= UNTIL / BLOCKS_PER_WINDOW - 1, "windows were evaluated");
             assertTrue(((Tensor) expected.get("scores")).get(1).item_float() > 0, "the honest miner scored");
             assertNotEquals(ModelHash.of(Updates.firstBase()).toHex(), expected.get("base_hash"), "the base moved");
             for (String name : List.of("late", "crashed")) {
-                Map<?, ?> actual = CheckpointLoader.load(dir.resolve(name + ".pth"), "block").tree();
+                Map<?, ?> actual = TensorTrees.load(dir.resolve(name + ".pth"), "block");
                 assertEquals(List.of(), ValidatorReplay.differences(expected, actual),
                         name + " differs from the validator that ran from the start (seed " + seed + ")");
                 assertEquals(evaluations("straight"), evaluations(name), name + "'s evaluations, window by window");

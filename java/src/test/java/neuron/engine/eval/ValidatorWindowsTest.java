@@ -3,8 +3,7 @@ package neuron.engine.eval;
 import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Hash32;
-import neuron.engine.checkpoint.CheckpointLoader;
-import neuron.engine.checkpoint.TensorTrees;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.BuiltinCorpus;
 import org.bytedeco.pytorch.Tensor;
@@ -139,7 +138,7 @@ class ValidatorWindowsTest {
             v.onBlock(Updates.block(15, List.of(Updates.update(1, 3, honestHash))), store, evaluated::add);
             Path file = dir.resolve("validator.pth");
             TensorTrees.save(file, v.state());
-            Map<?, ?> saved = CheckpointLoader.load(file, ValidatorRun.PROGRESS_KEY).tree();
+            Map<?, ?> saved = TensorTrees.load(file, ValidatorRun.PROGRESS_KEY);
             try (Validator restored = Validator.restore(saved, CONFIG, "cpu")) {
                 assertEquals(List.of(), ValidatorReplay.differences(saved, restored.state()));
                 for (int b = 16; b < 4 * BLOCKS_PER_WINDOW + 2; b++) {

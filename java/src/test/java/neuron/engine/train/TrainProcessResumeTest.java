@@ -1,5 +1,7 @@
 package neuron.engine.train;
 
+import neuron.engine.checkpoint.StoredCheckpoint;
+import neuron.engine.torch.TensorTrees;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
@@ -44,7 +46,7 @@ class TrainProcessResumeTest {
         assertEquals(0, Main.run(args("straight.pth", 12)));
 
         assertEquals(0, Main.run(args("graceful.pth", 6)), "stops at 6, between two checkpoint multiples");
-        assertEquals(6, CheckpointLoader.load(dir.resolve("graceful.pth"), "global_step").progress());
+        assertEquals(6, CheckpointLoader.load(dir.resolve("graceful.pth"), "global_step", StoredCheckpoint::progress));
         assertEquals(0, Main.run(args("graceful.pth", 12)));
 
         NeuronProcess killed = NeuronProcess.start(dir, dir.resolve("killed.log"), args("killed.pth", 1000));
@@ -52,9 +54,9 @@ class TrainProcessResumeTest {
         killed.kill();
         assertEquals(0, Main.run(args("killed.pth", 12)));
 
-        Map<?, ?> straight = CheckpointLoader.load(dir.resolve("straight.pth"), "global_step").tree();
+        Map<?, ?> straight = TensorTrees.load(dir.resolve("straight.pth"), "global_step");
         for (String resumed : List.of("graceful.pth", "killed.pth")) {
-            Map<?, ?> other = CheckpointLoader.load(dir.resolve(resumed), "global_step").tree();
+            Map<?, ?> other = TensorTrees.load(dir.resolve(resumed), "global_step");
             TrainTrees.assertBitIdentical(straight, other, resumed);
         }
     }

@@ -30,7 +30,7 @@ class TrainStateLayoutTest {
         ModelConfig config = ModelConfig.preset("tiny");
         try (MinerLoop loop = MinerLoop.create(MinerOptions.preset("tiny").withDevice("cpu").withThreads(1))) {
             loop.step();
-            assertEquals(neuron.engine.checkpoint.TensorTrees.bytes(loop.state()), MinerLoop.checkpointBytes(config),
+            assertEquals(neuron.engine.torch.TensorTrees.bytes(loop.state()), MinerLoop.checkpointBytes(config),
                     "staging is sized for the state as it is once AdamW has stepped");
         }
     }

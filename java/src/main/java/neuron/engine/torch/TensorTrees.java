@@ -1,5 +1,7 @@
-package neuron.engine.checkpoint;
+package neuron.engine.torch;
 
+import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.checkpoint.StoredCheckpoint;
 import neuron.engine.nativeio.NativeMemory;
 import neuron.engine.pth.DType;
 import neuron.engine.pth.PthReader;
@@ -24,6 +26,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import static org.bytedeco.pytorch.global.torch.empty;
 
@@ -37,8 +40,9 @@ public final class TensorTrees {
     }
 
     /**
-     * Returns {@code tree} with each Tensor replaced by a descriptor; {@code sources} receives the tensor behind
-     * each descriptor's storage. Tensors must be contiguous (model and optimizer state always is).
+     * Returns {@code tree} with each Tensor replaced by a descriptor over a storage of its own; {@code sources}
+     * receives the tensor behind each descriptor's storage (in the order the tree refers to them, if it keeps order). Tensors must be
+     * contiguous (model and optimizer state always is).
      */
     public static Object describe(Object tree, Map<PthStorage, Tensor> sources) {
         if (tree instanceof Tensor t) {
@@ -81,19 +85,34 @@ public final class TensorTrees {
 
     /** Returns {@code tree} with each file tensor materialised as a CPU tensor (views share their storage). */
     public static Object materialize(Object tree, PthReader reader) throws IOException {
+        return materialize(tree, reader::data);
+    }
+
+    /** The checkpoint's tree with each tensor materialised as a CPU tensor: for tools and tests. */
+    public static Map<?, ?> materialize(StoredCheckpoint checkpoint) throws IOException {
+        return (Map<?, ?>) materialize(checkpoint.root(), checkpoint::data);
+    }
+
+    /** Loads one checkpoint file (every CRC checked) as a tree of CPU tensors: for tools and tests. */
+    public static Map<?, ?> load(Path file, String progressKey) throws IOException {
+        return CheckpointLoader.load(file, progressKey, TensorTrees::materialize);
+    }
+
+    private static Object materialize(Object tree, Function<PthStorage, StorageData> data) throws IOException {
         try {
-            return materializeNode(tree, reader, new IdentityHashMap<>());
+            return materializeNode(tree, data, new IdentityHashMap<>());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
 
-    private static Object materializeNode(Object node, PthReader reader, Map<PthStorage, Tensor> loaded) {
+    private static Object materializeNode(Object node, Function<PthStorage, StorageData> data,
+                                          Map<PthStorage, Tensor> loaded) {
         if (node instanceof PthTensor t) {
-            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> load(reader.data(s)));
+            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> load(data.apply(s)));
             return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
         }
-        return mapLeaves(node, child -> materializeNode(child, reader, loaded));
+        return mapLeaves(node, child -> materializeNode(child, data, loaded));
     }
 
     private static Tensor load(StorageData data) {
