@@ -133,7 +133,7 @@ public final class LocalChain implements ChainSource, WindowChain {
      * Any block by number, produced or not: what the chain has or will have there on its current branches (the
      * commitments of a block not produced yet are those submitted so far).
      */
-    Block block(long number) {
+    public Block block(long number) {
         return new Block(number, hashOf(number), number == 0 ? Hash32.ZERO : hashOf(number - 1), commitmentsAt(number));
     }
 

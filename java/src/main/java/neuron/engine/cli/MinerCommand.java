@@ -42,9 +42,8 @@ final class MinerCommand implements Callable<Integer> {
             description = "the validator whose aggregates the miner follows, with --chain (default: ${DEFAULT-VALUE})")
     int validatorUid;
 
-    @Option(names = "--blocks_per_window", defaultValue = "" + ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
-            description = "the network's window length in blocks, as its validators use (default: ${DEFAULT-VALUE})")
-    int blocksPerWindow;
+    @Mixin
+    WindowOptions window;
 
     @Option(names = "--submit", defaultValue = "trained", hidden = true,
             description = "trained | zero | noise: what the miner submits (zero and noise show what validators do "
@@ -65,7 +64,7 @@ final class MinerCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--submit must be trained, zero or noise, got '" + submit + "'");
         };
         WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
-                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid, blocksPerWindow,
+                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid, window.blocksPerWindow,
                 ValidatorConfig.DEFAULT_ASSIGNED_ROWS, update);
         LibTorch.load();
         try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {

@@ -57,9 +57,8 @@ final class ValidatorCommand implements Callable<Integer> {
             description = "this validator's uid: its aggregates and weights go on the chain under it (default: ${DEFAULT-VALUE})")
     int uid;
 
-    @Option(names = "--blocks_per_window", defaultValue = "" + ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
-            description = "the network's window length in blocks (default: ${DEFAULT-VALUE})")
-    int blocksPerWindow;
+    @Mixin
+    WindowOptions window;
 
     @Option(names = "--weights_interval", paramLabel = "WINDOWS", defaultValue = "3",
             description = "set the weights on the chain every this many windows (default: ${DEFAULT-VALUE})")
@@ -69,7 +68,7 @@ final class ValidatorCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CheckpointConfig config = checkpoint.config("validator_checkpoint.pth");
         ValidatorConfig validator = ValidatorConfig.of(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
-                blocksPerWindow, threads);
+                window.blocksPerWindow, threads);
         Path journal = journalDir != null ? journalDir : config.path().resolveSibling(config.path().getFileName() + ".journal");
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device, config, checkpoint.checkpointInterval,
                 untilBlock, chain, blockTimeMs, journal, submissions, uid, weightsInterval);

@@ -130,24 +130,9 @@ public final class SubmissionStore {
         try {
             Files.createDirectories(archive);
             incoming = Files.createTempFile(archive, ".incoming-", SUFFIX);
-            MessageDigest sha = ModelHash.sha256();
-            try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-                 FileChannel out = FileChannel.open(incoming, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER);
-                long copied = 0;
-                while (in.read(buf) >= 0) {
-                    copied += buf.flip().remaining();
-                    if (copied > maxBytes) {
-                        throw new Submission.Rejected("larger than " + maxBytes + " bytes");
-                    }
-                    sha.update(buf.duplicate());
-                    while (buf.hasRemaining()) {
-                        out.write(buf);
-                    }
-                    buf.clear();
-                }
+            try (FileChannel out = FileChannel.open(incoming, StandardOpenOption.WRITE)) {
+                checkHash(hash, stream(source, maxBytes, out));
             }
-            checkHash(hash, Hash32.of(sha.digest()));
             Files.move(incoming, archived, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Files.setLastModifiedTime(archived, FileTime.fromMillis(System.currentTimeMillis()));
             return archived;
@@ -194,21 +179,31 @@ public final class SubmissionStore {
 
     /** SHA-256 of a regular file's bytes (at most {@code maxBytes}), streamed. */
     private static Hash32 hash(Path file, long maxBytes) throws Submission.Rejected {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try {
+            return stream(file, maxBytes, null);
+        } catch (IOException e) {
+            throw new Submission.Rejected("cannot read it: " + e.getMessage());
+        }
+    }
+
+    /** Streams a file's bytes (at most {@code maxBytes}) through SHA-256 and, unless null, into {@code copy}. */
+    private static Hash32 stream(Path file, long maxBytes, FileChannel copy) throws IOException, Submission.Rejected {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             MessageDigest sha = ModelHash.sha256();
             ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER);
             long read = 0;
-            while (ch.read(buf) >= 0) {
+            while (in.read(buf) >= 0) {
                 read += buf.flip().remaining();
                 if (read > maxBytes) {
                     throw new Submission.Rejected("larger than " + maxBytes + " bytes");
                 }
-                sha.update(buf);
+                sha.update(buf.duplicate());
+                while (copy != null && buf.hasRemaining()) {
+                    copy.write(buf);
+                }
                 buf.clear();
             }
             return Hash32.of(sha.digest());
-        } catch (IOException e) {
-            throw new Submission.Rejected("cannot read it: " + e.getMessage());
         }
     }
 

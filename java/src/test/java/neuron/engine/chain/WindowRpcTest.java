@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import net.openhft.chronicle.bytes.Bytes;
 import org.java_websocket.WebSocket;
 import org.java_websocket.client.WebSocketClient;
-import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshake;
-import org.java_websocket.server.WebSocketServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -207,23 +204,15 @@ class WindowRpcTest {
      * A node with blocks 0..5 that knows the Substrate block methods and, with {@code windowMethods}, answers
      * neuron_commitments with a commitment whose uid does not fit any integer beside a good one.
      */
-    private static final class PlainNode extends WebSocketServer {
-        private final CountDownLatch started = new CountDownLatch(1);
+    private static final class PlainNode extends LoopbackServer {
         private final boolean windowMethods;
 
         PlainNode(boolean windowMethods) {
-            super(new InetSocketAddress("127.0.0.1", 0));
             this.windowMethods = windowMethods;
-            setDaemon(true);
         }
 
         static Commitment committed(long n) {
             return new Commitment(Commitment.Kind.UPDATE, 3, n, hashOf(n));
-        }
-
-        int awaitPort() throws InterruptedException {
-            assertTrue(started.await(Feeds.PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
-            return getPort();
         }
 
         private static Hash32 hashOf(long n) {
@@ -291,23 +280,6 @@ class WindowRpcTest {
 
         private static Block block(long n) {
             return new Block(n, hashOf(n), n == 0 ? Hash32.ZERO : hashOf(n - 1));
-        }
-
-        @Override
-        public void onStart() {
-            started.countDown();
-        }
-
-        @Override
-        public void onOpen(WebSocket socket, ClientHandshake handshake) {
-        }
-
-        @Override
-        public void onClose(WebSocket socket, int code, String reason, boolean remote) {
-        }
-
-        @Override
-        public void onError(WebSocket socket, Exception e) {
         }
     }
 }

@@ -1,6 +1,5 @@
 package neuron.engine.eval;
 
-import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Hash32;
 import neuron.engine.torch.TensorTrees;
