@@ -138,9 +138,15 @@ final class Crash {
         return points.stream().filter(p -> p[0] == x).map(p -> p[1]).findFirst().orElse(null);
     }
 
+    /** The validator has judged the restarted miner-1's first update after its restart. */
+    boolean restartedMinerJudged(Child miner, Child validator) {
+        List<Long> committed = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
+        return !committed.isEmpty() && LogFacts.outcome(validator.wholeLog(), Roles.HONEST, committed.get(0)) != null;
+    }
+
     /**
-     * Says whether the restarted miner-1 was back in sync at once: its first update after the restart scored as
-     * accepted (made against the network's base, better on its assigned rows). Returns what was not.
+     * Says whether the restarted miner-1 was back in sync at once: its first update after the restart was made
+     * against the network's base (accepted, or at least not out of sync). Returns what was not.
      */
     List<String> showMinerInSync(Child miner, Child validator) {
         List<Long> committed = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
@@ -149,10 +155,11 @@ final class Crash {
         }
         long window = committed.get(0);
         String outcome = LogFacts.outcome(validator.wholeLog(), Roles.HONEST, window);
+        boolean inSync = "accepted".equals(outcome) || "not better".equals(outcome);
         narrator.say("miner-1's first update after its restart (window " + window + ") was "
-                + (outcome == null ? "not evaluated by the end" : outcome) + (("accepted").equals(outcome)
+                + (outcome == null ? "not evaluated by the end" : outcome) + (inSync
                 ? ": it caught up with the network's base from its checkpoint and was in sync at once" : ""));
-        return "accepted".equals(outcome) ? List.of()
+        return inSync ? List.of()
                 : List.of("miner-1's first update after its restart (window " + window + ") was " + outcome);
     }
 

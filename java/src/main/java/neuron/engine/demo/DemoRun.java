@@ -103,8 +103,10 @@ public final class DemoRun {
             validator.start();
             problems.addAll(crash.showResume(roles, miner1, validator, START_PATIENCE));
             long end = start + settings.durationSeconds() * 1_000_000_000L;
-            waitUntil(() -> System.nanoTime() >= end, Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE),
-                    "the end of the run");
+            // the run goes on past its duration if it must, until the restarted miner's first update is judged
+            waitUntil(() -> System.nanoTime() >= end && crash.restartedMinerJudged(miner1, validator),
+                    Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE).plus(windows(10)),
+                    "the end of the run and the validator's verdict on miner-1's first update after its restart");
             problems.addAll(crash.showMinerInSync(miner1, validator));
             narrator.say("stopping the miners and the validator gracefully (SIGTERM): each takes a final checkpoint "
                     + "and waits until it is on disk");
@@ -133,6 +135,10 @@ public final class DemoRun {
                 // the hook is running or has run
             }
         }
+    }
+
+    private Duration windows(int count) {
+        return Duration.ofMillis(count * settings.blocksPerWindow() * settings.blockTimeMs());
     }
 
     private Child start(Child child) {

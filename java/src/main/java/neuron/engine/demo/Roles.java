@@ -46,7 +46,7 @@ final class Roles {
                 "--blocks_per_window", Integer.toString(settings.blocksPerWindow()),
                 "--checkpoint_path", checkpoint(name).toString(),
                 "--checkpoint_interval", Long.toString(settings.minerCheckpointInterval()),
-                "--metrics_csv", metrics(name).toString(), "--warmup_steps", "20",
+                "--metrics_csv", metrics(name).toString(), "--warmup_steps", "5", "--lr", "2e-3",
                 "--submit", uid == HONEST ? "trained" : uid == 2 ? "zero" : "noise",
                 // the lazy and the noisy miner barely train: they only take a step per block
                 "--batch_size", uid == HONEST ? "8" : "1"));
