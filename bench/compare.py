@@ -3,7 +3,8 @@
 Loads each state the engine wrote (state-<MiB>.pth, so both sides save the identical state dict), measures with
 Debian's torch: torch.save + fsync on the calling thread; torch.save + fsync in a thread as the reference system
 does it (asyncio.to_thread), with the loop's longest stall while it runs and the total; torch.load of the same
-file. One unmeasured round first, then medians of the repetitions. Prints one table (engine / PyTorch) and writes
+file, from disk as a resume reads it (its pages dropped from the page cache first, as the engine's writer and
+restore leave them). One unmeasured round first, then medians of the repetitions. Prints one table (engine / PyTorch) and writes
 JSON and a chart. Run by bench/compare with /usr/bin/python3.
 """
 import argparse
@@ -21,6 +22,13 @@ def save_durably(state, path):
     torch.save(state, path)
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
+
+
+def uncached(path):
+    """Drops the file's pages from the page cache: a resume reads a checkpoint the writer did not leave cached."""
+    with open(path, "rb") as f:
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    return path
 
 
 def timed(fn):
@@ -51,6 +59,7 @@ def measure(directory, mib, repetitions):
     for round_ in range(repetitions + 1):
         sync = timed(lambda: save_durably(state, target))
         stall, total = threaded_save(state, target)
+        uncached(source)
         load = timed(lambda: torch.load(source))
         if round_ > 0:
             out["save_sync_s"].append(sync)
@@ -73,8 +82,8 @@ def rows(engine, torch_side):
         yield mib, "loop pause: engine snapshot / torch.save+fsync in the loop", median(e["pause_s"]), median(t["save_sync_s"])
         yield mib, "loop pause: engine snapshot / longest loop stall, torch.save in a thread", median(e["pause_s"]), median(t["thread_stall_s"])
         yield mib, "persist: engine writer / torch.save+fsync", median(e["persist_s"]), median(t["save_sync_s"])
-        yield mib, "checkpoint total: engine pause+persist / torch.save in a thread", median(e["pause_s"]) + median(e["persist_s"]), median(t["thread_total_s"])
-        yield mib, "restore: engine / torch.load", median(e["restore_s"]), median(t["load_s"])
+        yield mib, "checkpoint total: engine copy+persist / torch.save in a thread", median(e["copy_s"]) + median(e["persist_s"]), median(t["thread_total_s"])
+        yield mib, "restore: engine into the live state / torch.load", median(e["restore_s"]), median(t["load_s"])
 
 
 def machine(engine):
@@ -92,7 +101,7 @@ def chart(engine, torch_side, path):
     t = [torch_side[str(m)] for m in sizes]
     mib_s = lambda m, s: m / s
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
-    left.plot(sizes, [median(e["pause_s"]) * 1e3 for e in engine["sizes"]], "o-", label="engine snapshot")
+    left.plot(sizes, [median(e["pause_s"]) * 1e3 for e in engine["sizes"]], "o-", label="engine snapshot (hand-over; the copy runs beside the step)")
     left.plot(sizes, [median(x["save_sync_s"]) * 1e3 for x in t], "s--", label="torch.save+fsync in the loop")
     left.plot(sizes, [median(x["thread_stall_s"]) * 1e3 for x in t], "^:", label="torch.save in a thread (stall)")
     left.set(xscale="log", yscale="log", xlabel="state (MiB)", ylabel="loop pause (ms)", title="Pause per checkpoint")

@@ -68,6 +68,25 @@ int nn_populate_write(void* addr, size_t n) {
     return madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) == 0 ? 0 : neg_errno();
 }
 
+int nn_populate_write_supported() {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    void* m = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return 0;
+    int ok = madvise(m, page, MADV_POPULATE_WRITE) == 0;
+    munmap(m, page);
+    return ok;
+}
+
+void nn_touch_pages(void* addr, size_t n) {
+    if (n == 0) return;
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    char* first = static_cast<char*>(addr);
+    char* end = first + n;
+    for (char* p = first; p < end; p = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) | (page - 1)) + 1)) {
+        __atomic_fetch_add(p, 0, __ATOMIC_RELAXED);
+    }
+}
+
 int nn_open_for_write(const char* path) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     return fd >= 0 ? fd : neg_errno();
@@ -116,6 +135,31 @@ int nn_fsync_dir(const char* dir) {
     int rc = fsync(fd) == 0 ? 0 : neg_errno();
     close(fd);
     return rc;
+}
+
+int nn_open_for_read(const char* path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd >= 0 ? fd : neg_errno();
+}
+
+int64_t nn_pread_fully(int fd, void* dst, size_t n, int64_t offset) {
+    char* p = static_cast<char*>(dst);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, p + done, std::min(n - done, size_t(1) << 30), offset + int64_t(done));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return neg_errno();
+        }
+        if (r == 0) return -EIO;
+        done += size_t(r);
+    }
+    return int64_t(done);
+}
+
+int nn_drop_cached(int fd, int64_t offset, int64_t length) {
+    int rc = posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED);
+    return rc == 0 ? 0 : -rc;
 }
 
 const char* nn_strerror(int code) {

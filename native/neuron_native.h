@@ -12,7 +12,7 @@
 #endif
 
 // Bumped when a signature changes; Java checks it at load (the smoke function).
-#define NN_ABI_VERSION 2
+#define NN_ABI_VERSION 3
 
 NN_API int nn_abi_version();
 
@@ -26,6 +26,14 @@ NN_API void nn_copy(void* dst, const void* src, size_t n, int threads);
 // another thread writes into the range. addr need not be page aligned.
 NN_API int nn_populate_write(void* addr, size_t n);
 
+// 1 when the kernel has MADV_POPULATE_WRITE (Linux >= 5.14), else 0: probed once on a private mapping.
+NN_API int nn_populate_write_supported();
+
+// The fallback of nn_populate_write: faults in each page of [addr, addr+n) for writing with an atomic add of
+// zero to one byte per page, so the contents stay as they are even while another thread writes into the range.
+// Unlike madvise it cannot report a full tmpfs: the kernel sends SIGBUS instead.
+NN_API void nn_touch_pages(void* addr, size_t n);
+
 // --- files ---
 NN_API int nn_open_for_write(const char* path);          // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644
 NN_API int64_t nn_write_fully(int fd, const void* buf, size_t n);
@@ -35,6 +43,10 @@ NN_API int nn_drop_range(int fd, int64_t offset, int64_t length);    // wait for
 NN_API int nn_fsync(int fd);
 NN_API int nn_close(int fd);
 NN_API int nn_fsync_dir(const char* dir);
+NN_API int nn_open_for_read(const char* path);           // O_RDONLY|O_CLOEXEC
+// Reads exactly n bytes at `offset` into dst (pread, retried on EINTR and short reads); -EIO at end of file.
+NN_API int64_t nn_pread_fully(int fd, void* dst, size_t n, int64_t offset);
+NN_API int nn_drop_cached(int fd, int64_t offset, int64_t length);   // posix_fadvise DONTNEED: clean pages only
 // The text of any code a native function returned (-errno or a CUDA code, neuron_cuda.h); thread-safe.
 // Valid in the calling thread until its next call.
 NN_API const char* nn_strerror(int code);

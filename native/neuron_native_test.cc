@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -118,6 +119,12 @@ int main() {
         static_cast<char*>(m)[5] = 9;
         CHECK(nn_populate_write(static_cast<char*>(m) + 3, n - 3) == 0);
         CHECK(static_cast<char*>(m)[5] == 9);
+        CHECK(nn_populate_write_supported() == 1 || nn_populate_write_supported() == 0);
+        for (size_t i = 0; i < n; i += 4096) static_cast<char*>(m)[i] = char(i / 4096);
+        nn_touch_pages(static_cast<char*>(m) + 1, n - 1);
+        bool same = true;
+        for (size_t i = 0; i < n; i += 4096) same = same && static_cast<char*>(m)[i] == char(i / 4096);
+        CHECK(same);
         munmap(m, n);
     }
     char path[] = "/tmp/nn_testXXXXXX";
@@ -135,6 +142,14 @@ int main() {
     CHECK(nn_close(fd) == 0);
     CHECK(nn_fsync_dir("/tmp") == 0);
     CHECK(nn_open_for_write("/nonexistent-dir/x") < 0);
+    int rfd = nn_open_for_read(path);
+    CHECK(rfd >= 0);
+    char back[sizeof msg] = {0};
+    CHECK(nn_pread_fully(rfd, back, sizeof msg - 2, 2) == int64_t(sizeof msg - 2));
+    CHECK(std::memcmp(back, msg + 2, sizeof msg - 2) == 0);
+    CHECK(nn_pread_fully(rfd, back, sizeof msg, 4) == -EIO);
+    CHECK(nn_drop_cached(rfd, 0, 0) == 0);
+    CHECK(nn_close(rfd) == 0);
     unlink(path);
     check_strerror_threads();
     check_cuda_contract();

@@ -17,8 +17,9 @@ import java.util.Map;
 /**
  * The engine's half of {@code bench/compare}: for each state size, writes the state as {@code state-<MiB>.pth}
  * (which the PyTorch half loads, so both sides save the identical state dict), then measures, after one
- * unmeasured round, the loop's pause per snapshot, the writer's persist time (its own clock, from the listener)
- * and a restore of {@code state-<MiB>.pth} into tensors. Writes the times, in seconds, as JSON.
+ * unmeasured round, the loop's pause per snapshot (the hand-over of a lazy snapshot) and the copy beside it, the
+ * writer's persist time (its own clock, from the listener) and a restore of {@code state-<MiB>.pth} into the
+ * state's tensors, as a resume does it. Writes the times, in seconds, as JSON.
  *
  * <p>Usage: {@code EngineComparison <dir> <sizesMiB comma-separated> <repetitions> <out.json>}.
  */
@@ -53,6 +54,7 @@ public final class EngineComparison {
             Disk.fsync(reference);
 
             List<Double> pause = new ArrayList<>();
+            List<Double> copy = new ArrayList<>();
             List<Double> persist = new ArrayList<>();
             PersistClock clock = new PersistClock();
             Path checkpoint = dir.resolve("engine-" + mib + ".pth");
@@ -60,22 +62,28 @@ public final class EngineComparison {
                 for (int round = 0; round <= repetitions; round++) {
                     // Checkpoints are hundreds of steps apart: the last is persisted and staging is ready again.
                     pipeline.awaitIdle();
+                    // The loop's stall is the hand-over; the copy runs beside the loop's next forward and backward.
                     long started = System.nanoTime();
-                    pipeline.snapshot(tree);
-                    long paused = System.nanoTime() - started;
+                    pipeline.handOver(tree);
+                    long handedOver = System.nanoTime();
+                    pipeline.awaitStaging();
+                    long copied = System.nanoTime();
                     pipeline.awaitPersisted();
                     if (round > 0) {
-                        pause.add(paused / 1e9);
+                        pause.add((handedOver - started) / 1e9);
+                        copy.add((copied - started) / 1e9);
                         persist.add(clock.lastNanos / 1e9);
                     }
                 }
             }
             Files.deleteIfExists(checkpoint);
 
+            // A resume reads into the state it has allocated (the model exists before its weights are read), from
+            // disk: each restore drops the file's pages, as the writer does, and compare.py drops them before torch.load.
             List<Double> restore = new ArrayList<>();
             for (int round = 0; round <= repetitions; round++) {
                 long started = System.nanoTime();
-                Restore.restoreAndFree(reference);
+                Restore.intoLive(reference, tree);
                 if (round > 0) {
                     restore.add((System.nanoTime() - started) / 1e9);
                 }
@@ -85,6 +93,7 @@ public final class EngineComparison {
             result.put("bytes", bytes);
             result.put("file", reference.getFileName().toString());
             result.put("pause_s", pause);
+            result.put("copy_s", copy);
             result.put("persist_s", persist);
             result.put("restore_s", restore);
             System.err.printf("engine %d MiB: pause %s s, persist %s s, restore %s s%n", mib, pause, persist, restore);

@@ -1,6 +1,8 @@
 package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.StateSource;
+import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.AdamW;
 import neuron.engine.train.Devices;
@@ -105,6 +107,40 @@ public class MinerStepBench {
     @Measurement(iterations = 3, time = 3)
     public float step(Miner miner) {
         return miner.loop.step();
+    }
+
+    /** The miner with {@code --checkpoint_interval 1}: a lazy snapshot after every step (target: ≤ 1.03× {@link #step}). */
+    @State(Scope.Benchmark)
+    public static class EveryStep {
+        Pipeline pipeline;
+        StateSource source;
+
+        @Setup(Level.Trial)
+        public void open(Miner miner, ScratchDir scratch) throws IOException {
+            pipeline = Pipeline.open(scratch.file("every-step.pth"),
+                    MinerLoop.checkpointBytes(miner.loop.options().model()), true, CheckpointListener.NONE);
+            source = TensorTreeSource.of(miner.loop::state);
+            miner.loop.beforeUpdate(pipeline::awaitStaging);
+        }
+
+        /** The steps run back to back, as in the miner: persists coalesce. */
+        @TearDown(Level.Trial)
+        public void close(Miner miner) throws IOException, InterruptedException {
+            pipeline.awaitStaging();
+            miner.loop.beforeUpdate(() -> {
+            });
+            pipeline.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @Warmup(iterations = 2, time = 3)
+    @Measurement(iterations = 3, time = 3)
+    public float stepCheckpointingEveryStep(Miner miner, EveryStep every) {
+        float loss = miner.loop.step();
+        every.pipeline.afterStep(miner.loop.globalStep(), every.source);
+        return loss;
     }
 
     @Benchmark

@@ -4,6 +4,7 @@ import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
+import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
 
 import java.io.IOException;
@@ -37,12 +38,27 @@ final class Pipeline implements AutoCloseable {
                 Checkpointer.open(config, new CheckpointPolicy(1), stateBytes, "global_step", listener, writeHints));
     }
 
-    /** Snapshots {@code tree} as the next step; a skipped snapshot would measure nothing, so it fails. */
+    /** Snapshots {@code tree} as the next step and waits for its copy, as a loop that mutates at once would. */
     void snapshot(Map<String, Object> tree) {
+        handOver(tree);
+        awaitStaging();
+    }
+
+    /** Hands {@code tree} over as the next step's snapshot; a skipped snapshot would measure nothing, so it fails. */
+    void handOver(Map<String, Object> tree) {
         if (!checkpointer.snapshot(++step, TensorTreeSource.of(() -> tree))) {
             throw new IllegalStateException("the checkpointer skipped the snapshot of step " + step);
         }
+    }
+
+    /** What a loop does right before its next update: waits for the copy if it is not done. */
+    void awaitStaging() {
         checkpointer.awaitStaging();
+    }
+
+    /** The loop's hook after a step, as the miner calls it (the pipeline checkpoints every step). */
+    boolean afterStep(long progress, StateSource source) {
+        return checkpointer.afterStep(progress, source);
     }
 
     /** Waits until the last snapshot is on disk and staging is ready for the next. */

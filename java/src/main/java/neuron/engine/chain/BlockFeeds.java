@@ -2,6 +2,7 @@ package neuron.engine.chain;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 
 /** Opens the block feed a {@code --chain} flag names. */
 public final class BlockFeeds {
@@ -19,7 +20,17 @@ public final class BlockFeeds {
      * @throws IllegalArgumentException for any other spec, with a message naming what is accepted
      */
     public static BlockFeed open(String chainSpec, long blockTimeMs, Block resumeAfter) {
-        return connect(chainSpec, blockTimeMs, resumeAfter, -1).feed();
+        return open(chainSpec, blockTimeMs, Follow.FINALIZED, resumeAfter == null ? List.of() : List.of(resumeAfter));
+    }
+
+    /**
+     * @param follow which heads a remote chain is followed by (the embedded chain is followed by its head: it never
+     *     reorganises but for tests)
+     * @param recent the blocks already seen, oldest first (the journal's last canonical blocks): the feed resumes
+     *     after the last and can roll back to any of them; empty to start at the head
+     */
+    public static BlockFeed open(String chainSpec, long blockTimeMs, Follow follow, List<Block> recent) {
+        return connect(chainSpec, blockTimeMs, follow, recent, -1).feed();
     }
 
     /** A feed and the window protocol's calls over one connection; closing the feed closes the connection. */
@@ -31,20 +42,20 @@ public final class BlockFeeds {
     }
 
     /**
-     * As {@link #open}, with the window protocol's calls on the same chain; without {@code resumeAfter} the feed
-     * starts at block {@code firstNumber}, or at the head when it is -1.
+     * As {@link #open(String, long, Follow, List)}, with the window protocol's calls on the same chain; without
+     * {@code recent} blocks the feed starts at block {@code firstNumber}, or at the head when it is -1.
      */
-    public static Connection connect(String chainSpec, long blockTimeMs, Block resumeAfter, long firstNumber) {
+    public static Connection connect(String chainSpec, long blockTimeMs, Follow follow, List<Block> recent,
+                                     long firstNumber) {
         if (LOCAL.equals(chainSpec)) {
-            long first = resumeAfter != null ? resumeAfter.number() + 1 : Math.max(0, firstNumber);
-            return follow(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), resumeAfter, firstNumber);
+            long first = !recent.isEmpty() ? recent.get(recent.size() - 1).number() + 1 : Math.max(0, firstNumber);
+            return follow(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), recent, firstNumber);
         }
-        return follow(WsChainClient.open(uriOf(chainSpec)), resumeAfter, firstNumber);
+        return follow(WsChainClient.open(uriOf(chainSpec), follow), recent, firstNumber);
     }
 
-    private static <S extends ChainSource & WindowChain> Connection follow(S source, Block resumeAfter, long first) {
-        return new Connection(resumeAfter != null || first < 0 ? new ChainFollower(source, resumeAfter)
-                : new ChainFollower(source, first), source);
+    private static <S extends ChainSource & WindowChain> Connection follow(S source, List<Block> recent, long first) {
+        return new Connection(new ChainFollower(source, recent, first), source);
     }
 
     private static URI uriOf(String chainSpec) {

@@ -9,12 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.Properties;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -23,6 +25,7 @@ import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.RollingResourcesCache;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.queue.impl.table.SingleTableStore;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The validator's record of what it saw (a Chronicle Queue in a directory): every block, appended before the
  * validator acts on it, and which submissions it evaluated for each window, so that a replay after a crash sees
- * exactly the same inputs.
+ * exactly the same inputs. After a reorganisation the first block of the new branch is appended with a number at or
+ * below the last one: it retracts the blocks journaled from that number on, which replays then skip.
  *
  * <p>Appends come from one thread (the validator loop); they survive a kill of the process at any moment (a record
  * being written when the process dies never becomes visible), not a power loss. Cycle files hold a fixed range of
@@ -97,6 +101,14 @@ public final class BlockJournal implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Whether a file of a journal directory belongs in a copy of the journal (a backup): the cycle files and the
+     * settings do; Chronicle's table store does not (it holds this process's locks and is rebuilt on open).
+     */
+    public static boolean belongsInCopy(Path file) {
+        return !file.getFileName().toString().endsWith(SingleTableStore.SUFFIX);
+    }
+
     /** Journals a block; call it before acting on the block. */
     public void appendBlock(BlockEvent event) {
         clock.advanceTo(event.number());
@@ -114,8 +126,8 @@ public final class BlockJournal implements AutoCloseable {
     }
 
     /**
-     * Replays from the first block numbered above {@code afterBlock} (the checkpoint's block; -1 for all), in journal
-     * order, up to the last block numbered at most {@code toBlock} (Long.MAX_VALUE for all).
+     * Replays the canonical chain from the first block numbered above {@code afterBlock} (the checkpoint's block;
+     * -1 for all), in journal order, up to the last block numbered at most {@code toBlock} (Long.MAX_VALUE for all).
      */
     public JournalCursor replay(long afterBlock, long toBlock) {
         ExcerptTailer tailer = queue.createTailer();
@@ -128,18 +140,61 @@ public final class BlockJournal implements AutoCloseable {
                 tailer.toStart(); // slower but still right: the cursor skips blocks up to afterBlock
             }
         }
-        return new JournalCursor(tailer, afterBlock, toBlock);
+        Retractions retracted;
+        try (ExcerptTailer backward = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd()) {
+            retracted = Retractions.scan(backward, tailer.index());
+        }
+        return new JournalCursor(tailer, retracted, afterBlock, toBlock);
     }
 
-    /** The last block journaled, e.g. to resume the feed after it; null when there is none. */
+    /** The last block journaled (the canonical chain's tip), e.g. to resume the feed after it; null when there is none. */
     public Block lastBlock() {
+        List<Block> last = recentBlocks(1);
+        return last.isEmpty() ? null : last.get(0);
+    }
+
+    /**
+     * The last {@code count} blocks of the canonical chain journaled, oldest first: what a feed resumes after and
+     * can roll back to. Blocks a rollback retracted are not among them.
+     */
+    public List<Block> recentBlocks(int count) {
+        List<Block> blocks = new ArrayList<>();
+        walkCanonicalBackward(block -> {
+            blocks.add(block);
+            return blocks.size() < count;
+        });
+        Collections.reverse(blocks);
+        return blocks;
+    }
+
+    /** The canonical chain's block with this number, or null when the journal has none (never journaled, pruned). */
+    public Block canonicalBlock(long number) {
+        Block[] found = new Block[1];
+        walkCanonicalBackward(block -> {
+            if (block.number() == number) {
+                found[0] = block;
+            }
+            return block.number() > number;
+        });
+        return found[0];
+    }
+
+    /**
+     * Visits the canonical chain's blocks from the newest back, while {@code visitor} returns true: walking back,
+     * the canonical chain's numbers strictly decrease, so a block numbered at or above one seen is retracted.
+     */
+    private void walkCanonicalBackward(Predicate<Block> visitor) {
+        long lowest = Long.MAX_VALUE;
         try (ExcerptTailer tailer = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd()) {
-            for (Object record = JournalCursor.read(tailer); record != JournalCursor.END; record = JournalCursor.read(tailer)) {
-                if (record instanceof BlockEvent event) {
-                    return event.block();
+            for (Object record = JournalCursor.read(tailer, Retractions.NONE); record != JournalCursor.END;
+                    record = JournalCursor.read(tailer, Retractions.NONE)) {
+                if (record instanceof BlockEvent event && event.number() < lowest) {
+                    lowest = event.number();
+                    if (!visitor.test(event.block())) {
+                        return;
+                    }
                 }
             }
-            return null;
         }
     }
 
@@ -152,7 +207,8 @@ public final class BlockJournal implements AutoCloseable {
         long evaluations = 0;
         List<JournalInfo.Gap> gaps = new ArrayList<>();
         try (ExcerptTailer tailer = queue.createTailer().toStart()) {
-            for (Object record = JournalCursor.read(tailer); record != JournalCursor.END; record = JournalCursor.read(tailer)) {
+            for (Object record = JournalCursor.read(tailer, Retractions.NONE); record != JournalCursor.END;
+                    record = JournalCursor.read(tailer, Retractions.NONE)) {
                 if (record instanceof BlockEvent event) {
                     long number = event.number();
                     if (blocks > 0 && number > last + 1) {

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,6 +14,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import neuron.engine.chain.rpc.RpcSession;
 import neuron.engine.chain.rpc.RpcTable;
 import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
@@ -22,8 +27,18 @@ import org.slf4j.LoggerFactory;
  * ({@code bin/neuron chain}). Requests go through one {@link RpcTable}, which handler classes fill with their
  * methods ({@link SubstrateRpc}: the Substrate node methods; {@link WindowRpcHandler}: the window protocol's). Several miners and validators can follow one chain
  * through it.
+ *
+ * <p>What a client can make the server hold is bounded: a frame or message above {@value #MAX_MESSAGE_BYTES}
+ * bytes closes its connection (1009, "too big") before it is buffered, a handshake above
+ * {@value #MAX_HANDSHAKE_BYTES} bytes drops it, a client that lets {@value #MAX_QUEUED_MESSAGES} answers and
+ * notifications pile up unread is closed (1008), and at most {@value #MAX_CONNECTIONS} connections are served.
  */
 public final class ChainServer implements AutoCloseable {
+    /** Substrate requests are small: a batch of a few dozen calls, an extrinsic. */
+    static final int MAX_MESSAGE_BYTES = 1 << 20;
+    static final int MAX_HANDSHAKE_BYTES = 16 << 10;
+    static final int MAX_QUEUED_MESSAGES = 1024;
+    static final int MAX_CONNECTIONS = 256;
     private static final Logger log = LoggerFactory.getLogger(ChainServer.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
 
@@ -102,7 +117,7 @@ public final class ChainServer implements AutoCloseable {
                 long head = chain.head();
                 for (long n = announced + 1; n <= head; n++) {
                     if (announcementsToSkip.getAndUpdate(k -> Math.max(0, k - 1)) == 0) {
-                        substrate.announce(chain.block(n));
+                        substrate.announce(n);
                     }
                 }
                 announced = head;
@@ -122,6 +137,10 @@ public final class ChainServer implements AutoCloseable {
 
         @Override
         public void send(String text) {
+            if (socket instanceof WebSocketImpl impl && impl.outQueue.size() >= MAX_QUEUED_MESSAGES) {
+                close("the client does not read what it is sent (" + MAX_QUEUED_MESSAGES + " messages queued)");
+                return;
+            }
             if (socket.isOpen()) {
                 try {
                     socket.send(text);
@@ -133,7 +152,7 @@ public final class ChainServer implements AutoCloseable {
 
         @Override
         public void close(String reason) {
-            socket.close(org.java_websocket.framing.CloseFrame.POLICY_VALIDATION, reason);
+            socket.close(CloseFrame.POLICY_VALIDATION, reason);
         }
     }
 
@@ -142,7 +161,8 @@ public final class ChainServer implements AutoCloseable {
         private final AtomicReference<Exception> startFailure = new AtomicReference<>();
 
         Server(InetSocketAddress address) {
-            super(address);
+            super(address, List.of(new Draft_6455(List.of(), MAX_MESSAGE_BYTES)));
+            setWebSocketFactory(new BoundedHandshakes(MAX_HANDSHAKE_BYTES));
         }
 
         void awaitStarted() throws IOException, InterruptedException {
@@ -165,6 +185,10 @@ public final class ChainServer implements AutoCloseable {
 
         @Override
         public void onOpen(WebSocket socket, ClientHandshake handshake) {
+            if (getConnections().size() > MAX_CONNECTIONS) {
+                socket.close(CloseFrame.TRY_AGAIN_LATER, "too many connections (at most " + MAX_CONNECTIONS + ")");
+                return;
+            }
             socket.setAttachment(new Session(socket));
             log.debug("client connected from {}", socket.getRemoteSocketAddress());
         }
@@ -179,7 +203,15 @@ public final class ChainServer implements AutoCloseable {
 
         @Override
         public void onMessage(WebSocket socket, String text) {
-            table.handle(socket.getAttachment(), text);
+            Session session = socket.getAttachment();
+            if (session != null) {
+                table.handle(session, text);
+            }
+        }
+
+        @Override
+        public void onMessage(WebSocket socket, ByteBuffer bytes) {
+            socket.close(CloseFrame.REFUSE, "JSON-RPC requests are text messages");
         }
 
         @Override

@@ -14,6 +14,9 @@ public interface ChainSource extends AutoCloseable {
     /** The canonical block with this number (at most {@link #head()}). */
     Block blockAt(long number, Duration timeout) throws ChainUnavailableException, InterruptedException;
 
+    /** The storage value under {@code key} (SCALE) after block {@code at}, or null when there is none. */
+    byte[] storage(byte[] key, Block at, Duration timeout) throws ChainUnavailableException, InterruptedException;
+
     @Override
     void close();
 }

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Walks a {@link BlockJournal} block by block for a replay, each block with the evaluation records journaled after
- * it (before the next block). One thread; the lists are valid until the next {@link #next()}.
+ * it (before the next block), over the canonical chain only: blocks a later rollback retracted, and what was
+ * journaled after them, are skipped. One thread; the lists are valid until the next {@link #next()}.
  */
 public final class JournalCursor implements AutoCloseable {
     /** What {@link #read} returns at the end of the journal. */
@@ -18,6 +19,7 @@ public final class JournalCursor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JournalCursor.class);
 
     private final ExcerptTailer tailer;
+    private final Retractions retracted;
     private final long afterBlock;
     private final long toBlock;
     private final List<Evaluation> evaluations = new ArrayList<>();
@@ -28,8 +30,9 @@ public final class JournalCursor implements AutoCloseable {
     private BlockEvent current;
     private BlockEvent ahead;
 
-    JournalCursor(ExcerptTailer tailer, long afterBlock, long toBlock) {
+    JournalCursor(ExcerptTailer tailer, Retractions retracted, long afterBlock, long toBlock) {
         this.tailer = tailer;
+        this.retracted = retracted;
         this.afterBlock = afterBlock;
         this.toBlock = toBlock;
     }
@@ -47,7 +50,7 @@ public final class JournalCursor implements AutoCloseable {
         if (current == null) {
             return false;
         }
-        for (Object record = read(tailer); record != END; record = read(tailer)) {
+        for (Object record = read(tailer, retracted); record != END; record = read(tailer, retracted)) {
             if (record instanceof BlockEvent event) {
                 ahead = event;
                 break;
@@ -83,7 +86,7 @@ public final class JournalCursor implements AutoCloseable {
     }
 
     private BlockEvent firstBlockAfter() {
-        for (Object record = read(tailer); record != END; record = read(tailer)) {
+        for (Object record = read(tailer, retracted); record != END; record = read(tailer, retracted)) {
             if (record instanceof BlockEvent event && event.number() > afterBlock) {
                 return event;
             }
@@ -91,12 +94,18 @@ public final class JournalCursor implements AutoCloseable {
         return null;
     }
 
-    /** The next record in the tailer's direction, {@link #END} when there is none; unknown types are skipped. */
-    static Object read(ExcerptTailer tailer) {
+    /**
+     * The next record in the tailer's direction that is not {@code retracted}, {@link #END} when there is none;
+     * unknown types are skipped.
+     */
+    static Object read(ExcerptTailer tailer, Retractions retracted) {
         while (true) {
             try (DocumentContext context = tailer.readingDocument()) {
                 if (!context.isPresent()) {
                     return END;
+                }
+                if (retracted.contains(context.index())) {
+                    continue;
                 }
                 Object record = JournalRecords.read(context.wire().bytes());
                 if (record != null) {

@@ -30,22 +30,6 @@ final class SubstrateJson {
         return msg.toString();
     }
 
-    /** A header as a node serves it; the block's own hash is not part of it, as on a real node. */
-    static ObjectNode header(Block block) {
-        ObjectNode header = MAPPER.createObjectNode();
-        header.put("parentHash", block.parentHash().toHex());
-        header.put("number", "0x" + Long.toHexString(block.number()));
-        header.put("stateRoot", Hash32.ZERO.toHex());
-        header.put("extrinsicsRoot", Hash32.ZERO.toHex());
-        header.putObject("digest").putArray("logs");
-        return header;
-    }
-
-    /** The block a header describes, given the hash it was fetched by; IllegalArgumentException when malformed. */
-    static Block block(Hash32 hash, JsonNode header) {
-        return new Block(number(header.path("number")), hash, Hash32.parseHex(header.path("parentHash").asText(null)));
-    }
-
     /** A block number as a hex string ("0x1a", how headers carry it) or a plain JSON number. */
     static long number(JsonNode node) {
         if (node.isIntegralNumber()) {

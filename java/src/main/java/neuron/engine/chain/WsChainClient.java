@@ -3,6 +3,7 @@ package neuron.engine.chain;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,17 +19,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A subtensor (Substrate) node over JSON-RPC WebSocket ({@code --chain ws://HOST:PORT}): subscribes to new heads,
- * and gets every block by number (chain_getBlockHash, then chain_getHeader for its parent), because a header does
- * not carry its own hash. After a drop it reconnects with exponential backoff and resubscribes; the
- * {@link ChainFollower} then fetches what was missed. Malformed messages are logged and ignored. It also makes the
- * window protocol's calls ({@link WindowRpc}); a node without them (a plain Substrate node) has blocks without
- * commitments.
+ * A subtensor (Substrate) node over JSON-RPC WebSocket ({@code --chain ws://HOST:PORT}): subscribes to finalized
+ * heads (or, {@link Follow#BEST}, to new heads) and gets every block by number: chain_getBlockHash, then
+ * chain_getHeader of that hash, checking that the header hashes (BLAKE2b-256 of its SCALE encoding) to exactly the
+ * hash asked for and carries the number asked for; a header that does not is refused. Storage is read with
+ * state_getStorage at a block's hash. After a drop it reconnects with exponential backoff and resubscribes; the
+ * {@link ChainFollower} then fetches what was missed. Malformed messages are logged and ignored; a message larger
+ * than {@value #MAX_MESSAGE_BYTES} bytes closes the connection (1009, "too big"), which then reconnects. It also
+ * makes the window protocol's calls ({@link WindowRpc}); a node without them (a plain Substrate node) has blocks
+ * without commitments.
  */
 public final class WsChainClient implements ChainSource, WindowChain {
     private static final Logger log = LoggerFactory.getLogger(WsChainClient.class);
@@ -38,8 +43,11 @@ public final class WsChainClient implements ChainSource, WindowChain {
     /** How long a window protocol call may take before it counts as unavailable. */
     private static final Duration WINDOW_CALL_TIMEOUT = Duration.ofSeconds(5);
     private static final int METHOD_NOT_FOUND = -32601;
+    /** The largest frame or message accepted: a Substrate node's own default response limit (15 MiB) and then some. */
+    static final int MAX_MESSAGE_BYTES = 16 << 20;
 
     private final URI uri;
+    private final Follow follow;
     private final long minBackoffMs;
     private final long maxBackoffMs;
     private final ScheduledExecutorService connector;
@@ -57,8 +65,9 @@ public final class WsChainClient implements ChainSource, WindowChain {
     private long backoffMs;
     private boolean closed;
 
-    private WsChainClient(URI uri, Duration minBackoff, Duration maxBackoff) {
+    private WsChainClient(URI uri, Follow follow, Duration minBackoff, Duration maxBackoff) {
         this.uri = uri;
+        this.follow = follow;
         this.minBackoffMs = Math.max(1, minBackoff.toMillis());
         this.maxBackoffMs = Math.max(minBackoffMs, maxBackoff.toMillis());
         this.backoffMs = minBackoffMs;
@@ -70,16 +79,16 @@ public final class WsChainClient implements ChainSource, WindowChain {
     }
 
     /** Starts connecting in the background (retrying with backoff from 100 ms to 5 s) and returns at once. */
-    public static WsChainClient open(URI uri) {
-        return open(uri, Duration.ofMillis(100), Duration.ofSeconds(5));
+    public static WsChainClient open(URI uri, Follow follow) {
+        return open(uri, follow, Duration.ofMillis(100), Duration.ofSeconds(5));
     }
 
-    public static WsChainClient open(URI uri, Duration minBackoff, Duration maxBackoff) {
+    public static WsChainClient open(URI uri, Follow follow, Duration minBackoff, Duration maxBackoff) {
         String scheme = uri.getScheme();
         if (!"ws".equals(scheme) && !"wss".equals(scheme)) {
             throw new IllegalArgumentException("a chain endpoint is ws://HOST:PORT or wss://HOST:PORT, got " + uri);
         }
-        WsChainClient client = new WsChainClient(uri, minBackoff, maxBackoff);
+        WsChainClient client = new WsChainClient(uri, follow, minBackoff, maxBackoff);
         client.connector.execute(client::connect);
         return client;
     }
@@ -117,14 +126,32 @@ public final class WsChainClient implements ChainSource, WindowChain {
         }
         JsonNode header = call(SubstrateJson.GET_HEADER, deadline, hash.asText());
         try {
-            Block block = SubstrateJson.block(Hash32.parseHex(hash.asText()), header);
-            if (block.number() != number) {
-                throw new IllegalArgumentException("header of block " + number + " says number " + block.number());
+            Hash32 asked = Hash32.parseHex(hash.asText(null));
+            Header received = Header.fromJson(header);
+            if (received.number() != number) {
+                throw new IllegalArgumentException("the header of block " + number + " says number " + received.number());
+            }
+            Block block = received.block();
+            if (!block.hash().equals(asked)) {
+                throw new IllegalArgumentException("the header of block " + number + " hashes to " + block.hash()
+                        + ", not to " + asked);
             }
             return new Block(number, block.hash(), block.parentHash(), commitments(number, block.hash(), deadline));
         } catch (IllegalArgumentException e) {
             malformedMessages.incrementAndGet();
-            throw new ChainUnavailableException("malformed answer from " + uri + " for block " + number, e);
+            throw new ChainUnavailableException("refused the answer from " + uri + " for block " + number + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public byte[] storage(byte[] key, Block at, Duration timeout) throws ChainUnavailableException, InterruptedException {
+        JsonNode value = call("state_getStorage", System.nanoTime() + timeout.toNanos(), hex(key), at.hash().toHex());
+        try {
+            return value.isNull() ? null : Header.hexBytes(value);
+        } catch (IllegalArgumentException e) {
+            malformedMessages.incrementAndGet();
+            throw new ChainUnavailableException("refused the storage value from " + uri + ": " + e.getMessage(), e);
         }
     }
 
@@ -245,11 +272,12 @@ public final class WsChainClient implements ChainSource, WindowChain {
         pending.put(id, answer);
         answer.thenAccept(msg -> { // a failed future means the connection dropped, which reconnects anyway
             if (msg.has("error")) {
-                log.warn("{} refused the new-heads subscription: {}; reconnecting", uri, msg.get("error"));
+                log.warn("{} refused the heads subscription: {}; reconnecting", uri, msg.get("error"));
                 via.close();
             }
         });
-        via.send(SubstrateJson.request(id, SubstrateJson.SUBSCRIBE_NEW_HEADS));
+        via.send(SubstrateJson.request(id, follow == Follow.BEST
+                ? SubstrateJson.SUBSCRIBE_NEW_HEADS : SubstrateJson.SUBSCRIBE_FINALIZED_HEADS));
     }
 
     private void reconnectLater(String why) {
@@ -285,7 +313,8 @@ public final class WsChainClient implements ChainSource, WindowChain {
     private void onHeadAnnounced(long number) {
         lock.lock();
         try {
-            if (lastAnnounced >= 0 && number > lastAnnounced + 1) {
+            // finality may jump several blocks at once; best heads should come one by one
+            if (follow == Follow.BEST && lastAnnounced >= 0 && number > lastAnnounced + 1) {
                 gapsDetected.incrementAndGet();
                 log.warn("gap in the heads announced by {}: {} after {}; blocks {}..{} will be fetched by number",
                         uri, number, lastAnnounced, lastAnnounced + 1, number - 1);
@@ -310,7 +339,7 @@ public final class WsChainClient implements ChainSource, WindowChain {
                 }
             }
             String method = msg.path("method").asText("");
-            if (method.equals(SubstrateJson.NEW_HEAD) || method.equals(SubstrateJson.FINALIZED_HEAD)) {
+            if (method.equals(follow == Follow.BEST ? SubstrateJson.NEW_HEAD : SubstrateJson.FINALIZED_HEAD)) {
                 onHeadAnnounced(SubstrateJson.number(msg.path("params").path("result").path("number")));
                 return;
             }
@@ -384,6 +413,10 @@ public final class WsChainClient implements ChainSource, WindowChain {
         pending.clear();
     }
 
+    private static String hex(byte[] bytes) {
+        return "0x" + HexFormat.of().formatHex(bytes);
+    }
+
     private static String abbreviate(String text) {
         return text.length() <= 200 ? text : text.substring(0, 200) + "…";
     }
@@ -391,7 +424,7 @@ public final class WsChainClient implements ChainSource, WindowChain {
     /** One WebSocket connection; a new one per (re)connect, as Java-WebSocket clients are not reusable from callbacks. */
     private final class Connection extends WebSocketClient {
         Connection() {
-            super(WsChainClient.this.uri);
+            super(WsChainClient.this.uri, new Draft_6455(List.of(), MAX_MESSAGE_BYTES));
             setConnectionLostTimeout(CONNECTION_LOST_TIMEOUT_S);
         }
 

@@ -13,13 +13,22 @@ import java.util.HexFormat;
  * @param path        the checkpoint file ({@code --checkpoint_path})
  * @param keepBackups how many previous checkpoints to keep ({@code --keep_backups})
  * @param stagingDir  the staging queue's directory ({@code --staging_dir}); null picks the default
+ * @param fallback    where start-up looks when no local checkpoint loads
  */
-public record CheckpointConfig(Path path, int keepBackups, Path stagingDir) {
+public record CheckpointConfig(Path path, int keepBackups, Path stagingDir, CheckpointFallback fallback) {
     public static final int DEFAULT_KEEP_BACKUPS = 2;
     private static final Path SHM = Path.of("/dev/shm");
 
     public CheckpointConfig {
         path = path.toAbsolutePath().normalize();
+    }
+
+    public CheckpointConfig(Path path, int keepBackups, Path stagingDir) {
+        this(path, keepBackups, stagingDir, CheckpointFallback.NONE);
+    }
+
+    public CheckpointConfig withFallback(CheckpointFallback source) {
+        return new CheckpointConfig(path, keepBackups, stagingDir, source);
     }
 
     /**

@@ -3,8 +3,9 @@ package neuron.engine.checkpoint;
 import java.nio.file.Path;
 
 /**
- * What the checkpoint pipeline reports, for the status line and the metrics endpoint. {@link #snapshotTaken}
- * runs on the loop's thread, the others on the writer thread; implementations must be quick and thread-safe.
+ * What the checkpoint pipeline reports, for the status line and the metrics endpoint. {@link #snapshotTaken} and
+ * {@link #snapshotSkipped} run on the loop's thread, the others on the agents' threads; implementations must be
+ * quick and thread-safe.
  */
 public interface CheckpointListener {
     CheckpointListener NONE = new CheckpointListener() {
@@ -36,6 +37,12 @@ public interface CheckpointListener {
                 first.persistFailed(step, cause);
                 second.persistFailed(step, cause);
             }
+
+            @Override
+            public void checkpointError(Throwable cause) {
+                first.checkpointError(cause);
+                second.checkpointError(cause);
+            }
         };
     }
 
@@ -53,5 +60,9 @@ public interface CheckpointListener {
 
     /** Persisting the snapshot of {@code step} failed; the previous checkpoint is intact. */
     default void persistFailed(long step, Throwable cause) {
+    }
+
+    /** The copier or the writer failed outside a persist (already logged); an Error stops the pipeline. */
+    default void checkpointError(Throwable cause) {
     }
 }

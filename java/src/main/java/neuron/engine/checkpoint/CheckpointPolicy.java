@@ -3,15 +3,11 @@ package neuron.engine.checkpoint;
 /**
  * When a loop checkpoints, for miner and validator alike: a trigger fires at the first progress value (step or
  * block) at or past each multiple of the interval, so a feed that jumps over a multiple still checkpoints; and
- * a trigger is admitted only when staging can take it (free space, backlog). No other class does trigger
- * arithmetic.
+ * a trigger is admitted only when staging has room for it. No other class does trigger arithmetic.
  *
  * <p>Not thread-safe: the loop's thread asks it.
  */
 public final class CheckpointPolicy {
-    /** Snapshots committed and not yet persisted that staging holds at most: one persisting, one waiting. */
-    static final int MAX_BACKLOG = 2;
-
     private final long interval;
     private long lastTrigger;
     private boolean started;
@@ -44,6 +40,15 @@ public final class CheckpointPolicy {
         }
     }
 
+    /**
+     * The loop resumed from a checkpoint of {@code progress} (which may be a backup or a fetched file, not the one
+     * the checkpointer found at open): the next trigger is at the first multiple past it, not earlier.
+     */
+    void resumedAt(long progress) {
+        startFrom(progress);
+        lastTrigger = Math.max(lastTrigger, progress);
+    }
+
     /** Whether a trigger fires at {@code progress}; a trigger that fires is consumed, taken or not. */
     public boolean due(long progress) {
         if (!started) {
@@ -59,14 +64,11 @@ public final class CheckpointPolicy {
 
     /**
      * Admission of a snapshot of {@code bytes}: null when staging can take it, else why not (for the log line).
+     * A snapshot waiting to be persisted never blocks a newer one: the newer one replaces it once committed.
      *
-     * @param backlog snapshots committed and not yet persisted
-     * @param free    bytes free on the staging file system
+     * @param free bytes free on the staging file system
      */
-    String refusal(int backlog, long free, long bytes) {
-        if (backlog >= MAX_BACKLOG) {
-            return "one snapshot is being persisted and another is waiting";
-        }
+    String refusal(long free, long bytes) {
         if (free < bytes + (bytes >> 3) + (1 << 20)) {
             return "staging has " + Sizes.human(free) + " free, the snapshot needs " + Sizes.human(bytes);
         }

@@ -1,10 +1,13 @@
 package neuron.engine.checkpoint;
 
 import neuron.engine.nativeio.NativeFile;
+import neuron.engine.nativeio.NativeIOException;
 import neuron.engine.pth.Pickled;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.pth.PthWriter;
 import neuron.engine.staging.StagingQueue;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,16 +17,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The writer thread: tails the staging queue and turns the newest committed snapshot into
- * {@code <checkpoint>.tmp} as a torch.save archive, fsyncs it, installs it over the checkpoint (the previous one
- * becomes a backup) and gives the snapshot's staging memory back. A failure is logged with its cause; the
- * previous checkpoint stays, and the next snapshot tries again.
+ * The writer agent: persists the newest committed snapshot into {@code <checkpoint>.tmp} as a torch.save
+ * archive, fsyncs it, installs it over the checkpoint (the previous one becomes a backup) and gives the
+ * snapshot's staging memory back; with nothing to persist, it populates the pages the next snapshot will be
+ * copied into. A failed persist is logged with its cause and reported; the previous checkpoint stays, and the
+ * next snapshot tries again. Anything else that goes wrong reaches the runner's error handler.
+ *
+ * <p>Its duty cycle runs when the copier commits a snapshot ({@link #committed}) and otherwise sleeps; on start
+ * it persists what a previous process committed but did not persist.
  */
-final class CheckpointWriter implements Runnable {
+final class CheckpointWriter implements Agent {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointWriter.class);
     private static final long SLACK = 1L << 20;
 
@@ -32,12 +37,13 @@ final class CheckpointWriter implements Runnable {
     private final CheckpointListener listener;
     private final Progress progress;
     private final boolean writeHints;
-    private final Semaphore wakeUp = new Semaphore(0);
     private final CountDownLatch recovered = new CountDownLatch(1);
-    private volatile boolean stopping;
+    private final String unit;
+    private volatile long committed;
+    private volatile boolean draining;
+    private long seen;
     private boolean recovering = true;
     private long floorStep;
-    private final String unit;
 
     /** @param onDiskStep the step of the checkpoint on disk: staged snapshots not newer than it are discarded */
     CheckpointWriter(StagingQueue staging, CheckpointFiles files, CheckpointListener listener, Progress progress,
@@ -51,63 +57,57 @@ final class CheckpointWriter implements Runnable {
         this.writeHints = writeHints;
     }
 
+    @Override
+    public String roleName() {
+        return "checkpoint-writer";
+    }
+
+    @Override
+    public void onStart() {
+        try {
+            persistNewest();
+        } finally {
+            recovering = false;
+            recovered.countDown();
+        }
+    }
+
     /** Waits until a snapshot left committed by a previous process, if any, is persisted. */
     void awaitRecovery() throws InterruptedException {
         recovered.await();
     }
 
-    /** Tells the writer a snapshot was committed. */
-    void wake() {
-        wakeUp.release();
+    /** Tells the writer a snapshot was committed (the caller then wakes its thread). */
+    void committed() {
+        committed++;
     }
 
-    /** Finishes what is staged, then returns from {@link #run()}. */
-    void stop() {
-        stopping = true;
-        wakeUp.release();
+    /** Asks the writer to persist what is committed and then stop ({@link AgentTerminationException}). */
+    void drain() {
+        draining = true;
     }
 
     @Override
-    public void run() {
-        try {
-            persistNewestGuarded();
-            recovering = false;
-            recovered.countDown();
-            while (true) {
-                wakeUp.tryAcquire(200, TimeUnit.MILLISECONDS);
-                wakeUp.drainPermits();
-                boolean persisted = persistNewestGuarded();
-                if (!persisted) {
-                    if (stopping) {
-                        return;
-                    }
-                    staging.populateOpenCycle();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Error e) {
-            LOG.error("checkpoint writer stopped: {}", Failures.oneLine(e), e);
-            progress.writerDied(e);
-        } finally {
-            recovered.countDown();
+    public int doWork() {
+        boolean finishing = draining;   // read before the commit count, so nothing committed before it is missed
+        long now = committed;
+        if (now != seen) {
+            seen = now;
+            return persistNewest() ? 1 : 0;
         }
-    }
-
-    /** As {@link #persistNewest}, but a failure of the staging queue itself is logged and tried again later. */
-    private boolean persistNewestGuarded() throws InterruptedException {
-        try {
-            return persistNewest();
-        } catch (RuntimeException e) {
-            LOG.error("checkpoint writer: cannot read the staging queue {}: {}", staging.dir(), Failures.oneLine(e));
-            Thread.sleep(1000);
-            return false;
+        if (finishing) {
+            throw new AgentTerminationException(true);
         }
+        if (!staging.populated()) {
+            staging.populateOpenCycle();
+            return 1;
+        }
+        return 0;
     }
 
     /** Persists the newest committed snapshot, if there is one; returns whether there was. */
     boolean persistNewest() {
-        Optional<StagingQueue.Committed> found = staging.newestCommitted();
+        Optional<StagingQueue.Committed> found = staging.claimNewest();
         if (found.isEmpty()) {
             return false;
         }
@@ -133,8 +133,8 @@ final class CheckpointWriter implements Runnable {
         } catch (IOException | RuntimeException e) {
             // The snapshot stays staged: a newer one that persists releases it, else the next start retries it.
             files.discardTemporary();
-            LOG.error("checkpoint at {} {} NOT persisted: {}; the previous checkpoint {} is intact, the next "
-                    + "snapshot tries again", unit, snapshot.step(), Failures.oneLine(e), files.path());
+            LOG.error("checkpoint at {} {} NOT persisted: {}; {}; the next snapshot tries again", unit,
+                    snapshot.step(), Failures.oneLine(e), files.onDisk());
             listener.persistFailed(snapshot.step(), e);
             progress.failed(snapshot.seq(), snapshot.step(), e);
         }
@@ -179,8 +179,8 @@ final class CheckpointWriter implements Runnable {
     private static void reserve(NativeFile file, long bytes) throws IOException {
         try {
             file.reserve(bytes);
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().contains("No space left")) {
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.ENOSPC) {
                 throw e;
             }
             LOG.debug("no space reservation: {}", e.getMessage());
@@ -194,7 +194,5 @@ final class CheckpointWriter implements Runnable {
 
         /** Every snapshot up to {@code seq} is done with; the one of {@code step} failed. */
         void failed(long seq, long step, Throwable cause);
-
-        void writerDied(Throwable cause);
     }
 }

@@ -1,51 +1,63 @@
 package neuron.engine.checkpoint;
 
-import neuron.engine.pth.Pickled;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.staging.StagingQueue;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The asynchronous checkpoint pipeline of one loop: loop → snapshot → staging queue → writer → {@code .pth}.
  *
- * <p>The loop calls {@link #afterStep} after each update of its state (an optimizer step, a block); when the
- * {@link CheckpointPolicy} says a checkpoint is due and staging can take it, the state source's storages are
- * copied into the staging queue's mapped memory, and the loop calls {@link #awaitStaging()} right before it next
- * mutates the state: the one place a loop may wait. The writer thread persists the newest committed snapshot
- * while the loop goes on.
+ * <p>The loop calls {@link #afterStep} after each update of its state (an optimizer step, a block). When the
+ * {@link CheckpointPolicy} says a checkpoint is due and staging has room, the loop's thread captures the state's
+ * value tree and hands the snapshot to the copier agent, which copies every storage into the staging queue's
+ * mapped memory while the loop runs on (its next forward and backward). The loop calls {@link #awaitStaging()}
+ * right before it next mutates the state: the one place a loop may wait, and it waits only if the copy is not
+ * done yet. The writer agent persists the newest committed snapshot meanwhile.
  *
- * <p>Hand-off policy: at most one snapshot waits while another is being persisted. A trigger that finds one
- * already waiting, or too little free space in staging, takes no snapshot and says so; the loop never waits
- * for the disk and staging never grows without bound.
+ * <p>Hand-off policy: the newest snapshot wins. Staging holds at most three (one being persisted, one waiting,
+ * one being copied); a newer commit drops the one waiting, so with a slow disk the persists coalesce and the
+ * snapshot in staging is never more than one trigger old. A trigger with too little free space in staging
+ * takes no snapshot and says so; the loop never waits for the disk.
+ *
+ * <p>Agents' failures reach one error handler: one log line and {@link CheckpointListener#checkpointError};
+ * an {@link Error} stops the pipeline, and the loop hears of it at its next call.
  */
 public final class Checkpointer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
+    /** How long {@link #close()} lets the writer finish what is staged before leaving it to the next start. */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(10);
 
     private final CheckpointFiles files;
     private final CheckpointPolicy policy;
     private final StagingQueue staging;
     private final CheckpointListener listener;
     private final CheckpointWriter writer;
-    private final Thread writerThread;
+    private final AgentRunner writerRunner;
+    private final SnapshotCopier copier;
+    private final AgentRunner copierRunner;
     private final ConcurrentSkipListSet<Long> unpersisted = new ConcurrentSkipListSet<>();
     private final Object progressLock = new Object();
+    private final String unit;
     private long persistedStep;
     private long failedStep = -1;
     private volatile long stagedStep = -1;
     private volatile long doneSeq = -1;
     private Throwable failure;
-    private volatile Throwable writerDeath;
-    private final String unit;
+    private volatile Throwable stopped;
+    private PendingSnapshot inFlight;   // loop thread only
+    private CheckpointClaim claim;   // set by open, released last by close
 
     private Checkpointer(CheckpointFiles files, CheckpointPolicy policy, StagingQueue staging, long onDiskStep,
                          String unit, CheckpointListener listener, boolean writeHints) {
@@ -56,12 +68,27 @@ public final class Checkpointer implements AutoCloseable {
         this.listener = listener;
         this.persistedStep = onDiskStep;
         this.writer = new CheckpointWriter(staging, files, listener, new WriterProgress(), onDiskStep, unit, writeHints);
-        this.writerThread = new Thread(writer, "checkpoint-writer");
-        this.writerThread.setDaemon(true);
+        this.writerRunner = new AgentRunner(idle(), this::onAgentError, null, writer);
+        this.copier = new SnapshotCopier(staging, this::committed);
+        this.copierRunner = new AgentRunner(idle(), this::onAgentError, null, copier);
+    }
+
+    /** Sleeps when there is no work (a hand-off unparks the thread at once): no core spent waiting. */
+    private static IdleStrategy idle() {
+        return new BackoffIdleStrategy(1, 1, 1_000, 200_000_000);
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /**
-     * Checks the checkpoint and staging directories (an {@link UnusablePathException} if unusable), opens the
+     * Checks the checkpoint's paths and the staging directory and holds them for this process (an
+     * {@link UnusablePathException} if unusable or held by another process; see {@link CheckpointClaim}), opens the
      * staging queue for states of about {@code stateBytes}, and persists any snapshot a previous process
      * committed but did not persist, if it is newer than the checkpoint on disk, before returning. The policy's
      * next trigger is the first multiple of its interval past the newest checkpoint.
@@ -78,29 +105,50 @@ public final class Checkpointer implements AutoCloseable {
                                     String progressKey, CheckpointListener listener, boolean writeHints)
             throws IOException {
         CheckpointFiles files = config.files();
-        files.checkWritable();
         Path stagingDir = config.resolvedStagingDir(stateBytes);
-        CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
+        CheckpointClaim claim = CheckpointClaim.take(files, stagingDir);
+        try {
+            Checkpointer c = start(config, files, stagingDir, policy, stateBytes, progressKey, listener, writeHints);
+            c.claim = claim;
+            return c;
+        } catch (IOException | RuntimeException | Error e) {
+            claim.close();
+            throw e;
+        }
+    }
+
+    private static Checkpointer start(CheckpointConfig config, CheckpointFiles files, Path stagingDir,
+                                      CheckpointPolicy policy, long stateBytes, String progressKey,
+                                      CheckpointListener listener, boolean writeHints) throws IOException {
         long onDisk = CheckpointLoader.peekProgress(files.path(), progressKey);
         String unit = "block".equals(progressKey) ? "block" : "step";
         Checkpointer c = new Checkpointer(files, policy, StagingQueue.open(stagingDir, stateBytes), onDisk, unit,
                 listener, writeHints);
         LOG.info("checkpoints: {} (backups {}, every {} {}s), staging in {}", files.path(), config.keepBackups(),
                 policy.interval(), unit, stagingDir);
-        c.writerThread.start();
+        AgentRunner.startOnThread(c.writerRunner, daemon("checkpoint-writer"));
         try {
             c.writer.awaitRecovery();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            c.writerRunner.close();
             throw new IOException("interrupted while recovering staged snapshots", e);
         }
         policy.startFrom(c.persistedStep());
-        c.staging.prepare();
+        AgentRunner.startOnThread(c.copierRunner, daemon("checkpoint-copier"));
         return c;
     }
 
     public Path path() {
         return files.path();
+    }
+
+    /**
+     * Tells the policy the progress the loop resumed at: when it came from a backup or a fetched file, the file
+     * at the checkpoint path did not say it, and the first trigger would otherwise come right after the resume.
+     */
+    public void resumedAt(long progress) {
+        policy.resumedAt(progress);
     }
 
     /** Committed snapshots not yet persisted. */
@@ -118,57 +166,41 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * Snapshots {@code source} as the state of {@code step} now, whatever the policy's interval, and hands it to
-     * the writer; the source is released once its storages are copied. Returns false if staging could not take
-     * it (the reason is logged and reported); the source is released then too.
+     * Snapshots {@code source} as the state of {@code step} now, whatever the policy's interval: captures its
+     * tree on this thread and hands it to the copier, which releases the source once its storages are copied.
+     * Returns false if staging has no room for it (the reason is logged and reported; the source is released).
      */
     public boolean snapshot(long step, StateSource source) {
-        if (writerDeath != null) {
+        awaitStaging();
+        checkRunning();
+        String gone = recreateStagingIfGone();
+        if (gone != null) {
             source.release();
-            throw new IllegalStateException("the checkpoint writer has stopped: "
-                    + Failures.oneLine(writerDeath), writerDeath);
+            return skip(step, gone);
         }
         LOG.info("checkpoint scheduled: {} {}", unit, step);
-        long started = System.nanoTime();
-        Pickled pickled;
-        int[] sourceIndex;
-        long[] sizes;
+        long triggered = System.nanoTime();
+        Object tree;
+        long total = 0;
         try {
-            pickled = Pickled.of(source.tree());
-            sourceIndex = sourceIndices(pickled.storages(), source.storages());
-            sizes = pickled.storages().stream().mapToLong(PthStorage::nbytes).toArray();
+            tree = source.tree();
+            for (PthStorage s : source.storages()) {
+                total += s.nbytes();
+            }
         } catch (RuntimeException e) {
             source.release();
             throw e;
         }
-        long total = 0;
-        for (long n : sizes) {
-            total += n;
-        }
-        String refusal = policy.refusal(unpersisted.size(), staging.usableSpace(), total);
+        String refusal = policy.refusal(staging.usableSpace(), total);
         if (refusal != null) {
             source.release();
             return skip(step, refusal);
         }
-        long seq;
-        try {
-            seq = staging.stage(step, pickled.bytes(), sizes,
-                    i -> (dst, offset, length) -> source.copy(sourceIndex[i], dst, offset, length));
-        } catch (RuntimeException e) {
-            return skip(step, "the snapshot failed: " + Failures.oneLine(e));
-        } finally {
-            source.release();
-        }
-        long pause = System.nanoTime() - started;
-        unpersisted.add(seq);
-        if (seq <= doneSeq) {
-            unpersisted.remove(seq);   // the writer was quicker than this line
-        }
-        stagedStep = step;
-        LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: %s %d, %s, pause %.1f ms", unit, step,
-                Sizes.human(total), pause / 1e6));
-        listener.snapshotTaken(step, total, pause);
-        writer.wake();
+        PendingSnapshot pending = new PendingSnapshot(step, tree, source, total);
+        copier.submit(pending);
+        LockSupport.unpark(copierRunner.thread());
+        pending.loopNanos = System.nanoTime() - triggered;
+        inFlight = pending;
         return true;
     }
 
@@ -177,31 +209,80 @@ public final class Checkpointer implements AutoCloseable {
      * it next mutates its state (miner: before the optimizer update; validator: before applying a window).
      */
     public void awaitStaging() {
-        // the copy is synchronous: nothing is ever in flight when the loop gets here
+        PendingSnapshot s = inFlight;
+        if (s == null) {
+            return;
+        }
+        inFlight = null;
+        long waitFrom = System.nanoTime();
+        s.await();
+        long waited = System.nanoTime() - waitFrom;
+        if (s.failure() != null) {
+            skip(s.step, "the snapshot failed: " + Failures.oneLine(s.failure()));
+            return;
+        }
+        // What the loop paid: capturing the tree at the trigger, and waiting here.
+        listener.snapshotTaken(s.step, s.bytes, s.loopNanos + waited);
     }
 
-    /** For each storage of the pickled tree, its index among the source's storages (matched by identity). */
-    private static int[] sourceIndices(List<PthStorage> pickled, List<PthStorage> declared) {
-        Map<PthStorage, Integer> index = new IdentityHashMap<>();
-        for (int i = 0; i < declared.size(); i++) {
-            index.put(declared.get(i), i);
+    /**
+     * If the staging directory was deleted while running, creates it again (locked anew) with a fresh queue, so
+     * checkpointing goes on, and says so; no copy is in flight here. Returns why not, if it cannot.
+     */
+    private String recreateStagingIfGone() {
+        if (!staging.directoryGone()) {
+            return null;
         }
-        int[] out = new int[pickled.size()];
-        for (int i = 0; i < out.length; i++) {
-            Integer at = index.get(pickled.get(i));
-            if (at == null) {
-                throw new IllegalArgumentException("the state tree refers to a storage its source does not list: "
-                        + pickled.get(i));
-            }
-            out[i] = at;
+        LOG.error("STAGING DIRECTORY {} WAS DELETED while running: recreating it with a fresh queue; snapshots it "
+                + "held and had not persisted are lost, checkpoint files are not affected", staging.dir());
+        try {
+            claim.retakeStaging();
+            staging.reopen();
+            unpersisted.clear();   // what the old directory held is gone; the writer may still finish its persist
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "the staging directory " + staging.dir() + " was deleted and cannot be recreated: "
+                    + Failures.oneLine(e);
         }
-        return out;
+    }
+
+    /** Copier thread: a snapshot's COMMIT is in staging; the one waiting before it is superseded. */
+    private void committed(PendingSnapshot s) {
+        unpersisted.add(s.seq());
+        if (s.seq() <= doneSeq) {
+            unpersisted.remove(s.seq());   // the writer was quicker than this line
+        }
+        staging.dropSuperseded(s.seq()).forEach(unpersisted::remove);
+        stagedStep = s.step;
+        LOG.info(String.format(Locale.ROOT, "checkpoint snapshot done: %s %d, %s, copied in %.1f ms", unit, s.step,
+                Sizes.human(s.bytes), s.copyNanos() / 1e6));
+        writer.committed();
+        LockSupport.unpark(writerRunner.thread());
     }
 
     private boolean skip(long step, String reason) {
         LOG.warn("checkpoint at {} {} skipped: {}; the next trigger tries again", unit, step, reason);
         listener.snapshotSkipped(step, reason);
         return false;
+    }
+
+    /** Every failure of an agent comes here: one line, one count; an Error stops the pipeline. */
+    private void onAgentError(Throwable t) {
+        LOG.error("checkpoint pipeline: {} ({})", Failures.oneLine(t), t.getClass().getSimpleName());
+        listener.checkpointError(t);
+        if (t instanceof Error) {
+            stopped = t;
+            synchronized (progressLock) {
+                progressLock.notifyAll();
+            }
+        }
+    }
+
+    private void checkRunning() {
+        Throwable t = stopped;
+        if (t != null) {
+            throw new IllegalStateException("the checkpoint pipeline has stopped: " + Failures.oneLine(t), t);
+        }
     }
 
     /**
@@ -216,8 +297,9 @@ public final class Checkpointer implements AutoCloseable {
                     throw new IOException("the checkpoint of " + unit + " " + step + " was not persisted: "
                             + Failures.oneLine(failure), failure);
                 }
-                if (writerDeath != null) {
-                    throw new IOException("the checkpoint writer has stopped", writerDeath);
+                if (stopped != null) {
+                    throw new IOException("the checkpoint pipeline has stopped: " + Failures.oneLine(stopped),
+                            stopped);
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -229,21 +311,16 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * For a graceful stop: makes sure the state of {@code step} is on disk. Unlike {@link #snapshot}, it may wait:
-     * for the backlog to drain so the snapshot is not skipped, and then for the persist.
+     * For a graceful stop: makes sure the state of {@code step} is on disk, waiting for its copy and its persist
+     * (at most {@code timeout}, and no longer once the pipeline reports a failure).
      */
     public void checkpointAndWait(long step, StateSource source, Duration timeout)
             throws IOException, InterruptedException {
         awaitStaging();
         if (stagedStep < step && persistedStep() < step) {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            synchronized (progressLock) {
-                while (unpersisted.size() >= CheckpointPolicy.MAX_BACKLOG && writerDeath == null
-                        && System.nanoTime() < deadline) {
-                    progressLock.wait(100);
-                }
-            }
-            if (!snapshot(step, source)) {
+            boolean taken = snapshot(step, source);
+            awaitStaging();
+            if (!taken || stagedStep < step) {
                 throw new IOException("the final snapshot of " + unit + " " + step + " could not be taken");
             }
         }
@@ -275,18 +352,30 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * Lets the writer finish what is staged, then stops it; the staging memory is given back unless a committed
-     * snapshot could not be persisted.
+     * Waits for a copy in flight, lets the writer finish what is staged (at most {@link #DRAIN_TIMEOUT}), then
+     * stops both agents; the staging memory is given back unless a committed snapshot could not be persisted.
      */
     @Override
     public void close() throws InterruptedException {
-        writer.stop();
-        writerThread.join();
-        if (persistedStep() >= stagedStep && writerDeath == null) {
-            staging.closeAndClear();
-        } else {
-            // keep what was committed but not persisted: the next start persists it
-            staging.close();
+        try {
+            awaitStaging();
+            copierRunner.close();
+            writer.drain();
+            LockSupport.unpark(writerRunner.thread());
+            Thread writerThread = writerRunner.thread();
+            if (writerThread != null) {
+                writerThread.join(DRAIN_TIMEOUT.toMillis());
+            }
+            writerRunner.close(1000, stuck -> LOG.error("checkpoint writer still busy after {}; what it has not "
+                    + "persisted stays staged for the next start", DRAIN_TIMEOUT));
+            if (persistedStep() >= stagedStep && stopped == null) {
+                staging.closeAndClear();
+            } else {
+                // keep what was committed but not persisted: the next start persists it
+                staging.close();
+            }
+        } finally {
+            claim.close();
         }
     }
 
@@ -308,14 +397,6 @@ public final class Checkpointer implements AutoCloseable {
             synchronized (progressLock) {
                 failedStep = Math.max(failedStep, step);
                 failure = cause;
-                progressLock.notifyAll();
-            }
-        }
-
-        @Override
-        public void writerDied(Throwable cause) {
-            writerDeath = cause;
-            synchronized (progressLock) {
                 progressLock.notifyAll();
             }
         }

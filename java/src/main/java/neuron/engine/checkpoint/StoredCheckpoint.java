@@ -1,21 +1,38 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.nativeio.NativeFile;
+import neuron.engine.nativeio.NativeMemory;
+import neuron.engine.pth.PthFormatException;
 import neuron.engine.pth.PthReader;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.pth.StorageData;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32;
 
 /**
  * An open checkpoint file, handed to a {@link CheckpointLoader.Restorer}: its value tree (tensor leaves are
- * {@link neuron.engine.pth.PthTensor}s), its progress value, and the bytes of each storage. Valid only while
- * the restorer runs; the loader closes it afterwards.
+ * {@link neuron.engine.pth.PthTensor}s), its progress value, and {@link #readInto}, which reads a storage's
+ * bytes straight into the memory that is to hold them (the live tensor of a restored loop), checks their CRC-32
+ * on the way and drops them from the page cache: a restore keeps no second copy of the state and leaves no
+ * file pages behind. Valid only while the restorer runs; the loader closes it afterwards.
  */
 public final class StoredCheckpoint {
+    /** The bounce buffer for CRC checks of storages a restorer did not read. */
+    private static final int CHECK_CHUNK = 16 << 20;
+
     private final PthReader reader;
     private final Map<?, ?> root;
     private final long progress;
+    private final Set<PthStorage> read = Collections.newSetFromMap(new IdentityHashMap<>());
+    private NativeFile file;
 
     StoredCheckpoint(PthReader reader, Map<?, ?> root, long progress) {
         this.reader = reader;
@@ -32,13 +49,74 @@ public final class StoredCheckpoint {
         return root;
     }
 
-    /** The value of the progress key ({@code global_step} or {@code block}). */
+    /** The value of the progress key ({@code global_step} or {@code block}); -1 when the file has none. */
     public long progress() {
         return progress;
     }
 
-    /** The bytes of one storage of {@link #root()}, as views of the file. */
-    public StorageData data(PthStorage storage) {
-        return reader.data(storage);
+    /**
+     * Reads all of {@code storage}'s bytes into host memory at {@code dstAddress} (at least
+     * {@code storage.nbytes()} writable bytes), checks their CRC-32 against the file's directory and drops them
+     * from the page cache. A mismatch is a {@link PthFormatException}: the file is damaged.
+     */
+    public void readInto(PthStorage storage, long dstAddress) throws IOException {
+        StorageData data = reader.data(storage);
+        long n = data.byteSize();
+        NativeFile in = open();
+        in.readFully(dstAddress, n, data.fileOffset());
+        CRC32 crc = new CRC32();
+        for (long at = 0; at < n; at += Integer.MAX_VALUE) {
+            crc.update(NativeMemory.view(dstAddress + at, (int) Math.min(Integer.MAX_VALUE, n - at)));
+        }
+        check(data, crc);
+        in.dropCached(data.fileOffset(), n);
+        read.add(storage);
+    }
+
+    /** Checks the storages no restorer read, through a small buffer, so every byte of the file was checked. */
+    void verifyUnread() throws IOException {
+        Set<String> storageRecords = new HashSet<>();
+        reader.storages().forEach(d -> storageRecords.add("data/" + d.key()));
+        reader.verify(record -> record.startsWith("data/") && !storageRecords.contains(record));
+        ByteBuffer bounce = null;
+        long bounceAddress = 0;
+        for (StorageData data : reader.storages()) {
+            if (read.contains(data.storage())) {
+                continue;
+            }
+            if (bounce == null) {
+                bounce = ByteBuffer.allocateDirect(CHECK_CHUNK);
+                bounceAddress = NativeMemory.address(bounce);
+            }
+            CRC32 crc = new CRC32();
+            NativeFile in = open();
+            for (long at = 0; at < data.byteSize(); at += CHECK_CHUNK) {
+                int len = (int) Math.min(CHECK_CHUNK, data.byteSize() - at);
+                in.readFully(bounceAddress, len, data.fileOffset() + at);
+                crc.update(bounce.clear().limit(len));   // consumes the buffer; the address stays its start
+            }
+            check(data, crc);
+            in.dropCached(data.fileOffset(), data.byteSize());
+        }
+    }
+
+    private void check(StorageData data, CRC32 crc) throws PthFormatException {
+        if ((int) crc.getValue() != data.crc()) {
+            throw new PthFormatException(file(), String.format("CRC-32 mismatch in record data/%s: directory says "
+                    + "%08x, data has %08x", data.key(), data.crc(), (int) crc.getValue()));
+        }
+    }
+
+    private NativeFile open() throws IOException {
+        if (file == null) {
+            file = NativeFile.openForRead(reader.file());
+        }
+        return file;
+    }
+
+    void close() throws IOException {
+        if (file != null) {
+            file.close();
+        }
     }
 }

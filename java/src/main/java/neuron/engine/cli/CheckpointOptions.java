@@ -1,10 +1,15 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
+import neuron.engine.backup.BackupTarget;
+import neuron.engine.backup.Companion;
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.UnusablePathException;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The checkpoint flags miners and validators share; the default file name is the role's. */
 final class CheckpointOptions {
@@ -25,12 +30,40 @@ final class CheckpointOptions {
     Path stagingDir;
 
     @Option(names = "--metrics_port", paramLabel = "PORT",
-            description = "serve Prometheus metrics on this port")
+            description = "serve Prometheus metrics on this port (default: none)")
     Integer metricsPort;
 
     @Option(names = "--metrics_csv", paramLabel = "FILE",
-            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight (validator)")
+            description = "append the figures a plot needs as CSV rows: step,loss (miner) or block,uid,score,weight "
+                    + "(validator) (default: none)")
     Path metricsCsv;
+
+    @Option(names = "--backup", paramLabel = "s3://BUCKET/PREFIX",
+            description = "also upload every checkpoint to S3-compatible storage, and resume from there when no local "
+                    + "checkpoint is valid; credentials from the AWS environment or profile (default: no backup)")
+    String backup;
+
+    @Option(names = "--backup_endpoint", paramLabel = "URL",
+            description = "the S3-compatible endpoint of --backup (R2, MinIO, ...; default: AWS S3)")
+    String backupEndpoint;
+
+    @Option(names = "--backup_wait", paramLabel = "SECONDS", defaultValue = "120",
+            description = "how long a graceful stop waits for the last upload (default: ${DEFAULT-VALUE})")
+    long backupWaitSeconds;
+
+    /** The backup of {@code config}'s checkpoints and {@code companions}, or null without {@code --backup}. */
+    Backup backup(CheckpointConfig config, String progressKey, List<Companion> companions) throws UnusablePathException {
+        if (backup == null) {
+            if (backupEndpoint != null) {
+                throw new IllegalArgumentException("--backup_endpoint needs --backup s3://BUCKET/PREFIX");
+            }
+            return null;
+        }
+        if (backupWaitSeconds < 0) {
+            throw new IllegalArgumentException("--backup_wait must be 0 or more seconds, got " + backupWaitSeconds);
+        }
+        return Backup.create(BackupTarget.parse(backup, backupEndpoint), config, progressKey, companions);
+    }
 
     CheckpointConfig config(String defaultFile) {
         if (checkpointInterval <= 0) {

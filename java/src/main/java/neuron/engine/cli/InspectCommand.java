@@ -5,19 +5,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import neuron.engine.checkpoint.Failures;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import neuron.engine.pth.DType;
 import neuron.engine.pth.PthFormatException;
+import neuron.engine.pth.PyFloat;
 import neuron.engine.pth.PthReader;
 import neuron.engine.pth.PthTensor;
 import neuron.engine.pth.PyOrderedDict;
@@ -35,11 +38,13 @@ import picocli.CommandLine.Spec;
 public final class InspectCommand implements Callable<Integer> {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final int INLINE_ITEMS = 16;
+    private static final Set<Object> WRAPPERS = Set.of("dict", "tuple", "float", "tensor", "dtype");
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the .pth file")
     Path file;
 
-    @Option(names = "--json", description = "print JSON instead of an indented tree")
+    @Option(names = "--json", description = "print JSON that keeps Python's types apart (tuples from lists, int keys "
+            + "from str keys) instead of an indented tree")
     boolean json;
 
     @Option(names = "--verify", description = "check every record's CRC-32 (torch.load never does)")
@@ -91,6 +96,14 @@ public final class InspectCommand implements Callable<Integer> {
         return node;
     }
 
+    /**
+     * A value as JSON that keeps Python's types apart: a dict whose keys are all strings is an object, any other
+     * dict {@code {"dict": [[key, value], ...]}}; a list is an array, a tuple {@code {"tuple": [...]}}; a float is a
+     * number spelled as Python's repr spells it (nan and the infinities {@code {"float": "nan"}}), an int a number
+     * without a point; a tensor {@code {"tensor": {...}}}, a dtype {@code {"dtype": "float32"}}. So an object with
+     * exactly one of those wrapper names as its key is always a wrapper: a string-keyed dict that would look like
+     * one is written in the {@code "dict"} form.
+     */
     private static JsonNode jsonValue(PthReader reader, Object value) {
         if (value == null) {
             return JSON.nullNode();
@@ -101,9 +114,12 @@ public final class InspectCommand implements Callable<Integer> {
         } else if (value instanceof BigInteger big) {
             return JSON.numberNode(big);
         } else if (value instanceof Double d) {
-            return d.isNaN() || d.isInfinite() ? JSON.textNode(d.toString()) : JSON.numberNode(d);
+            return d.isNaN() || d.isInfinite() ? wrapped("float", JSON.textNode(PyFloat.repr(d)))
+                    : JSON.rawValueNode(new RawValue(PyFloat.repr(d)));
         } else if (value instanceof String s) {
             return JSON.textNode(s);
+        } else if (value instanceof DType dtype) {
+            return wrapped("dtype", JSON.textNode(dtype.pythonName()));
         } else if (value instanceof PthTensor t) {
             ObjectNode tensor = JSON.objectNode();
             tensor.put("dtype", t.dtype().pythonName());
@@ -113,17 +129,35 @@ public final class InspectCommand implements Callable<Integer> {
             Arrays.stream(t.stride()).forEach(stride::add);
             tensor.put("storage", reader.data(t.storage()).key());
             tensor.put("offset", t.storageOffset());
-            ObjectNode wrapped = JSON.objectNode();
-            wrapped.set("tensor", tensor);
-            return wrapped;
+            tensor.put("nbytes", t.numel() * t.dtype().elementSize());
+            return wrapped("tensor", tensor);
+        } else if (value instanceof PyTuple tuple) {
+            return wrapped("tuple", array(reader, tuple.items()));
         } else if (value instanceof Map<?, ?> map) {
-            ObjectNode object = JSON.objectNode();
-            map.forEach((k, v) -> object.set(String.valueOf(k), jsonValue(reader, v)));
-            return object;
+            boolean plain = map.keySet().stream().allMatch(k -> k instanceof String)
+                    && !(map.size() == 1 && WRAPPERS.contains(map.keySet().iterator().next()));
+            if (plain) {
+                ObjectNode object = JSON.objectNode();
+                map.forEach((k, v) -> object.set((String) k, jsonValue(reader, v)));
+                return object;
+            }
+            ArrayNode pairs = JSON.arrayNode();
+            map.forEach((k, v) -> pairs.add(JSON.arrayNode().add(jsonValue(reader, k)).add(jsonValue(reader, v))));
+            return wrapped("dict", pairs);
         }
+        return array(reader, (List<?>) value);
+    }
+
+    private static ArrayNode array(PthReader reader, List<?> items) {
         ArrayNode array = JSON.arrayNode();
-        items(value).forEach(item -> array.add(jsonValue(reader, item)));
+        items.forEach(item -> array.add(jsonValue(reader, item)));
         return array;
+    }
+
+    private static ObjectNode wrapped(String kind, JsonNode value) {
+        ObjectNode node = JSON.objectNode();
+        node.set(kind, value);
+        return node;
     }
 
     /** The items of a list or tuple. */
@@ -208,30 +242,11 @@ public final class InspectCommand implements Callable<Integer> {
             } else if (value instanceof List<?> list) {
                 return list.stream().map(this::scalar).collect(Collectors.joining(", ", "[", "]"));
             } else if (value instanceof Double d) {
-                return pythonFloat(d);
+                return PyFloat.repr(d);
+            } else if (value instanceof DType dtype) {
+                return "torch." + dtype.pythonName();
             }
             return String.valueOf(value);
-        }
-
-        /** Python's repr of a float: plain between 1e-4 and 1e16, else like 1e-08. */
-        private static String pythonFloat(double d) {
-            if (Double.isNaN(d) || Double.isInfinite(d)) {
-                return Double.isNaN(d) ? "nan" : d > 0 ? "inf" : "-inf";
-            }
-            if (d == 0) {
-                return 1 / d < 0 ? "-0.0" : "0.0";
-            }
-            BigDecimal exact = new BigDecimal(Double.toString(d)).stripTrailingZeros();
-            double magnitude = Math.abs(d);
-            if (magnitude >= 1e-4 && magnitude < 1e16) {
-                String plain = exact.toPlainString();
-                return plain.contains(".") ? plain : plain + ".0";
-            }
-            String digits = exact.unscaledValue().abs().toString();
-            int exponent = digits.length() - 1 - exact.scale();
-            String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
-            return (d < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+")
-                    + (Math.abs(exponent) < 10 ? "0" : "") + Math.abs(exponent);
         }
 
         private String tensor(PthTensor t) {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         version = "neuron engine 0.1.0",
         description = "Checkpointed training (miner) and evaluation (validator) on LibTorch.",
         subcommands = {MinerCommand.class, ValidatorCommand.class, ChainCommand.class, ReplayCommand.class,
-                InspectCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+                InspectCommand.class, ExportCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;
@@ -33,6 +33,7 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
+        FlagSpellings.apply(cli);
         cli.setParameterExceptionHandler(Main::badUsage);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + Failures.oneLine(ex));
@@ -41,15 +42,17 @@ public final class Main implements Runnable {
         return cli;
     }
 
-    /** One line saying what is wrong and what is allowed, then exit status 2. */
+    /** One line saying what is wrong and what is allowed (the nearest known flag for an unknown one), then exit 2. */
     private static int badUsage(CommandLine.ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         String name = cmd.getCommandSpec().qualifiedName();
-        cmd.getErr().println(name + ": " + Failures.oneLine(ex) + " (see '" + name + " --help')");
+        String hint = ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()
+                ? FlagSpellings.suggestion(cmd, unmatched.getUnmatched().get(0)) : "";
+        cmd.getErr().println(name + ": " + Failures.oneLine(ex) + hint + " (see '" + name + " --help')");
         return EXIT_USAGE;
     }
 
-    /** A bad flag value or an unusable path: the user's to fix, exit status 2. */
+    /** A bad flag value, an unusable path or a checkpoint that does not fit: the user's to fix, exit status 2. */
     private static boolean isUsageError(Throwable t) {
         return t instanceof UnusablePathException || t instanceof CheckpointMismatchException
                 || t instanceof IllegalArgumentException;

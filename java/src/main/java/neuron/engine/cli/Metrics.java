@@ -5,6 +5,7 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import neuron.engine.backup.BackupListener;
 import neuron.engine.checkpoint.CheckpointListener;
 
 import java.io.IOException;
@@ -15,7 +16,7 @@ import java.util.Map;
  * The Prometheus figures of one miner or validator, served on {@code --metrics_port} when given; the step, loss
  * and scores also go to {@code --metrics_csv} when given.
  */
-public final class Metrics implements CheckpointListener, AutoCloseable {
+public final class Metrics implements CheckpointListener, BackupListener, AutoCloseable {
     private static final double[] PAUSE_BOUNDS = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
     private static final double[] PERSIST_BOUNDS = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 
@@ -26,6 +27,8 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
             .help("checkpoint persists that failed").register(registry);
     private final Counter skipped = Counter.builder().name("neuron_checkpoint_snapshots_skipped_total")
             .help("checkpoint triggers that took no snapshot").register(registry);
+    private final Counter errors = Counter.builder().name("neuron_checkpoint_errors_total")
+            .help("failures of the checkpoint copier or writer outside a persist").register(registry);
     private final Counter bytesWritten = Counter.builder().name("neuron_checkpoint_bytes_written_total")
             .help("bytes of checkpoint files written").register(registry);
     private final Histogram pause = Histogram.builder().name("neuron_checkpoint_pause_seconds")
@@ -49,6 +52,17 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
             .labelNames("uid").register(registry);
     private final Gauge heldOutLoss = Gauge.builder().name("neuron_held_out_loss")
             .help("the network's base model's loss on the held-out rows").register(registry);
+    private final Counter backups = Counter.builder().name("neuron_backup_uploads_total")
+            .help("checkpoint versions uploaded to the backup store").register(registry);
+    private final Counter backupFailures = Counter.builder().name("neuron_backup_failures_total")
+            .help("backup upload attempts that failed (each is retried)").register(registry);
+    private final Counter backupBytes = Counter.builder().name("neuron_backup_bytes_uploaded_total")
+            .help("bytes sent to the backup store").register(registry);
+    private final Histogram backupSeconds = Histogram.builder().name("neuron_backup_upload_seconds")
+            .help("how long a version took to upload").classicOnly().classicUpperBounds(PERSIST_BOUNDS)
+            .register(registry);
+    private final Gauge lastBackupStep = Gauge.builder().name("neuron_backup_last_step")
+            .help("step (miner) or block (validator) of the newest version in the backup store").register(registry);
     private final HTTPServer server;
     private final MetricsCsv csv;
 
@@ -104,6 +118,24 @@ public final class Metrics implements CheckpointListener, AutoCloseable {
     @Override
     public void persistFailed(long atStep, Throwable cause) {
         failures.inc();
+    }
+
+    @Override
+    public void checkpointError(Throwable cause) {
+        errors.inc();
+    }
+
+    @Override
+    public void uploaded(long progress, long bytes, long nanos) {
+        backups.inc();
+        backupBytes.inc(bytes);
+        backupSeconds.observe(nanos / 1e9);
+        lastBackupStep.set(progress);
+    }
+
+    @Override
+    public void uploadFailed(long progress, Throwable cause) {
+        backupFailures.inc();
     }
 
     @Override

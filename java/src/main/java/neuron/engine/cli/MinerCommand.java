@@ -1,5 +1,7 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
+import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
@@ -7,15 +9,19 @@ import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code neuron miner}: trains, checkpoints asynchronously, resumes from its checkpoint with no flag. */
-@Command(name = "miner", mixinStandardHelpOptions = true,
-        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself.")
+@Command(name = "miner", mixinStandardHelpOptions = true, defaultValueProvider = MinerArguments.Defaults.class,
+        description = "Train a LLaMA-style model, checkpointing asynchronously; resumes from the checkpoint by itself "
+                + "(the engine's, or one the Python miner wrote).")
 final class MinerCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoint;
@@ -28,7 +34,7 @@ final class MinerCommand implements Callable<Integer> {
     long maxSteps;
 
     @Option(names = "--chain", description = "take part in a network: follow its base model, train on the rows "
-            + "each window assigns, commit an update every window: local | ws://HOST:PORT")
+            + "each window assigns, commit an update every window: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
     @Option(names = "--submissions", paramLabel = "DIR",
@@ -50,13 +56,19 @@ final class MinerCommand implements Callable<Integer> {
                     + "with a lazy or a noisy miner)")
     String submit;
 
+    @Spec
+    CommandSpec spec;
+
     /** The block time of an embedded chain a miner follows on its own (the real chain's). */
     private static final long LOCAL_BLOCK_TIME_MS = 12_000;
 
     @Override
     public Integer call() throws Exception {
-        MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(), checkpoint.config("miner_checkpoint.pth"),
-                checkpoint.checkpointInterval, maxSteps);
+        CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
+        Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
+        MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
+                backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval, maxSteps,
+                training.flags(spec.commandLine().getParseResult()));
         WindowMiner.Update update = switch (submit) {
             case "trained" -> WindowMiner.Update.TRAINED;
             case "zero" -> WindowMiner.Update.ZERO;
@@ -68,7 +80,7 @@ final class MinerCommand implements Callable<Integer> {
                 ValidatorConfig.DEFAULT_ASSIGNED_ROWS, update);
         LibTorch.load();
         try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
-            return Session.run(checkpoint, (listener, metrics, status, stop) ->
+            return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                     MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (miner != null) {
                             try {

@@ -1,20 +1,17 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointListener;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
  * The life of a long-running command: metrics and the status line around it, and a graceful stop. SIGINT and
- * SIGTERM ask the loop to stop; the JVM exits only once the loop has taken and persisted its final checkpoint.
+ * SIGTERM ask the loop to stop; the JVM exits once the loop has taken and persisted its final checkpoint, or
+ * within a bound if the loop is blocked ({@link GracefulStop}).
  */
 final class Session {
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final long STATUS_LOG_MILLIS = 10_000;
 
     @FunctionalInterface
@@ -25,29 +22,29 @@ final class Session {
     private Session() {
     }
 
-    static int run(CheckpointOptions options, Body body) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            LOG.info("stop requested: finishing the current step and writing a final checkpoint");
-            stop.set(true);
-            try {
-                finished.await(30, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "graceful-stop");
+    /** Runs {@code body}; with a {@code backup} (or null), it uploads every checkpoint and the stop waits for it. */
+    static int run(CheckpointOptions options, Backup backup, Body body) throws Exception {
+        GracefulStop stop = new GracefulStop(Thread.currentThread());
+        Thread hook = new Thread(stop::onSignal, "graceful-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv)) {
+        try (Metrics metrics = Metrics.start(options.metricsPort, options.metricsCsv); backup) {
             StatusLine status = StatusLine.create(STATUS_LOG_MILLIS);
+            CheckpointListener listener = CheckpointListener.both(metrics, status);
+            if (backup != null) {
+                backup.start(metrics);
+                listener = CheckpointListener.both(listener, backup);
+            }
             try {
-                body.run(CheckpointListener.both(metrics, status), metrics, status, stop::get);
+                body.run(listener, metrics, status, stop);
             } finally {
                 status.finish();
             }
+            if (backup != null) {
+                backup.finish(Duration.ofSeconds(options.backupWaitSeconds));
+            }
             return Main.EXIT_OK;
         } finally {
-            finished.countDown();
+            stop.finished();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {

@@ -1,5 +1,9 @@
 package neuron.engine.cli;
 
+import neuron.engine.backup.Backup;
+import neuron.engine.backup.Companion;
+import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.Follow;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.ValidatorRun;
@@ -11,6 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -24,6 +29,11 @@ final class ValidatorCommand implements Callable<Integer> {
 
     @Option(names = "--chain", defaultValue = "local", description = "local | ws://HOST:PORT (default: ${DEFAULT-VALUE})")
     String chain;
+
+    @Option(names = "--follow", defaultValue = "finalized",
+            description = "finalized | best: which heads of a ws:// chain to follow; best heads come sooner and a "
+                    + "reorganisation rolls the validator back (default: ${DEFAULT-VALUE})")
+    String follow;
 
     @Option(names = "--block_time_ms", defaultValue = "12000",
             description = "block time of the embedded local chain (default: ${DEFAULT-VALUE})")
@@ -70,10 +80,15 @@ final class ValidatorCommand implements Callable<Integer> {
         ValidatorConfig validator = ValidatorConfig.of(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
                 window.blocksPerWindow, threads);
         Path journal = journalDir != null ? journalDir : config.path().resolveSibling(config.path().getFileName() + ".journal");
-        ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device, config, checkpoint.checkpointInterval,
-                untilBlock, chain, blockTimeMs, journal, submissions, uid, weightsInterval);
+        // the journal (and the submissions it archived) goes with each checkpoint: a new machine replays exactly
+        Backup backup = checkpoint.backup(config, ValidatorRun.PROGRESS_KEY,
+                List.of(new Companion("journal", journal, BlockJournal::belongsInCopy)));
+        ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device,
+                backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval,
+                untilBlock, chain, Follow.parse(follow), blockTimeMs, journal, submissions, uid,
+                weightsInterval);
         LibTorch.load();
-        return Session.run(checkpoint, (listener, metrics, status, stop) ->
+        return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {
                     metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights(), v.heldOutLoss());
                     status.show(String.format(Locale.ROOT, "block %d | windows %d | miners scored %d", v.block(),

@@ -96,7 +96,8 @@ public final class DemoRun {
                     Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE),
                     "a checkpoint of miner-1 and a checkpoint of the validator with scores and blocks after it");
             Crash crash = Crash.of(roles, miner1, validator, narrator);
-            Thread.sleep(3 * settings.blockTimeMs());  // the chain moves on while they are down
+            // the chain moves on while they are down, for about a window: miner-1 misses one, or two
+            Thread.sleep((settings.blocksPerWindow() + 2) * settings.blockTimeMs());
             narrator.say("restarting miner-1 and the validator with the same flags (no resume flag: they find their "
                     + "checkpoints by themselves)");
             miner1.start();
@@ -108,6 +109,7 @@ public final class DemoRun {
                     Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE).plus(windows(10)),
                     "the end of the run and the validator's verdict on miner-1's first update after its restart");
             problems.addAll(crash.showMinerInSync(miner1, validator));
+            problems.addAll(crash.showMissedWindows(roles, miner1, settings.blocksPerWindow()));
             narrator.say("stopping the miners and the validator gracefully (SIGTERM): each takes a final checkpoint "
                     + "and waits until it is on disk");
             List<Child> network = new ArrayList<>(miners);

@@ -2,6 +2,7 @@ package neuron.engine.demo;
 
 import neuron.engine.chain.ChainUnavailableException;
 import neuron.engine.chain.ChainWeights;
+import neuron.engine.chain.Follow;
 import neuron.engine.chain.WsChainClient;
 
 import java.io.IOException;
@@ -71,7 +72,7 @@ final class Network {
     }
 
     private static Optional<ChainWeights> weightsOnChain(String uri) throws InterruptedException {
-        WsChainClient client = WsChainClient.open(URI.create(uri));
+        WsChainClient client = WsChainClient.open(URI.create(uri), Follow.BEST);
         try {
             client.awaitHead(0, CHAIN_PATIENCE);
             return client.weights(Roles.VALIDATOR_UID);

@@ -318,12 +318,13 @@ public final class Validator implements AutoCloseable {
         return t;
     }
 
-    public long block() {
-        return block;
-    }
-
+    /** The hash of the last block acted on (zero before the first). */
     public Hash32 blockHash() {
         return blockHash;
+    }
+
+    public long block() {
+        return block;
     }
 
     public long globalStep() {

@@ -35,7 +35,7 @@ public final class ValidatorReplay {
     public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
                                   ValidatorConfig flags, String device) throws IOException {
         Validator validator = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY,
-                stored -> Validator.restore(TensorTrees.materialize(stored), flags, device));
+                stored -> Validator.restore(TensorTrees.stored(stored), flags, device));
         long from = validator.block();
         long replayed = 0;
         SubmissionStore store = SubmissionStore.readOnly(submissions, ValidatorRun.archiveDir(journal.directory()));

@@ -1,20 +1,18 @@
 package neuron.engine.eval;
 
-import neuron.engine.chain.Block;
-import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.BlockFeeds;
-import neuron.engine.chain.BlockJournal;
+import neuron.engine.api.JournaledBlock;
+import neuron.engine.api.NeuronBlocks;
+import neuron.engine.api.NeuronCheckpoints;
+import neuron.engine.api.Restored;
 import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Evaluation;
-import neuron.engine.chain.JournalCursor;
+import neuron.engine.chain.Follow;
 import neuron.engine.chain.WindowEvaluated;
 import neuron.engine.checkpoint.CheckpointConfig;
-import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointMismatchException;
 import neuron.engine.checkpoint.CheckpointPolicy;
-import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
@@ -25,24 +23,25 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
- * A validator from start to stop: load the newest valid checkpoint, replay every journaled block after its block
- * (the same blocks with the same commitments, so the same evaluations), then follow the chain, journaling each
+ * A validator from start to stop, on the public embedding API ({@link NeuronCheckpoints}, {@link NeuronBlocks}):
+ * load the newest valid checkpoint whose block the chain still has, replay every journaled block after its block
+ * (the same blocks with the same commitments, so the same evaluations), then follow the chain live, journaling each
  * block before acting on it; checkpoint at every multiple of {@code checkpointInterval} blocks (or the first block
- * past one), and on a graceful stop take a final checkpoint and wait until it is on disk. A validator with no
- * checkpoint and no journal starts at the chain's first block and catches up through its history by number.
+ * past one); when the chain replaces blocks already acted on, rebuild the state from a checkpoint and the journal;
+ * and on a graceful stop take a final checkpoint and wait until it is on disk. A validator with no checkpoint and
+ * no journal starts at the chain's first block and catches up through its history by number. Besides, it does its
+ * duties on the chain ({@link ValidatorDuties}: the aggregates it publishes, the weights it sets).
  */
 public final class ValidatorRun {
     private static final Logger LOG = LoggerFactory.getLogger(ValidatorRun.class);
     public static final String PROGRESS_KEY = "block";
-    private static final Duration POLL = Duration.ofSeconds(1);
-    private static final Duration FINAL_PERSIST_WAIT = Duration.ofMinutes(30);
+    private static final Duration POLL = Duration.ofMillis(200);
 
     /**
      * @param untilBlock      stop gracefully after this block; 0 runs until stopped
@@ -50,8 +49,8 @@ public final class ValidatorRun {
      * @param weightsInterval set the weights on the chain every this many windows
      */
     public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
-                           long untilBlock, String chain, long blockTimeMs, Path journalDir, Path submissions,
-                           int uid, int weightsInterval) {
+                           long untilBlock, String chain, Follow follow, long blockTimeMs, Path journalDir,
+                           Path submissions, int uid, int weightsInterval) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
@@ -73,23 +72,24 @@ public final class ValidatorRun {
     /** Sees every block processed (for the status line and metrics). */
     @FunctionalInterface
     public interface BlockObserver {
-        void blockDone(Validator validator, int scored, Checkpointer checkpointer);
+        void blockDone(Validator validator, int scored, NeuronCheckpoints checkpoints);
     }
 
     private final Settings settings;
     private final SubmissionStore store;
-    private final Checkpointer checkpointer;
-    private final BlockJournal journal;
+    private final NeuronCheckpoints checkpoints;
+    private final NeuronBlocks blocks;
     private final AtomicBoolean pruneDue;
     /** Windows whose evaluation the journal already records (a restart evaluates them again, silently). */
     private final Set<Long> journaledWindows = new HashSet<>();
 
-    private ValidatorRun(Settings settings, Checkpointer checkpointer, BlockJournal journal, AtomicBoolean pruneDue) {
-        this.pruneDue = pruneDue;
+    private ValidatorRun(Settings settings, NeuronCheckpoints checkpoints, NeuronBlocks blocks,
+                         AtomicBoolean pruneDue) {
         this.settings = settings;
         this.store = SubmissionStore.archiving(settings.submissions(), archiveDir(settings.journalDir()));
-        this.checkpointer = checkpointer;
-        this.journal = journal;
+        this.checkpoints = checkpoints;
+        this.blocks = blocks;
+        this.pruneDue = pruneDue;
     }
 
     /** Where the submissions a validator evaluated are archived by content hash: inside its journal directory. */
@@ -100,8 +100,7 @@ public final class ValidatorRun {
     /** Runs until {@code stop} says so or {@code untilBlock} is processed; returns the last block processed. */
     public static long run(Settings settings, CheckpointListener listener, BlockObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
-        CheckpointFiles.checkWritableDirectory(settings.journalDir(), "journal directory");
-        // Each persisted checkpoint may let older journal cycles and archived submissions go.
+        // Each persisted checkpoint may let archived submissions go (the journal trims itself).
         AtomicBoolean pruneDue = new AtomicBoolean();
         CheckpointListener pruning = new CheckpointListener() {
             @Override
@@ -109,103 +108,149 @@ public final class ValidatorRun {
                 pruneDue.set(true);
             }
         };
-        CheckpointPolicy policy = new CheckpointPolicy(settings.checkpointInterval());
-        try (Checkpointer checkpointer = Checkpointer.open(settings.checkpoint(), policy,
-                Validator.checkpointBytes(settings.config()), PROGRESS_KEY, CheckpointListener.both(listener, pruning))) {
-            Optional<Validator> restored = CheckpointLoader.loadNewestValid(settings.checkpoint().files(),
-                    PROGRESS_KEY, stored -> {
-                        Validator v = restore(TensorTrees.materialize(stored), stored.file(), settings);
-                        LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights "
-                                + "restored: {} miners scored", stored.file(), v.block(), v.globalStep(),
-                                v.scores().size());
-                        return v;
-                    });
-            try (Validator validator = restored.orElseGet(() -> Validator.create(settings.config(), settings.device()));
-                 BlockJournal journal = BlockJournal.open(settings.journalDir())) {
-                if (restored.isEmpty()) {
-                    LOG.info("validator starting fresh: from the chain's first block, catching up by number");
+        CheckpointConfig files = settings.checkpoint();
+        try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forValidator(files.path())
+                .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
+                .stagingDirectory(files.stagingDir()).fallback(files.fallback())
+                .expectedStateBytes(Validator.checkpointBytes(settings.config()))
+                .listener(listener).listener(pruning).open()) {
+            // before the journal opens: a fallback that supplies the checkpoint may supply its journal too
+            Optional<Restored<Validator>> restored = checkpoints.restore(restorer(settings));
+            // a fresh validator catches up from the network's first block; one resumed from a checkpoint that does
+            // not say where it was (the reference system's keys) joins at the head
+            boolean positionUnknown = restored.isPresent() && !restored.get().state().positionUnknown().isEmpty();
+            try (NeuronBlocks blocks = NeuronBlocks.journal(settings.journalDir()).chain(settings.chain())
+                    .follow(settings.follow()).blockTimeMs(settings.blockTimeMs()).until(settings.untilBlock())
+                    .freshFrom(positionUnknown ? -1 : 0).keepFrom(checkpoints).open()) {
+                ValidatorRun run = new ValidatorRun(settings, checkpoints, blocks, pruneDue);
+                while (true) { // once more after each rollback: the state is rebuilt from a checkpoint on the chain
+                    Optional<Long> block = run.fromCheckpoint(run.onChainOrOlder(restored), observer, stop);
+                    if (block.isPresent()) {
+                        return block.get();
+                    }
+                    restored = checkpoints.restore(restorer(settings));
                 }
-                return new ValidatorRun(settings, checkpointer, journal, pruneDue).follow(validator, observer, stop);
             }
         }
     }
 
-    /** The validator a checkpoint describes; one that does not fit is refused, and left as it is. */
-    private static Validator restore(Map<?, ?> tree, Path file, Settings settings)
-            throws CheckpointMismatchException {
+    /**
+     * Restores a validator straight into its live tensors, and says what it restored; a readable checkpoint that
+     * does not fit is refused, and left as it is.
+     */
+    private static CheckpointLoader.Restorer<Validator> restorer(Settings settings) {
+        return stored -> {
+            Validator v;
+            try {
+                v = Validator.restore(TensorTrees.stored(stored), settings.config(), settings.device());
+            } catch (IllegalArgumentException misfit) {
+                throw new CheckpointMismatchException(stored.file(), "a validator checkpoint that does not fit: "
+                        + misfit.getMessage() + " (start with the flags it was written with, or move it away to "
+                        + "start afresh)");
+            }
+            LOG.info("validator resumed from {} at block {}, global_step {}; scores and weights restored: {} miners "
+                    + "scored", stored.file(), v.block(), v.globalStep(), v.scores().size());
+            return v;
+        };
+    }
+
+    /**
+     * Runs the validator {@code restored} describes (a fresh one if none) from its block; returns the last block
+     * processed, or empty when the chain rolled back past what it acted on and the state must be rebuilt.
+     */
+    private Optional<Long> fromCheckpoint(Optional<Restored<Validator>> restored, BlockObserver observer,
+                                          BooleanSupplier stop) throws IOException, InterruptedException {
+        Validator validator = restored.map(Restored::state)
+                .orElseGet(() -> Validator.create(settings.config(), settings.device()));
+        boolean rolledBack = false;
         try {
-            return Validator.restore(tree, settings.config(), settings.device());
-        } catch (IllegalArgumentException misfit) {
-            throw new CheckpointMismatchException(file, "a validator checkpoint that does not fit: "
-                    + misfit.getMessage() + " (start with the flags it was written with, or move it away to start "
-                    + "afresh)");
-        }
-    }
-
-    private long follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
-            throws IOException, InterruptedException {
-        StateSource state = TensorTreeSource.of(validator::state);
-        validator.beforeUpdate(checkpointer::awaitStaging);
-        boolean positionKnown = validator.positionUnknown().isEmpty();
-        Block resumeAfter = positionKnown ? resumePoint(validator) : null;
-        long firstBlock = positionKnown && resumeAfter == null ? 0 : -1;
-        try (BlockFeeds.Connection chain = BlockFeeds.connect(settings.chain(), settings.blockTimeMs(), resumeAfter,
-                firstBlock)) {
-            ValidatorDuties duties = new ValidatorDuties(chain.window(), store, settings.uid(),
-                    settings.weightsInterval(), validator.config().blocksPerWindow());
-            if (positionKnown) {
-                replayJournal(validator, state, duties, observer, stop);
+            if (restored.isEmpty()) {
+                LOG.info("validator starting fresh: from the chain's first block, catching up by number");
             }
-            while (!stop.getAsBoolean() && !reachedEnd(validator)) {
-                BlockEvent event = chain.feed().next(POLL);
-                if (event == null) {
-                    continue;
+            blocks.replayAfter(validator.block());
+            rolledBack = follow(validator, observer, stop);
+            if (rolledBack) {
+                checkpoints.awaitStaging();   // the copier may be reading the model about to go
+                return Optional.empty();
+            }
+            long block = validator.block();
+            if (block >= 0) {
+                LOG.info("validator stopping at block {}: final checkpoint", block);
+            }
+            checkpoints.close();
+            LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
+                    validator.globalStep(), checkpoints.path());
+            return Optional.of(block);
+        } finally {
+            try {
+                if (!rolledBack) {
+                    checkpoints.close();   // after a failure: the last whole block's state, while the model lives
                 }
-                journal.appendBlock(event);
-                duties.onBlock(event.block());
-                boolean caughtUp = event.number() + validator.config().blocksPerWindow() >= chain.window().head();
-                int scored = validator.onBlock(event, store, e -> {
-                    record(e);
-                    duties.windowEvaluated(e, validator, caughtUp);
-                });
-                duties.afterBlock(event.number());
-                checkpointer.afterStep(validator.block(), state);
-                pruneIfDue();
-                observer.blockDone(validator, scored, checkpointer);
+            } finally {
+                validator.close();
             }
         }
-        long block = validator.block();
-        if (block >= 0) {
-            LOG.info("validator stopping at block {}: final checkpoint", block);
-            checkpointer.checkpointAndWait(block, state, FINAL_PERSIST_WAIT);
-        }
-        LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
-                validator.globalStep(), checkpointer.path());
-        return block;
     }
 
-    /** Replays the journaled blocks after the checkpoint's block: the same inputs, so the same state. */
-    private void replayJournal(Validator validator, StateSource state, ValidatorDuties duties, BlockObserver observer,
-                               BooleanSupplier stop) {
-        long replayed = 0;
-        try (JournalCursor cursor = journal.replay(validator.block(), untilOrMax())) {
-            while (cursor.next() && !stop.getAsBoolean()) {
-                cursor.windowsEvaluated().forEach(w -> journaledWindows.add(w.window()));
-                duties.onBlock(cursor.block().block());
-                int scored = validator.onBlock(cursor.block(), store, e -> {
-                    record(e);
-                    duties.windowEvaluated(e, validator, false);
-                });
-                checkpointer.afterStep(validator.block(), state);
-                observer.blockDone(validator, scored, checkpointer);
-                replayed++;
+    /**
+     * {@code newest} if its block is on the journal's canonical chain; else (a checkpoint taken at a block a
+     * reorganisation replaced) the newest older valid checkpoint that is, passing the others over and leaving them
+     * in place, else none: the validator starts fresh and replays the journal.
+     */
+    private Optional<Restored<Validator>> onChainOrOlder(Optional<Restored<Validator>> newest) {
+        if (newest.isEmpty() || onChain(newest.get().state())) {
+            return newest;
+        }
+        newest.get().state().close();
+        return checkpoints.restoreBefore(newest.get().progress(), restorer(settings), this::onChain);
+    }
+
+    private boolean onChain(Validator validator) {
+        boolean onChain = blocks.onChain(validator.block(), validator.blockHash());
+        if (!onChain) {
+            LOG.warn("the checkpoint at block {} ({}) is on a branch the chain replaced: passing it over",
+                    validator.block(), validator.blockHash());
+        }
+        return onChain;
+    }
+
+    /** Follows the blocks; returns true when the chain rolled back past what the validator acted on. */
+    private boolean follow(Validator validator, BlockObserver observer, BooleanSupplier stop)
+            throws InterruptedException {
+        StateSource state = TensorTreeSource.of(validator::state);
+        validator.beforeUpdate(checkpoints::awaitStaging);
+        ValidatorDuties duties = new ValidatorDuties(blocks.window(), store, settings.uid(), settings.weightsInterval(),
+                validator.config().blocksPerWindow());
+        journaledWindows.clear();
+        while (!stop.getAsBoolean() && !blocks.finished()) {
+            JournaledBlock block = blocks.next(POLL);
+            if (block == null) {
+                continue;
             }
+            if (block.rollsBack()) { // blocks acted on were replaced: the journal retracts them
+                LOG.warn("rolling back to block {}: rebuilding the state from a checkpoint and the journal",
+                        block.number() - 1);
+                return true;
+            }
+            block.windowsEvaluated().forEach(w -> journaledWindows.add(w.window()));
+            duties.onBlock(block.event().block());
+            // weights are set once caught up with the chain: a replay or a catch-up only rebuilds the state
+            boolean caughtUp = !block.replayed()
+                    && block.number() + validator.config().blocksPerWindow() >= blocks.window().head();
+            int scored = validator.onBlock(block.event(), store, e -> {
+                record(e);
+                duties.windowEvaluated(e, validator, caughtUp);
+            });
+            if (!block.replayed()) {
+                duties.afterBlock(block.number());
+            }
+            checkpoints.afterStep(validator.block(), state);
+            if (!block.replayed() && pruneDue.getAndSet(false)) {
+                checkpoints.oldestKept().ifPresent(store::pruneArchive);
+            }
+            observer.blockDone(validator, scored, checkpoints);
         }
-        if (replayed > 0) {
-            LOG.info("replayed {} journaled blocks, up to block {}", replayed, validator.block());
-        } else {
-            LOG.info("no journaled block after block {} to replay", validator.block());
-        }
+        return false;
     }
 
     /** Journals what a window's evaluation gave, unless the journal has it from before a restart. */
@@ -214,49 +259,8 @@ public final class ValidatorRun {
             return;
         }
         for (WindowEvaluator.Outcome o : e.outcomes()) {
-            journal.appendEvaluation(new Evaluation(e.window(), o.uid(), o.hash(), o.accepted(), o.score()));
+            blocks.journal().appendEvaluation(new Evaluation(e.window(), o.uid(), o.hash(), o.accepted(), o.score()));
         }
-        journal.appendWindowEvaluated(new WindowEvaluated(e.window(), e.outcomes().size()));
-    }
-
-    private long untilOrMax() {
-        return settings.untilBlock() > 0 ? settings.untilBlock() : Long.MAX_VALUE;
-    }
-
-    private boolean reachedEnd(Validator validator) {
-        return settings.untilBlock() > 0 && validator.block() >= settings.untilBlock();
-    }
-
-    /** Where the feed resumes: after the journal's last block, else after the checkpoint's block; null for neither. */
-    private Block resumePoint(Validator validator) {
-        Block last = journal.lastBlock();
-        if (last != null) {
-            return last;
-        }
-        return validator.block() < 0 ? null : new Block(validator.block(), validator.blockHash(), validator.blockHash());
-    }
-
-    /** Drops journal cycles that only hold blocks older than the oldest checkpoint kept. */
-    private void pruneIfDue() {
-        if (!pruneDue.getAndSet(false)) {
-            return;
-        }
-        long oldest = Long.MAX_VALUE;
-        Path oldestFile = null;
-        for (Path file : settings.checkpoint().files().candidates()) {
-            long block = CheckpointLoader.peekProgress(file, PROGRESS_KEY, false);
-            if (block >= 0 && block < oldest) {
-                oldest = block;
-                oldestFile = file;
-            }
-        }
-        if (oldestFile != null) {
-            int removed = journal.removeCyclesBefore(oldest);
-            if (removed > 0) {
-                LOG.info("journal: removed {} cycle files older than block {} (the oldest checkpoint kept)", removed,
-                        oldest);
-            }
-            store.pruneArchive(oldestFile);
-        }
+        blocks.journal().appendWindowEvaluated(new WindowEvaluated(e.window(), e.outcomes().size()));
     }
 }

@@ -2,6 +2,7 @@ package neuron.engine.eval;
 
 import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.BlockFeeds;
+import neuron.engine.chain.Follow;
 import neuron.engine.chain.ChainUnavailableException;
 import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Hash32;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -154,7 +156,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             LOG.info("miner {}: starting from the network's first base ({}), catching up from window 0",
                     settings.uid(), baseHash);
         }
-        chain = BlockFeeds.connect(settings.chain(), settings.blockTimeMs(), null,
+        chain = BlockFeeds.connect(settings.chain(), settings.blockTimeMs(), Follow.BEST, List.of(),
                 Math.max(0, baseWindow * settings.blocksPerWindow()));
         follower = new Thread(this::follow, "chain-follower");
         follower.setDaemon(true);

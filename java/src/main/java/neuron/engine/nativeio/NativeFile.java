@@ -20,6 +20,28 @@ public final class NativeFile implements AutoCloseable {
         this.fd = fd;
     }
 
+    /** Opens {@code path} for reading ({@link #readFully}); its position stays 0. */
+    public static NativeFile openForRead(Path path) throws IOException {
+        int fd = NativeIO.nn_open_for_read(path.toString());
+        if (fd < 0) {
+            throw error("cannot open", path, fd);
+        }
+        return new NativeFile(path, fd);
+    }
+
+    /** Reads exactly {@code length} bytes at {@code offset} of the file into native memory at {@code dst}. */
+    public void readFully(long dst, long length, long offset) throws IOException {
+        long rc = NativeIO.nn_pread_fully(fd, dst, length, offset);
+        if (rc < 0) {
+            throw error("cannot read " + length + " bytes at " + offset + " of", path, (int) rc);
+        }
+    }
+
+    /** Drops the clean cached pages of {@code [offset, offset+length)} (what a read left in the page cache). */
+    public void dropCached(long offset, long length) throws IOException {
+        check(NativeIO.nn_drop_cached(fd, offset, length), "cannot drop cached pages of");
+    }
+
     /** Creates or truncates {@code path} for writing. */
     public static NativeFile create(Path path) throws IOException {
         int fd = NativeIO.nn_open_for_write(path.toString());
@@ -108,6 +130,6 @@ public final class NativeFile implements AutoCloseable {
     }
 
     private static IOException error(String what, Path path, int negativeErrno) {
-        return new IOException(what + " " + path + ": " + NativeIO.nn_strerror(negativeErrno));
+        return new NativeIOException(what + " " + path + ": " + NativeIO.nn_strerror(negativeErrno), -negativeErrno);
     }
 }

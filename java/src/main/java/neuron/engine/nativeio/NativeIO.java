@@ -20,13 +20,23 @@ public final class NativeIO {
     /** The ABI version the library was built with; the smoke check compares it with {@link #EXPECTED_ABI}. */
     public static native int nn_abi_version();
 
-    public static final int EXPECTED_ABI = 2;
+    public static final int EXPECTED_ABI = 3;
 
     public static native void nn_copy(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("size_t") long n, int threads);
 
     public static native int nn_populate_write(@Cast("void*") long addr, @Cast("size_t") long n);
 
+    public static native int nn_populate_write_supported();
+
+    public static native void nn_touch_pages(@Cast("void*") long addr, @Cast("size_t") long n);
+
     public static native int nn_open_for_write(String path);
+
+    public static native int nn_open_for_read(String path);
+
+    public static native long nn_pread_fully(int fd, @Cast("void*") long dst, @Cast("size_t") long n, long offset);
+
+    public static native int nn_drop_cached(int fd, long offset, long length);
 
     public static native long nn_write_fully(int fd, @Cast("const void*") long buf, @Cast("size_t") long n);
 

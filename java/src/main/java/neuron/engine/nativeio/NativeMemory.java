@@ -2,13 +2,30 @@ package neuron.engine.nativeio;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Raw native memory: copies between addresses and ByteBuffer views without passing through the heap. */
 public final class NativeMemory {
+    private static final Logger LOG = LoggerFactory.getLogger(NativeMemory.class);
+    /** Whether the kernel can populate pages ahead (MADV_POPULATE_WRITE); probed once, said once. */
+    private static final boolean POPULATE = probePopulate();
+
     private NativeMemory() {
+    }
+
+    private static boolean probePopulate() {
+        boolean supported = NativeIO.nn_populate_write_supported() == 1
+                && !"touch".equals(System.getProperty("neuron.populate"));
+        if (!supported) {
+            LOG.warn("this kernel cannot populate pages ahead (MADV_POPULATE_WRITE, Linux 5.14): staging pages "
+                    + "are touched one by one instead, and a full staging file system stops the process with "
+                    + "SIGBUS rather than an error");
+        }
+        return supported;
     }
 
     /** A direct, little-endian ByteBuffer over {@code [address, address+length)}; valid while that memory is. */
@@ -34,9 +51,16 @@ public final class NativeMemory {
         NativeIO.nn_copy(dst, src, length, threads);
     }
 
-    /** Populates a shared mapping's pages for writing, contents unchanged; returns 0 or -errno. */
+    /**
+     * Populates a shared mapping's pages for writing, contents unchanged; returns 0 or -errno. Where the kernel
+     * cannot (before Linux 5.14) each page is touched instead, which always returns 0.
+     */
     public static int populateForWrite(long address, long length) {
-        return NativeIO.nn_populate_write(address, length);
+        if (POPULATE) {
+            return NativeIO.nn_populate_write(address, length);
+        }
+        NativeIO.nn_touch_pages(address, length);
+        return 0;
     }
 
     /** The text of a code a native call returned ({@code -errno} or a CUDA error). */

@@ -14,8 +14,8 @@ import java.nio.file.StandardOpenOption;
  * [k * STEP, k * STEP + 2 * STEP), hence any range of at most STEP bytes lies inside one window.
  * Windows are mapped on first use; the mappings live until garbage-collected (Java 17 cannot unmap).
  */
-final class MappedFile implements Closeable {
-    static final int STEP = 1 << 29;
+public final class MappedFile implements Closeable {
+    public static final int STEP = 1 << 29;
 
     private final FileChannel channel;
     private final long size;
@@ -27,7 +27,7 @@ final class MappedFile implements Closeable {
         this.windows = new MappedByteBuffer[(int) (size / STEP) + 1];
     }
 
-    static MappedFile open(Path file) throws IOException {
+    public static MappedFile open(Path file) throws IOException {
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
             return new MappedFile(channel, channel.size());
@@ -37,7 +37,7 @@ final class MappedFile implements Closeable {
         }
     }
 
-    long size() {
+    public long size() {
         return size;
     }
 
@@ -45,7 +45,7 @@ final class MappedFile implements Closeable {
      * A little-endian read-only view of [offset, offset + length); the caller has checked the range against
      * {@link #size()} and {@code length <= STEP}.
      */
-    ByteBuffer slice(long offset, int length) throws IOException {
+    public ByteBuffer slice(long offset, int length) throws IOException {
         if (offset < 0 || length < 0 || length > STEP || offset > size - length) {
             throw new IllegalArgumentException("range " + offset + "+" + length + " outside a file of " + size + " bytes");
         }

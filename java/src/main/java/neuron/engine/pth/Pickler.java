@@ -60,6 +60,8 @@ final class Pickler {
             }
         } else if (value instanceof String s) {
             saveString(s);
+        } else if (value instanceof DType dtype) {
+            global("torch", dtype.pythonName());
         } else if (value instanceof PthTensor tensor) {
             saveTensor(tensor);
         } else if (value instanceof PyTuple tuple) {
@@ -152,11 +154,17 @@ final class Pickler {
     }
 
     private void saveKey(Object key) {
-        if (key instanceof String || key instanceof Long || key instanceof Integer || key instanceof BigInteger) {
-            save(key, 0);
-        } else {
-            throw new IllegalArgumentException("dict keys must be str or int, not "
-                    + (key == null ? "None" : key.getClass().getName()));
+        checkKey(key);
+        save(key, 0);
+    }
+
+    /** Keys as the reader accepts them: what Python can hash (no list, dict or tensor, in a tuple neither). */
+    private static void checkKey(Object key) {
+        if (key instanceof List<?> || key instanceof Map<?, ?> || key instanceof PthTensor) {
+            throw new IllegalArgumentException("a dict key cannot be a " + key.getClass().getName());
+        }
+        if (key instanceof PyTuple tuple) {
+            tuple.items().forEach(Pickler::checkKey);
         }
     }
 
@@ -171,6 +179,10 @@ final class Pickler {
      */
     private void saveTensor(PthTensor tensor) {
         PthStorage storage = tensor.storage();
+        if (!storage.dtype().legacy()) {
+            throw new IllegalArgumentException("cannot write " + storage.dtype().pythonName()
+                    + " tensors: only dtypes with a legacy storage class (torch 1.x can read them)");
+        }
         String key = keys.get(storage);
         if (key == null) {
             key = Integer.toString(storages.size());

@@ -18,12 +18,24 @@ public final class StorageData {
     private final PthStorage storage;
     private final MappedFile mapped;
     private final long fileOffset;
+    private final int crc;
 
-    StorageData(String key, PthStorage storage, MappedFile mapped, long fileOffset) {
+    StorageData(String key, PthStorage storage, MappedFile mapped, long fileOffset, int crc) {
         this.key = key;
         this.storage = storage;
         this.mapped = mapped;
         this.fileOffset = fileOffset;
+        this.crc = crc;
+    }
+
+    /** Where the storage's bytes start in the file: for reading them without the mapping. */
+    public long fileOffset() {
+        return fileOffset;
+    }
+
+    /** The CRC-32 the central directory records for the storage's bytes. */
+    public int crc() {
+        return crc;
     }
 
     /** The key in data.pkl; the record is {@code data/<key>}. */

@@ -1,6 +1,5 @@
 package neuron.engine.pth;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,13 +16,21 @@ import java.util.Map;
 /**
  * An allow-list unpickler for torch.save's {@code data.pkl}. It knows a fixed set of opcodes (a subset of
  * {@code torch.load(weights_only=True)}'s whitelist) and resolves GLOBAL only to a fixed table:
- * {@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor_v2}, {@code torch._utils._rebuild_parameter}
- * and the {@code torch.<X>Storage} classes of {@link DType}. Nothing is ever looked up, loaded or instantiated
- * by name. Every length is checked against the bytes left before anything is allocated; the finished tree is
- * walked once to bound its depth and size (memo references can make cycles or exponential DAGs).
+ * {@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor_v2} and {@code _v3},
+ * {@code torch._utils._rebuild_parameter}, the {@code torch.<X>Storage} classes, {@code torch.UntypedStorage} and
+ * the dtypes of {@link DType} (a dtype global becomes the {@link DType} itself, a value like any other). Nothing is
+ * ever looked up, loaded or instantiated by name. Every length is checked against the bytes left before anything
+ * is allocated, and at most {@link #MAX_VALUES} values are made; the finished tree is walked once to bound its
+ * depth and size (memo references can make cycles or exponential DAGs).
  */
 final class Unpickler {
     static final int MAX_DEPTH = 1000;
+    /**
+     * The most values one pickle may make. A checkpoint's tree is small: a 70 B-parameter LLaMA with its AdamW state
+     * pickles to about 70 k values (23 per tensor), as everything big is a tensor. A hostile or absurd pickle (one list of 52 M
+     * ints in 100 MB) is refused at this count instead of taking gigabytes of heap and a minute of collection.
+     */
+    static final int MAX_VALUES = 1 << 21;
     private static final int MAX_GLOBAL_LINE = 256;
 
     /** Looks up (and checks) the storage record of a persistent id. */
@@ -31,13 +38,19 @@ final class Unpickler {
         PthStorage resolve(String key, DType dtype, long numel, String location) throws PthFormatException;
     }
 
-    /** A resolved GLOBAL: never part of a finished tree. */
+    /** A resolved GLOBAL: never part of a finished tree. {@code storageType} is set for the legacy storage classes. */
     private record Global(String qualifiedName, DType storageType) {
+    }
+
+    /** A {@code torch.UntypedStorage} persistent id: its dtype comes with the {@code _rebuild_tensor_v3} call. */
+    private record UntypedStorage(String key, String location, long nbytes) {
     }
 
     private static final Global ORDERED_DICT = new Global("collections.OrderedDict", null);
     private static final Global REBUILD_TENSOR_V2 = new Global("torch._utils._rebuild_tensor_v2", null);
+    private static final Global REBUILD_TENSOR_V3 = new Global("torch._utils._rebuild_tensor_v3", null);
     private static final Global REBUILD_PARAMETER = new Global("torch._utils._rebuild_parameter", null);
+    private static final Global UNTYPED_STORAGE = new Global("torch.UntypedStorage", null);
 
     private final Path file;
     private final ByteBuffer in;
@@ -46,6 +59,7 @@ final class Unpickler {
     private int[] marks = new int[16];
     private int markCount;
     private final Map<Integer, Object> memo = new HashMap<>();
+    private int values;
 
     private Unpickler(Path file, ByteBuffer in, StorageResolver storages) {
         this.file = file;
@@ -115,24 +129,28 @@ final class Unpickler {
         return stack.get(0);
     }
 
-    private Global global() throws PthFormatException {
+    /** A {@link Global}, or for {@code torch.<dtype>} the {@link DType}. */
+    private Object global() throws PthFormatException {
         String module = line();
         String name = line();
         String qualified = module + "." + name;
-        if (module.equals("collections") && name.equals("OrderedDict")) {
-            return ORDERED_DICT;
+        for (Global known : List.of(ORDERED_DICT, REBUILD_TENSOR_V2, REBUILD_TENSOR_V3, REBUILD_PARAMETER,
+                UNTYPED_STORAGE)) {
+            if (known.qualifiedName().equals(qualified)) {
+                return known;
+            }
         }
-        if (module.equals("torch._utils") && name.equals("_rebuild_tensor_v2")) {
-            return REBUILD_TENSOR_V2;
+        if (module.equals("torch")) {
+            DType storageType = DType.ofStorageClass(name);
+            if (storageType != null) {
+                return new Global(qualified, storageType);
+            }
+            DType dtype = DType.ofPythonName(name);
+            if (dtype != null) {
+                return dtype;
+            }
         }
-        if (module.equals("torch._utils") && name.equals("_rebuild_parameter")) {
-            return REBUILD_PARAMETER;
-        }
-        DType storageType = module.equals("torch") ? DType.ofStorageClass(name) : null;
-        if (storageType == null) {
-            throw fail("global " + printable(qualified) + " is not on the allow-list");
-        }
-        return new Global(qualified, storageType);
+        throw fail("global " + printable(qualified) + " is not on the allow-list");
     }
 
     private void reduce() throws PthFormatException {
@@ -146,6 +164,8 @@ final class Unpickler {
             push(new PyOrderedDict());
         } else if (callable == REBUILD_TENSOR_V2 && (a.size() == 6 || a.size() == 7)) {
             push(rebuildTensor(a));
+        } else if (callable == REBUILD_TENSOR_V3 && (a.size() == 7 || a.size() == 8)) {
+            push(rebuildTensorV3(a));
         } else if (callable == REBUILD_PARAMETER && a.size() == 3 && a.get(0) instanceof PthTensor data
                 && a.get(1) instanceof Boolean requiresGrad && isEmptyOrderedDict(a.get(2))) {
             push(new PthTensor(data.storage(), data.storageOffset(), data.shape(), data.stride(), requiresGrad));
@@ -156,11 +176,37 @@ final class Unpickler {
 
     /** {@code _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata])}. */
     private PthTensor rebuildTensor(List<Object> a) throws PthFormatException {
-        if (!(a.get(0) instanceof PthStorage storage) || !(a.get(1) instanceof Long offset)
-                || !(a.get(2) instanceof PyTuple size) || !(a.get(3) instanceof PyTuple stride)
-                || !(a.get(4) instanceof Boolean requiresGrad) || !isEmptyOrderedDict(a.get(5))
+        if (!(a.get(0) instanceof PthStorage storage)
                 || a.size() == 7 && !(a.get(6) instanceof Map<?, ?> metadata && metadata.isEmpty())) {
             throw fail("malformed _rebuild_tensor_v2 arguments");
+        }
+        return tensor(storage, a, "_rebuild_tensor_v2");
+    }
+
+    /**
+     * {@code _rebuild_tensor_v3(untyped_storage, offset, size, stride, requires_grad, backward_hooks, dtype[,
+     * metadata])}: the dtype gives the storage its element type, so the storage is resolved only now.
+     */
+    private PthTensor rebuildTensorV3(List<Object> a) throws PthFormatException {
+        if (!(a.get(0) instanceof UntypedStorage untyped) || !(a.get(6) instanceof DType dtype)
+                || a.size() == 8 && !(a.get(7) instanceof Map<?, ?> metadata && metadata.isEmpty())) {
+            throw fail("malformed _rebuild_tensor_v3 arguments");
+        }
+        if (untyped.nbytes() % dtype.elementSize() != 0) {
+            throw fail("untyped storage " + printable(untyped.key()) + " of " + untyped.nbytes() + " bytes does not hold "
+                    + dtype.pythonName() + " elements");
+        }
+        PthStorage storage = storages.resolve(untyped.key(), dtype, untyped.nbytes() / dtype.elementSize(),
+                untyped.location());
+        return tensor(storage, a, "_rebuild_tensor_v3");
+    }
+
+    /** The view that arguments 1..5 (offset, size, stride, requires_grad, hooks) describe. */
+    private PthTensor tensor(PthStorage storage, List<Object> a, String call) throws PthFormatException {
+        if (!(a.get(1) instanceof Long offset) || !(a.get(2) instanceof PyTuple size)
+                || !(a.get(3) instanceof PyTuple stride) || !(a.get(4) instanceof Boolean requiresGrad)
+                || !isEmptyOrderedDict(a.get(5))) {
+            throw fail("malformed " + call + " arguments");
         }
         long[] shape = longs(size, "size");
         long[] strides = longs(stride, "stride");
@@ -199,16 +245,20 @@ final class Unpickler {
         }
     }
 
-    /** ("storage", torch.XStorage, key, location, numel) */
-    private PthStorage persistentLoad(Object pid) throws PthFormatException {
+    /** ("storage", torch.XStorage, key, location, numel), or ("storage", torch.UntypedStorage, key, location, nbytes) */
+    private Object persistentLoad(Object pid) throws PthFormatException {
         if (!(pid instanceof PyTuple tuple) || tuple.items().size() != 5) {
             throw fail("persistent id is not a 5-tuple");
         }
         List<Object> p = tuple.items();
-        if (!"storage".equals(p.get(0)) || !(p.get(1) instanceof Global type) || type.storageType() == null
+        if (!"storage".equals(p.get(0)) || !(p.get(1) instanceof Global type)
+                || type.storageType() == null && type != UNTYPED_STORAGE
                 || !(p.get(2) instanceof String key) || !(p.get(3) instanceof String location)
                 || !(p.get(4) instanceof Long numel) || numel < 0) {
             throw fail("malformed storage persistent id");
+        }
+        if (type == UNTYPED_STORAGE) {
+            return new UntypedStorage(key, location, numel);
         }
         return storages.resolve(key, type.storageType(), numel, location);
     }
@@ -258,12 +308,28 @@ final class Unpickler {
         return dict;
     }
 
-    /** Keys are str or int only: hashing anything else could recurse through a cyclic container. */
+    /**
+     * Keys are what Python can hash and torch.save writes: str, int, float, bool, None, a dtype, and tuples of
+     * those. Tuples are immutable and built bottom-up, so a key can never contain itself; its nesting is bounded
+     * like the tree's. Lists and dicts are unhashable in Python too.
+     */
     private Object checkedKey(Object key) throws PthFormatException {
-        if (key instanceof String || key instanceof Long || key instanceof BigInteger) {
-            return key;
+        checkKey(key, 0);
+        return key;
+    }
+
+    private void checkKey(Object key, int depth) throws PthFormatException {
+        if (depth > MAX_DEPTH) {
+            throw fail("dict key nested deeper than " + MAX_DEPTH);
         }
-        throw fail("dict key of type " + describe(key) + " is not supported");
+        if (key instanceof PyTuple tuple) {
+            for (Object item : tuple.items()) {
+                checkKey(item, depth + 1);
+            }
+        } else if (!(key == null || key instanceof String || key instanceof Long || key instanceof BigInteger
+                || key instanceof Double || key instanceof Boolean || key instanceof DType)) {
+            throw fail("dict key of type " + describe(key) + " is not supported");
+        }
     }
 
     private void mark() {
@@ -304,7 +370,10 @@ final class Unpickler {
         memo.put(index, peek());
     }
 
-    private void push(Object value) {
+    private void push(Object value) throws PthFormatException {
+        if (++values > MAX_VALUES) {
+            throw fail("more than " + MAX_VALUES + " values; a checkpoint keeps its bulk in tensors");
+        }
         stack.add(value);
     }
 
@@ -382,6 +451,12 @@ final class Unpickler {
         if (value instanceof Global g) {
             return printable(g.qualifiedName());
         }
+        if (value instanceof UntypedStorage) {
+            return "torch.UntypedStorage";
+        }
+        if (value instanceof DType dtype) {
+            return "torch." + dtype.pythonName();
+        }
         return value == null ? "None" : value.getClass().getSimpleName();
     }
 
@@ -422,7 +497,7 @@ final class Unpickler {
                 for (Object child : tuple.items()) {
                     visit(child, depth + 1);
                 }
-            } else if (value instanceof Global || value instanceof PthStorage) {
+            } else if (value instanceof Global || value instanceof PthStorage || value instanceof UntypedStorage) {
                 throw unpickler.fail(describe(value) + " used as a value");
             }
         }

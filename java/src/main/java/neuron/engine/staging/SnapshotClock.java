@@ -1,15 +1,19 @@
 package neuron.engine.staging;
 
 import net.openhft.chronicle.core.time.TimeProvider;
+import net.openhft.chronicle.queue.RollCycle;
 
 /**
  * The staging queue's clock: it ticks once per snapshot, not with wall time, so each snapshot lands in a cycle
  * file of its own. Deleting that file once the snapshot is persisted is then how staging gives memory back.
  */
 final class SnapshotClock implements TimeProvider {
-    static final long CYCLE_MILLIS = 5 * 60 * 1000L;   // RollCycles.FIVE_MINUTELY
-
+    private final long cycleMillis;
     private volatile long cycle;
+
+    SnapshotClock(RollCycle rollCycle) {
+        this.cycleMillis = rollCycle.lengthInMillis();
+    }
 
     void cycle(long cycle) {
         this.cycle = cycle;
@@ -21,6 +25,6 @@ final class SnapshotClock implements TimeProvider {
 
     @Override
     public long currentTimeMillis() {
-        return cycle * CYCLE_MILLIS + 1;
+        return cycle * cycleMillis + 1;
     }
 }

@@ -4,6 +4,7 @@ import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.RollingResourcesCache;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -16,10 +17,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,20 +26,29 @@ import java.util.concurrent.atomic.AtomicReference;
  * The staging memory of checkpoints: a Chronicle Queue, on tmpfs when the machine has it, in which each
  * snapshot is a sequence of documents in a cycle file of its own.
  *
- * <p>Two threads use it. The loop thread ({@link #stage}) copies tensor bytes straight into the queue's mapped
- * memory; the writer thread ({@link #newestCommitted}, {@link #stream}, {@link #release}) reads committed
- * snapshots back as ByteBuffer views of the same memory and gives each cycle file back once it is persisted.
+ * <p>Two threads use it. The copier thread ({@link #prepare}, {@link #stage}, {@link #dropSuperseded}) copies
+ * state bytes straight into the queue's mapped memory; the writer thread ({@link #claimNewest}, {@link #stream},
+ * {@link #release}) reads committed snapshots back as ByteBuffer views of the same memory and gives each cycle
+ * file back once it is persisted. A committed snapshot the writer has not claimed is dropped as soon as a newer
+ * one commits, so staging holds at most three: one being persisted, one waiting, one being copied.
  * Right after a commit the next snapshot's cycle is opened; the writer thread populates its pages once it has
  * persisted, so the next pause is one copy into warm memory, not a page fault per 4 KiB.
  */
 public final class StagingQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StagingQueue.class);
-    private static final DateTimeFormatter CYCLE_FILE = DateTimeFormatter.ofPattern("yyyyMMdd-HHmm'V.cq4'");
+    private static final RollCycles ROLL_CYCLE = RollCycles.FIVE_MINUTELY;
+    /** Chronicle's own names of cycle files, for listing and deleting them. */
+    private static final RollingResourcesCache CYCLE_NAMES = new RollingResourcesCache(ROLL_CYCLE, 0,
+            name -> new File(name + SingleChronicleQueue.SUFFIX),
+            file -> file.getName().substring(0, file.getName().length() - SingleChronicleQueue.SUFFIX.length()));
     private static final long MIN_BLOCK = 64L << 20;
 
     private final Path dir;
-    private final SnapshotClock clock = new SnapshotClock();
-    private final SingleChronicleQueue queue;
+    private final SnapshotClock clock = new SnapshotClock(ROLL_CYCLE);
+    private final long blockSize;
+    private volatile SingleChronicleQueue queue;
+    /** Queues replaced by {@link #reopen}, closed by the writer once it is done with them; guarded by this. */
+    private final List<Runnable> retired = new ArrayList<>();
     private final long chunkBytes;
     /** Pages of an open cycle: to be populated by the writer ({@link #toPopulate}), or populated. */
     private record Pages(long cycle, long address, long length) {
@@ -53,22 +59,28 @@ public final class StagingQueue implements AutoCloseable {
 
     private final AtomicReference<Pages> toPopulate = new AtomicReference<>();
     private volatile Pages populated;
-    private ExcerptAppender appender;   // loop thread only
+    private ExcerptAppender appender;   // copier thread only (reset by reopen, between snapshots)
     private Committed newest;           // writer thread only
+    private long claimed = -1;          // the newest snapshot the writer took; guarded by this
     private volatile long expectedBytes;
 
     private StagingQueue(Path dir, long blockSize, long expectedBytes) {
         this.dir = dir;
         this.expectedBytes = expectedBytes;
+        this.blockSize = blockSize;
         int last = lastCycleOnDisk(dir);
         clock.cycle(last < 0 ? 0 : last);
-        this.queue = SingleChronicleQueueBuilder.binary(dir.toFile())
-                .rollCycle(RollCycles.FIVE_MINUTELY)
+        this.queue = build();
+        // A document may be at most the queue's overlap (a quarter block); stay well inside it.
+        this.chunkBytes = Math.min(64L << 20, queue.overlapSize() / 2);
+    }
+
+    private SingleChronicleQueue build() {
+        return SingleChronicleQueueBuilder.binary(dir.toFile())
+                .rollCycle(ROLL_CYCLE)
                 .timeProvider(clock)
                 .blockSize(blockSize)
                 .build();
-        // A document may be at most the queue's overlap (a quarter block); stay well inside it.
-        this.chunkBytes = Math.min(64L << 20, queue.overlapSize() / 2);
     }
 
     /**
@@ -95,7 +107,40 @@ public final class StagingQueue implements AutoCloseable {
         return dir.toFile().getUsableSpace();
     }
 
-    // ------------------------------------------------------------------ loop thread
+    /** Whether the staging directory is gone: deleted while the queue was open. */
+    public boolean directoryGone() {
+        return !Files.isDirectory(dir);
+    }
+
+    /**
+     * After the directory was deleted while open: creates it again and opens a fresh queue in it, so snapshots
+     * go on (whatever the old directory held is lost). Call between snapshots, when no copy is in flight; the
+     * copier's next {@link #stage} opens its appender on the new queue, and the writer closes the old queue at its
+     * next look for work, once it no longer streams from it.
+     */
+    public synchronized void reopen() throws IOException {
+        Files.createDirectories(dir);
+        SingleChronicleQueue old = queue;
+        ExcerptAppender oldAppender = appender;
+        queue = build();
+        appender = null;
+        toPopulate.set(null);
+        populated = null;
+        retired.add(() -> {
+            if (oldAppender != null) {
+                oldAppender.close();
+            }
+            old.close();
+        });
+    }
+
+    /** Writer thread, between persists: closes the queues {@link #reopen} replaced. */
+    private synchronized void closeRetired() {
+        retired.forEach(Runnable::run);
+        retired.clear();
+    }
+
+    // ------------------------------------------------------------------ copier thread
 
     /** Fills {@code length} bytes at {@code dstAddress}: the snapshot copy of one chunk of one storage. */
     @FunctionalInterface
@@ -104,7 +149,7 @@ public final class StagingQueue implements AutoCloseable {
     }
 
     /**
-     * Stages one snapshot from the loop thread: BEGIN, the chunks of every storage in order, COMMIT. A failure
+     * Stages one snapshot from the copier thread: BEGIN, the chunks of every storage in order, COMMIT. A failure
      * part-way leaves an uncommitted snapshot, which is never persisted. Returns the snapshot's sequence number.
      */
     public long stage(long step, byte[] metadata, long[] storageBytes, StorageFiller filler) {
@@ -290,9 +335,30 @@ public final class StagingQueue implements AutoCloseable {
         toPopulate.compareAndSet(pages, null);
     }
 
-    /** Opens the next cycle now (at start-up), so the first snapshot's pages are populated ahead. */
+    /**
+     * Opens the next cycle now, on the thread that will stage (an appender belongs to one thread), so the first
+     * snapshot's pages are populated ahead.
+     */
     public void prepare() {
         ensureOpenCycle();
+    }
+
+    /**
+     * Gives back the staging memory of committed snapshots older than {@code seq} that the writer has not taken:
+     * the newest snapshot supersedes them. Returns their sequence numbers.
+     */
+    public synchronized List<Long> dropSuperseded(long seq) {
+        List<Long> dropped = new ArrayList<>();
+        for (CycleFile f : cycleFiles(dir)) {
+            if (f.cycle() > claimed && f.cycle() < seq) {
+                if (f.file().delete()) {
+                    dropped.add((long) f.cycle());
+                } else {
+                    LOG.warn("staging: could not delete {}", f.file());
+                }
+            }
+        }
+        return dropped;
     }
 
     // ------------------------------------------------------------------ writer thread
@@ -313,6 +379,17 @@ public final class StagingQueue implements AutoCloseable {
      * superseded (the newest snapshot wins). Each call scans the few documents of the cycles still in staging
      * from the start, with a fresh tailer: a long-lived one could be left on a cycle file {@link #release} deleted.
      */
+    /**
+     * As {@link #newestCommitted()}, and marks the snapshot as taken: {@link #dropSuperseded} leaves it (and
+     * anything newer) alone until it is released.
+     */
+    public synchronized Optional<Committed> claimNewest() {
+        closeRetired();
+        Optional<Committed> found = newestCommitted();
+        found.ifPresent(c -> claimed = Math.max(claimed, c.seq()));
+        return found;
+    }
+
     public Optional<Committed> newestCommitted() {
         // The queue's clock is the snapshot counter, not wall time, so its cached listing of cycle files
         // would not expire by itself: refresh it to see the cycle of a snapshot just committed.
@@ -399,7 +476,7 @@ public final class StagingQueue implements AutoCloseable {
      * Gives back the staging memory of every snapshot up to and including {@code seq}: their cycle files are
      * deleted, except the cycle the loop is about to write.
      */
-    public void release(long seq) {
+    public synchronized void release(long seq) {
         long keepFrom = Math.min(seq + 1, clock.cycle());
         for (CycleFile f : cycleFiles(dir)) {
             if (f.cycle() < keepFrom && !f.file().delete()) {
@@ -415,6 +492,7 @@ public final class StagingQueue implements AutoCloseable {
             appender.close();
         }
         queue.close();
+        closeRetired();
     }
 
     /**
@@ -435,18 +513,17 @@ public final class StagingQueue implements AutoCloseable {
     record CycleFile(int cycle, File file) {
     }
 
+    /** The cycle files in {@code dir}, named and parsed by Chronicle's own roll-cycle naming. */
     static List<CycleFile> cycleFiles(Path dir) {
         List<CycleFile> out = new ArrayList<>();
-        File[] files = dir.toFile().listFiles((d, name) -> name.endsWith(".cq4"));
+        File[] files = dir.toFile().listFiles((d, name) -> name.endsWith(SingleChronicleQueue.SUFFIX));
         if (files == null) {
             return out;
         }
         for (File f : files) {
             try {
-                LocalDateTime t = LocalDateTime.parse(f.getName(), CYCLE_FILE);
-                long millis = t.toInstant(ZoneOffset.UTC).toEpochMilli();
-                out.add(new CycleFile((int) (millis / SnapshotClock.CYCLE_MILLIS), f));
-            } catch (DateTimeParseException e) {
+                out.add(new CycleFile(CYCLE_NAMES.toLong(f).intValue(), f));
+            } catch (RuntimeException notACycle) {
                 // not one of ours; leave it
             }
         }

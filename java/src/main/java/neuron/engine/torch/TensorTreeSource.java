@@ -18,7 +18,7 @@ import static org.bytedeco.pytorch.global.torch.from_blob;
  * The state source of a tree of LibTorch tensors and Python-like values (Map, PyOrderedDict, List, PyTuple,
  * Long, Double, String, Boolean, null), as a loop's {@code state()} returns it: every tensor leaf becomes a
  * storage of its own, copied straight from the tensor's memory into staging (native memcpy on the CPU, a
- * device-to-host copy from CUDA).
+ * device-to-host copy on a side stream from CUDA, see {@link CudaCopier}).
  *
  * <p>Scalars are captured at {@link #tree()}; tensors are read when the checkpointer copies them, so the
  * loop must not change them until {@link neuron.engine.checkpoint.Checkpointer#awaitStaging()} returns. The
@@ -31,6 +31,7 @@ public final class TensorTreeSource implements StateSource {
     private final Supplier<? extends Map<String, ?>> state;
     private List<PthStorage> storages = List.of();
     private Tensor[] tensors = new Tensor[0];
+    private CudaCopier cuda;   // copier thread only; lives as long as the source
 
     private TensorTreeSource(Supplier<? extends Map<String, ?>> state) {
         this.state = state;
@@ -66,12 +67,27 @@ public final class TensorTreeSource implements StateSource {
         }
         Tensor t = tensors[storage];
         if (t.is_cuda()) {
-            Tensor bytes = t.view(ScalarType.Byte).reshape(-1);
-            from_blob(NativeMemory.pointerAt(dstAddress, length), new long[]{length},
-                    new TensorOptions(ScalarType.Byte)).copy_(bytes.narrow(0, offset, length));
+            copyFromDevice(t, dstAddress, offset, length);
         } else {
             NativeMemory.copy(dstAddress, t.data_ptr().address() + offset, length, COPY_THREADS);
         }
+    }
+
+    /**
+     * A CUDA tensor's bytes: on the side stream of {@link CudaCopier} where the native library has CUDA, else a
+     * plain {@code copy_} (LibTorch's stream for this thread, ordered after the step's kernels).
+     */
+    private void copyFromDevice(Tensor t, long dstAddress, long offset, long length) {
+        if (cuda == null && CudaCopier.available()) {
+            cuda = CudaCopier.create();
+        }
+        if (cuda != null) {
+            cuda.copy(dstAddress, t.data_ptr().address() + offset, length);
+            return;
+        }
+        Tensor bytes = t.view(ScalarType.Byte).reshape(-1);
+        from_blob(NativeMemory.pointerAt(dstAddress, length), new long[]{length},
+                new TensorOptions(ScalarType.Byte)).copy_(bytes.narrow(0, offset, length));
     }
 
     /** Lets go of the tensors: the loop owns them again. */

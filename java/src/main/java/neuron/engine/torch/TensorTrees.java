@@ -26,7 +26,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 import static org.bytedeco.pytorch.global.torch.empty;
 
@@ -85,12 +84,20 @@ public final class TensorTrees {
 
     /** Returns {@code tree} with each file tensor materialised as a CPU tensor (views share their storage). */
     public static Object materialize(Object tree, PthReader reader) throws IOException {
-        return materialize(tree, reader::data);
+        return materialize(tree, storage -> fromMapping(reader.data(storage)));
     }
 
-    /** The checkpoint's tree with each tensor materialised as a CPU tensor: for tools and tests. */
+    /** The checkpoint's tree with each tensor read into a fresh CPU tensor: for tools and tests. */
     public static Map<?, ?> materialize(StoredCheckpoint checkpoint) throws IOException {
-        return (Map<?, ?>) materialize(checkpoint.root(), checkpoint::data);
+        return (Map<?, ?>) materialize(checkpoint.root(), storage -> fromFile(storage, checkpoint));
+    }
+
+    /**
+     * The checkpoint's tree for a restore in place: each tensor leaf is a {@link StoredTensor}, read straight
+     * into the live tensor it is copied into; nothing is allocated for the tensors themselves.
+     */
+    public static Map<?, ?> stored(StoredCheckpoint checkpoint) {
+        return (Map<?, ?>) storedNode(checkpoint.root(), checkpoint);
     }
 
     /** Loads one checkpoint file (every CRC checked) as a tree of CPU tensors: for tools and tests. */
@@ -98,36 +105,72 @@ public final class TensorTrees {
         return CheckpointLoader.load(file, progressKey, TensorTrees::materialize);
     }
 
-    private static Object materialize(Object tree, Function<PthStorage, StorageData> data) throws IOException {
+    /** One tensor of a checkpoint as a fresh CPU tensor. */
+    static Tensor read(PthTensor t, StoredCheckpoint checkpoint) throws IOException {
+        return view(fromFile(t.storage(), checkpoint), t);
+    }
+
+    private static Object storedNode(Object node, StoredCheckpoint checkpoint) {
+        if (node instanceof PthTensor t) {
+            return new StoredTensor(t, checkpoint);
+        }
+        return mapLeaves(node, child -> storedNode(child, checkpoint));
+    }
+
+    private interface StorageLoader {
+        Tensor load(PthStorage storage) throws IOException;
+    }
+
+    private static Object materialize(Object tree, StorageLoader loader) throws IOException {
         try {
-            return materializeNode(tree, data, new IdentityHashMap<>());
+            return materializeNode(tree, loader, new IdentityHashMap<>());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
 
-    private static Object materializeNode(Object node, Function<PthStorage, StorageData> data,
-                                          Map<PthStorage, Tensor> loaded) {
+    private static Object materializeNode(Object node, StorageLoader loader, Map<PthStorage, Tensor> loaded) {
         if (node instanceof PthTensor t) {
-            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> load(data.apply(s)));
-            return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
+            Tensor storage = loaded.computeIfAbsent(t.storage(), s -> {
+                try {
+                    return loader.load(s);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            return view(storage, t);
         }
-        return mapLeaves(node, child -> materializeNode(child, data, loaded));
+        return mapLeaves(node, child -> materializeNode(child, loader, loaded));
     }
 
-    private static Tensor load(StorageData data) {
+    private static Tensor view(Tensor storage, PthTensor t) {
+        return storage.as_strided(t.shape(), t.stride(), new LongOptional(t.storageOffset()));
+    }
+
+    private static Tensor allocate(DType dtype, long[] shape) {
+        return empty(shape, new TensorOptions(scalarTypeOf(dtype)), new MemoryFormatOptional());
+    }
+
+    private static Tensor fromFile(PthStorage s, StoredCheckpoint checkpoint) throws IOException {
+        Tensor t = allocate(s.dtype(), new long[]{s.numel()});
+        checkpoint.readInto(s, t.data_ptr().address());
+        return t;
+    }
+
+    private static Tensor fromMapping(StorageData data) throws IOException {
         PthStorage s = data.storage();
-        Tensor t = empty(new long[]{s.numel()}, new TensorOptions(scalarTypeOf(s.dtype())), new MemoryFormatOptional());
+        return tensorOf(s.dtype(), new long[]{s.numel()}, data.chunks());
+    }
+
+    /** A dense CPU tensor of {@code shape} holding the bytes of {@code chunks} (direct or mapped views), in order. */
+    public static Tensor tensorOf(DType dtype, long[] shape, List<ByteBuffer> chunks) {
+        Tensor t = allocate(dtype, shape);
         long base = t.data_ptr().address();
         long offset = 0;
-        try {
-            for (ByteBuffer chunk : data.chunks()) {
-                int n = chunk.remaining();
-                NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
-                offset += n;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (ByteBuffer chunk : chunks) {
+            int n = chunk.remaining();
+            NativeMemory.copy(base + offset, NativeMemory.address(chunk), n, 1);
+            offset += n;
         }
         return t;
     }
@@ -191,6 +234,23 @@ public final class TensorTrees {
             case INT8 -> ScalarType.Char;
             case UINT8 -> ScalarType.Byte;
             case BOOL -> ScalarType.Bool;
+            case COMPLEX64 -> ScalarType.ComplexFloat;
+            case COMPLEX128 -> ScalarType.ComplexDouble;
+            case COMPLEX32 -> ScalarType.ComplexHalf;
+            case UINT16 -> ScalarType.UInt16;
+            case UINT32 -> ScalarType.UInt32;
+            case UINT64 -> ScalarType.UInt64;
+            case FLOAT8_E4M3FN -> ScalarType.Float8_e4m3fn;
+            case FLOAT8_E5M2 -> ScalarType.Float8_e5m2;
+            case FLOAT8_E4M3FNUZ -> ScalarType.Float8_e4m3fnuz;
+            case FLOAT8_E5M2FNUZ -> ScalarType.Float8_e5m2fnuz;
+            case FLOAT8_E8M0FNU -> ScalarType.Float8_e8m0fnu;
+            case FLOAT4_E2M1FN_X2 -> ScalarType.Float4_e2m1fn_x2;
+            case BITS8 -> ScalarType.Bits8;
+            case BITS16 -> ScalarType.Bits16;
+            case BITS1X8 -> ScalarType.Bits1x8;
+            case BITS2X4 -> ScalarType.Bits2x4;
+            case BITS4X2 -> ScalarType.Bits4x2;
         };
     }
 }

@@ -174,9 +174,9 @@ public final class AdamW implements AutoCloseable {
                 expAvgSq[i].zero_();
                 continue;
             }
-            Tensors.copyInto("state[" + i + "].step", steps[i], StateTrees.tensor(e, "step"));
-            Tensors.copyInto("state[" + i + "].exp_avg", expAvg[i], StateTrees.tensor(e, "exp_avg"));
-            Tensors.copyInto("state[" + i + "].exp_avg_sq", expAvgSq[i], StateTrees.tensor(e, "exp_avg_sq"));
+            Tensors.copyInto("state[" + i + "].step", steps[i], StateTrees.tensorLeaf(e, "step"));
+            Tensors.copyInto("state[" + i + "].exp_avg", expAvg[i], StateTrees.tensorLeaf(e, "exp_avg"));
+            Tensors.copyInto("state[" + i + "].exp_avg_sq", expAvgSq[i], StateTrees.tensorLeaf(e, "exp_avg_sq"));
         }
     }
 

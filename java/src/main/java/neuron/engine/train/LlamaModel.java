@@ -73,24 +73,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Parameter names and shapes of {@code LlamaForCausalLM}, in its {@code state_dict()} order. */
     public static Map<String, long[]> shapes(ModelConfig c) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        long h = c.hidden();
-        long m = c.intermediate();
-        shapes.put("model.embed_tokens.weight", new long[]{c.vocab(), h});
-        for (int i = 0; i < c.layers(); i++) {
-            String layer = "model.layers." + i + ".";
-            for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
-                shapes.put(layer + "self_attn." + proj + ".weight", new long[]{h, h});
-            }
-            shapes.put(layer + "mlp.gate_proj.weight", new long[]{m, h});
-            shapes.put(layer + "mlp.up_proj.weight", new long[]{m, h});
-            shapes.put(layer + "mlp.down_proj.weight", new long[]{h, m});
-            shapes.put(layer + "input_layernorm.weight", new long[]{h});
-            shapes.put(layer + "post_attention_layernorm.weight", new long[]{h});
-        }
-        shapes.put("model.norm.weight", new long[]{h});
-        shapes.put("lm_head.weight", new long[]{c.vocab(), h});
-        return shapes;
+        return LlamaLayout.shapes(c);
     }
 
     public ModelConfig config() {
@@ -152,7 +135,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("model_state_dict does not match the model: missing " + missing
                     + ", unexpected " + extra);
         }
-        detachedViews.forEach((name, target) -> Tensors.copyInto(name, target, StateTrees.tensor(source, name)));
+        detachedViews.forEach((name, target) -> Tensors.copyInto(name, target, StateTrees.tensorLeaf(source, name)));
     }
 
     @Override

@@ -95,11 +95,26 @@ public final class MinerLoop implements AutoCloseable {
         if (data.fingerprint() != expectedFingerprint) {
             throw new IllegalArgumentException("data " + options.data() + " differs from the data this state was trained on");
         }
+        return restore(tree, options, data);
+    }
+
+    /**
+     * As {@link #restore(Map)}, with the options and the data decided by the caller instead of read from the tree's
+     * {@code config} and {@code seed}. An absent {@code optimizer_state_dict} leaves AdamW with empty moments at the
+     * schedule's lr.
+     */
+    public static MinerLoop restore(Map<?, ?> tree, MinerOptions options, TokenData data) {
         MinerLoop loop = new MinerLoop(options, data);
+        boolean hasOptimizerState = tree.containsKey("optimizer_state_dict");
         try (PointerScope scope = new PointerScope()) {
             loop.model.load(StateTrees.map(tree, "model_state_dict"));
-            loop.optimizer.loadStateDict(StateTrees.map(tree, "optimizer_state_dict"));
+            if (hasOptimizerState) {
+                loop.optimizer.loadStateDict(StateTrees.map(tree, "optimizer_state_dict"));
+            }
             loop.schedule.loadStateDict(StateTrees.map(tree, "scheduler_state_dict"));
+            if (!hasOptimizerState) {
+                loop.optimizer.setLr(loop.schedule.lr());
+            }
             loop.globalStep = StateTrees.longValue(tree, "global_step");
             return loop;
         } catch (RuntimeException e) {

@@ -45,6 +45,10 @@ public record ModelConfig(int vocab, int hidden, int layers, int heads, int inte
         return new ModelConfig(vocab, hidden, layers, heads, intermediate, newSeqLen, ropeTheta, rmsEps);
     }
 
+    public ModelConfig withHeads(int newHeads) {
+        return new ModelConfig(vocab, hidden, layers, newHeads, intermediate, seqLen, ropeTheta, rmsEps);
+    }
+
     public int headDim() {
         return hidden / heads;
     }
@@ -68,6 +72,53 @@ public record ModelConfig(int vocab, int hidden, int layers, int heads, int inte
         map.put("rms_norm_eps", rmsEps);
         map.put("tie_word_embeddings", false);
         return map;
+    }
+
+    /** {@code config.json} of a {@code LlamaForCausalLM} of this shape whose weights are {@code torchDtype}. */
+    public Map<String, Object> toHfConfig(String torchDtype) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("architectures", List.of("LlamaForCausalLM"));
+        map.put("model_type", "llama");
+        map.putAll(toMap());
+        map.put("hidden_act", "silu");
+        map.put("attention_bias", false);
+        map.put("mlp_bias", false);
+        map.put("initializer_range", 0.02);
+        map.put("torch_dtype", torchDtype);
+        return map;
+    }
+
+    /**
+     * The shape a Hugging Face {@code config.json} describes, refused unless it is the LLaMA this engine builds;
+     * {@code seqLen} replaces its {@code max_position_embeddings} when not null (the engine trains at that length).
+     */
+    public static ModelConfig fromHfConfig(Map<?, ?> config, Integer seqLen) {
+        require(config, "model_type", "llama");
+        require(config, "hidden_act", "silu");
+        for (String off : List.of("tie_word_embeddings", "attention_bias", "mlp_bias")) {
+            if (Boolean.TRUE.equals(config.get(off))) {
+                throw new IllegalArgumentException("config.json sets " + off + ", which this engine's LLaMA lacks");
+            }
+        }
+        if (config.containsKey("num_key_value_heads") && !String.valueOf(config.get("num_key_value_heads"))
+                .equals(String.valueOf(config.get("num_attention_heads")))) {
+            throw new IllegalArgumentException("config.json has " + config.get("num_key_value_heads") + " key/value "
+                    + "heads for " + config.get("num_attention_heads") + " query heads; this engine's LLaMA has as many");
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        config.forEach((k, v) -> values.put(String.valueOf(k), v));
+        values.putIfAbsent("rope_theta", 10000.0);
+        values.putIfAbsent("rms_norm_eps", 1e-6);
+        if (seqLen != null) {
+            values.put("max_position_embeddings", (long) seqLen);
+        }
+        return fromMap(values);
+    }
+
+    private static void require(Map<?, ?> config, String key, String value) {
+        if (config.containsKey(key) && !value.equals(config.get(key))) {
+            throw new IllegalArgumentException("config.json has " + key + " '" + config.get(key) + "', not '" + value + "'");
+        }
     }
 
     public static ModelConfig fromMap(Map<?, ?> map) {

@@ -1,6 +1,7 @@
 package neuron.engine.train;
 
 import neuron.engine.pth.PyTuple;
+import neuron.engine.torch.StoredTensor;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.List;
@@ -46,7 +47,23 @@ public final class StateTrees {
         return as(List.class, map, key);
     }
 
+    /** A tensor value; one of a checkpoint being restored is read now, as a fresh CPU tensor. */
     public static Tensor tensor(Map<?, ?> map, String key) {
+        if (required(map, key) instanceof StoredTensor stored) {
+            return stored.materialize(key);
+        }
+        return as(Tensor.class, map, key);
+    }
+
+    /**
+     * A tensor value as it is: a live {@link Tensor}, or a {@link StoredTensor} of a checkpoint being restored,
+     * which {@link Tensors#copyInto} reads straight into its target.
+     */
+    public static Object tensorLeaf(Map<?, ?> map, String key) {
+        Object value = required(map, key);
+        if (value instanceof StoredTensor) {
+            return value;
+        }
         return as(Tensor.class, map, key);
     }
 

@@ -1,6 +1,8 @@
 package neuron.engine.train;
 
+import neuron.engine.torch.StoredTensor;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 
@@ -13,8 +15,29 @@ final class Tensors {
         return t.sizes().vec().get();
     }
 
-    /** Copies {@code source} (any device) into {@code target} in place, after checking shape and dtype. */
-    static void copyInto(String name, Tensor target, Tensor source) {
+    /** Whether a tree value is a tensor leaf: a live tensor, or one of a checkpoint being restored. */
+    static boolean isLeaf(Object value) {
+        return value instanceof Tensor || value instanceof StoredTensor;
+    }
+
+    static long[] shapeOf(Object leaf) {
+        return leaf instanceof StoredTensor stored ? stored.shape() : shape((Tensor) leaf);
+    }
+
+    static ScalarType scalarTypeOf(Object leaf) {
+        return leaf instanceof StoredTensor stored ? stored.scalarType() : ((Tensor) leaf).scalar_type().intern();
+    }
+
+    /**
+     * Copies {@code source} into {@code target} in place, after checking shape and dtype: a tensor on any device,
+     * or a tensor of a checkpoint being restored, read straight into {@code target}.
+     */
+    static void copyInto(String name, Tensor target, Object leaf) {
+        if (leaf instanceof StoredTensor stored) {
+            stored.copyInto(name, target);
+            return;
+        }
+        Tensor source = (Tensor) leaf;
         long[] want = shape(target);
         long[] got = shape(source);
         if (!Arrays.equals(want, got)) {

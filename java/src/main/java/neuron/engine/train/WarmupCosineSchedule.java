@@ -32,6 +32,15 @@ public final class WarmupCosineSchedule {
         this.lastLr = baseLr * factor(0);
     }
 
+    /** The schedule as it stands after {@code epoch} steps ({@code epoch} calls of {@link #step()}). */
+    public static WarmupCosineSchedule at(TrainingOptions options, long epoch) {
+        WarmupCosineSchedule schedule = new WarmupCosineSchedule(options);
+        schedule.lastEpoch = epoch;
+        schedule.stepCount = epoch + 1;
+        schedule.lastLr = schedule.baseLr * schedule.factor(epoch);
+        return schedule;
+    }
+
     public double factor(long epoch) {
         if (epoch < warmupSteps) {
             return (double) (epoch + 1) / warmupSteps;

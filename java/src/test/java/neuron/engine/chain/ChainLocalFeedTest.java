@@ -49,24 +49,36 @@ class ChainLocalFeedTest {
     }
 
     @Test
-    void aReorganisationIsDeliveredFlagged() throws Exception {
-        LocalChain chain = new LocalChain("reorg-test", 2, 0);
-        try (BlockFeed feed = new ChainFollower(chain, null)) {
-            List<BlockEvent> before = Feeds.take(feed, 5);
-            chain.reorganise(before.get(2).number());
+    void aReorganisationRollsBackToTheCommonAncestor() throws Exception {
+        LocalChain chain = new LocalChain("reorg-test", 100, 0);
+        try (BlockFeed feed = new ChainFollower(chain, List.of())) {
+            List<BlockEvent> before = Feeds.take(feed, 3);
+            long from = feed.lastDelivered().number();
+            chain.reorganise(from);
             BlockEvent next = feed.next(Feeds.PATIENCE);
-            assertTrue(next.reorg(), "the block after a reorganisation is flagged: " + next);
-            assertEquals(before.get(4).number() + 1, next.number());
-            List<BlockEvent> after = Feeds.take(feed, 5);
+            assertTrue(next.reorg(), "the first block of the new branch is flagged: " + next);
+            assertEquals(from, next.number(), "it replaces the delivered block it forks at");
+            assertEquals(before.get(before.size() - 2).block().hash(), next.block().parentHash());
+            List<BlockEvent> after = Feeds.take(feed, 3);
             after.forEach(e -> assertFalse(e.reorg()));
             Feeds.assertConsecutive(next.number() + 1, after);
         }
     }
 
     @Test
+    void finalBlocksCannotBeReplacedAndDifferentSeedsAreDifferentChains() {
+        LocalChain chain = new LocalChain("final-test", 1, 50);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> chain.reorganise(chain.finalizedHead()));
+        assertTrue(e.getMessage().contains("final"), e.getMessage());
+        assertFalse(new LocalChain("other", 1, 0).block(0).equals(chain.block(0)));
+        assertEquals(chain.block(10), new LocalChain("final-test", 1, 0).block(10), "same seed, same blocks");
+    }
+
+    @Test
     void aResumePointOnAnotherBranchIsAReorg() throws Exception {
         Block foreign = new Block(4, Hash32.sha256("elsewhere".getBytes()), Hash32.ZERO);
-        try (BlockFeed feed = new ChainFollower(new LocalChain("x", 1, 0), foreign)) {
+        try (BlockFeed feed = new ChainFollower(new LocalChain("x", 1, 0), List.of(foreign))) {
             BlockEvent next = feed.next(Feeds.PATIENCE);
             assertEquals(5, next.number());
             assertTrue(next.reorg());

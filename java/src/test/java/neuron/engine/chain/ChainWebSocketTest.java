@@ -18,16 +18,24 @@ class ChainWebSocketTest {
     private static final Duration FAST_BACKOFF = Duration.ofMillis(20);
 
     private static ChainServer serve(long firstBlock, int port) throws Exception {
-        return ChainServer.start(new LocalChain(SEED, 3, firstBlock), new InetSocketAddress("127.0.0.1", port));
+        return serve(firstBlock, port, 3);
     }
 
-    private static ChainFollower follow(ChainServer server) {
-        return new ChainFollower(WsChainClient.open(server.uri(), FAST_BACKOFF, Duration.ofMillis(200)), null);
+    private static ChainServer serve(long firstBlock, int port, long blockTimeMs) throws Exception {
+        return ChainServer.start(new LocalChain(SEED, blockTimeMs, firstBlock), new InetSocketAddress("127.0.0.1", port));
+    }
+
+    private static WsChainClient client(URI uri, Follow follow) {
+        return WsChainClient.open(uri, follow, FAST_BACKOFF, Duration.ofMillis(200));
+    }
+
+    private static ChainFollower follow(ChainServer server, Follow follow) {
+        return new ChainFollower(client(server.uri(), follow), List.of());
     }
 
     @Test
     void subscribesAndReceivesTheServersBlocksInOrder() throws Exception {
-        try (ChainServer server = serve(0, 0); ChainFollower feed = follow(server)) {
+        try (ChainServer server = serve(0, 0); ChainFollower feed = follow(server, Follow.BEST)) {
             List<BlockEvent> events = Feeds.take(feed, 20);
             Feeds.assertConsecutive(events.get(0).number(), events);
             for (BlockEvent e : events) {
@@ -41,8 +49,8 @@ class ChainWebSocketTest {
     void reconnectsAfterTheServerRestartsAndFetchesTheMissedBlocks() throws Exception {
         ChainServer server = serve(0, 0);
         int port = server.port();
-        WsChainClient client = WsChainClient.open(server.uri(), FAST_BACKOFF, Duration.ofMillis(200));
-        try (ChainFollower feed = new ChainFollower(client, null)) {
+        WsChainClient client = client(server.uri(), Follow.BEST);
+        try (ChainFollower feed = new ChainFollower(client, List.of())) {
             List<BlockEvent> events = new ArrayList<>(Feeds.take(feed, 10));
             long lastBeforeDrop = server.chain().head();
             server.close();
@@ -61,8 +69,8 @@ class ChainWebSocketTest {
     @Test
     void skippedAnnouncementsAreAGapThatIsFilledByNumber() throws Exception {
         try (ChainServer server = serve(0, 0)) {
-            WsChainClient client = WsChainClient.open(server.uri(), FAST_BACKOFF, Duration.ofMillis(200));
-            try (ChainFollower feed = new ChainFollower(client, null)) {
+            WsChainClient client = client(server.uri(), Follow.BEST);
+            try (ChainFollower feed = new ChainFollower(client, List.of())) {
                 List<BlockEvent> events = new ArrayList<>(Feeds.take(feed, 3));
                 server.skipAnnouncements(5);
                 Feeds.await("the client to see the gap", () -> client.gapsDetected() == 1);
@@ -76,16 +84,49 @@ class ChainWebSocketTest {
     }
 
     @Test
-    void aForkOnTheServerReachesTheClientAsAFlaggedReorg() throws Exception {
-        try (ChainServer server = serve(0, 0); ChainFollower feed = follow(server)) {
-            Feeds.take(feed, 5);
-            server.chain().reorganise(feed.lastDelivered().number());
-            BlockEvent flagged = Feeds.take(feed, 1).get(0);
-            assertTrue(flagged.reorg(), "the block after the replaced one is flagged: " + flagged);
-            assertEquals(server.chain().block(flagged.number()), flagged.block(), "and it is the new branch's");
+    void followingBestHeadsAReorganisationRollsBackToTheCommonAncestor() throws Exception {
+        // blocks slow enough for the follower to keep up, so that the blocks it has are not final yet
+        try (ChainServer server = serve(0, 0, 150); ChainFollower feed = follow(server, Follow.BEST)) {
+            Feeds.take(feed, 3);
+            Block last = feed.lastDelivered();
+            server.chain().reorganise(last.number() - 1);
+            BlockEvent first = Feeds.take(feed, 1).get(0);
+            assertTrue(first.reorg(), "the first block of the new branch is flagged: " + first);
+            assertEquals(last.number() - 1, first.number(), "it replaces the blocks from the fork on");
+            assertEquals(server.chain().block(first.number()), first.block(), "and it is the new branch's");
+            assertEquals(server.chain().block(first.number() - 1).hash(), first.block().parentHash());
             BlockEvent after = Feeds.take(feed, 1).get(0);
-            assertEquals(flagged.number() + 1, after.number());
+            assertEquals(first.number() + 1, after.number());
             assertFalse(after.reorg());
+        }
+    }
+
+    @Test
+    void followingFinalizedHeadsDeliversOnlyFinalBlocksAndNeverAReorg() throws Exception {
+        try (ChainServer server = serve(0, 0, 20); ChainFollower feed = follow(server, Follow.FINALIZED)) {
+            List<BlockEvent> events = new ArrayList<>(Feeds.take(feed, 5));
+            for (int i = 0; i < 3; i++) { // replace blocks the best chain has and finality has not reached
+                reorganiseAfterFinality(server.chain());
+                events.addAll(Feeds.take(feed, 5));
+            }
+            Feeds.assertConsecutive(events.get(0).number(), events);
+            for (BlockEvent e : events) {
+                assertFalse(e.reorg(), e.toString());
+                assertTrue(e.number() <= server.chain().finalizedHead(), e + " is final");
+                assertEquals(server.chain().block(e.number()), e.block(), "final blocks stay");
+            }
+        }
+    }
+
+    /** Replaces the blocks after the finalized head, which may move on between reading it and replacing. */
+    private static void reorganiseAfterFinality(LocalChain chain) {
+        while (true) {
+            try {
+                chain.reorganise(chain.finalizedHead() + 1);
+                return;
+            } catch (IllegalArgumentException finalMeanwhile) {
+                // finality moved past that block: try the next
+            }
         }
     }
 
@@ -100,8 +141,7 @@ class ChainWebSocketTest {
                 "{\"jsonrpc\":\"2.0\",\"method\":\"chain_newHead\",\"params\":{\"subscription\":\"1\","
                         + "\"result\":{\"number\":\"0x2a\",\"parentHash\":\"" + Hash32.ZERO.toHex() + "\"}}}"));
         raw.start();
-        try (WsChainClient client = WsChainClient.open(URI.create("ws://127.0.0.1:" + raw.awaitPort()),
-                FAST_BACKOFF, Duration.ofMillis(200))) {
+        try (WsChainClient client = client(URI.create("ws://127.0.0.1:" + raw.awaitPort()), Follow.BEST)) {
             assertTrue(client.awaitHead(42, Feeds.PATIENCE), "the valid announcement after the garbage still counts");
             assertEquals(5, client.malformedMessages());
             assertTrue(client.isConnected());

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JournalTest {
-    private static final LocalChain CHAIN = new LocalChain("journal-test", 1, 0);
+    /** A chain whose blocks stay unfinal for the test's length (a minute a block), so that they can be replaced. */
+    private static final LocalChain CHAIN = new LocalChain("journal-test", 60_000, 0);
 
     @TempDir
     Path dir;
@@ -65,6 +66,42 @@ class JournalTest {
             assertEquals(range(0, 29), replayedNumbers(journal, -1, Long.MAX_VALUE));
             assertEquals(range(21, 25), replayedNumbers(journal, 20, 25));
             assertEquals(List.of(), replayedNumbers(journal, 29, Long.MAX_VALUE));
+        }
+    }
+
+    @Test
+    void aRollbackRetractsTheReplacedBlocksAndWhatWasJournaledAfterThem() {
+        LocalChain forked = new LocalChain("journal-test", 60_000, 0);
+        try (BlockJournal journal = BlockJournal.open(dir, 4)) {
+            for (long n = 0; n <= 9; n++) {
+                journal.appendBlock(block(n));
+                journal.appendEvaluation(evaluation(n, 1));
+            }
+            // blocks 7..9 are replaced: the new branch's 7 comes flagged, then 8', and a second rollback to 5
+            forked.reorganise(7);
+            journal.appendBlock(new BlockEvent(forked.block(7), true));
+            journal.appendEvaluation(evaluation(7, 2));
+            journal.appendBlock(new BlockEvent(forked.block(8), false));
+            forked.reorganise(6);
+            journal.appendBlock(new BlockEvent(forked.block(6), true));
+            journal.appendEvaluation(evaluation(6, 3));
+            journal.appendBlock(new BlockEvent(forked.block(7), false));
+
+            List<BlockEvent> replayed = new ArrayList<>();
+            List<Evaluation> evaluations = new ArrayList<>();
+            try (JournalCursor cursor = journal.replay(3, Long.MAX_VALUE)) {
+                while (cursor.next()) {
+                    replayed.add(cursor.block());
+                    evaluations.addAll(cursor.evaluations());
+                }
+            }
+            assertEquals(List.of(block(4), block(5), new BlockEvent(forked.block(6), true),
+                    new BlockEvent(forked.block(7), false)), replayed, "only the canonical chain");
+            assertEquals(List.of(evaluation(4, 1), evaluation(5, 1), evaluation(6, 3)), evaluations);
+            assertEquals(List.of(block(4).block(), block(5).block(), forked.block(6), forked.block(7)),
+                    journal.recentBlocks(4));
+            assertEquals(forked.block(7), journal.lastBlock());
+            assertEquals(range(0, 7), replayedNumbers(journal, -1, Long.MAX_VALUE));
         }
     }
 
@@ -134,12 +171,13 @@ class JournalTest {
     @Test
     void aReorgFlagAndLowerNumbersSurviveTheRoundTrip() {
         try (BlockJournal journal = BlockJournal.open(dir, 10)) {
+            journal.appendBlock(block(18));
             journal.appendBlock(block(20));
             journal.appendBlock(new BlockEvent(CHAIN.block(19), true)); // a reorg to a shorter branch
             try (JournalCursor cursor = journal.replay(-1, Long.MAX_VALUE)) {
                 assertTrue(cursor.next());
                 assertFalse(cursor.block().reorg());
-                assertTrue(cursor.next());
+                assertTrue(cursor.next(), "20 is retracted by the 19 after it");
                 assertEquals(new BlockEvent(CHAIN.block(19), true), cursor.block());
                 assertFalse(cursor.next());
             }

@@ -41,7 +41,7 @@ class WindowRpcTest {
     }
 
     private static WsChainClient client(URI uri) {
-        return WsChainClient.open(uri, FAST_BACKOFF, Duration.ofMillis(200));
+        return WsChainClient.open(uri, Follow.BEST, FAST_BACKOFF, Duration.ofMillis(200));
     }
 
     private static Hash32 hash(String text) {
@@ -59,7 +59,7 @@ class WindowRpcTest {
             writer.commit(aggregate);
             List<BlockEvent> events = new ArrayList<>();
             List<Commitment> seen = new ArrayList<>();
-            try (ChainFollower feed = new ChainFollower(client(server.uri()), before)) {
+            try (ChainFollower feed = new ChainFollower(client(server.uri()), List.of(), before)) {
                 while (seen.size() < 2) {
                     BlockEvent event = Feeds.take(feed, 1).get(0);
                     assertTrue(event.block().commitments().isEmpty() || event.number() > before, event.toString());
@@ -134,7 +134,7 @@ class WindowRpcTest {
     void aNodeWithoutTheWindowMethodsHasBlocksWithoutCommitments() throws Exception {
         PlainNode node = new PlainNode(false);
         node.start();
-        try (ChainFollower feed = new ChainFollower(client(URI.create("ws://127.0.0.1:" + node.awaitPort())), 0L)) {
+        try (ChainFollower feed = new ChainFollower(client(URI.create("ws://127.0.0.1:" + node.awaitPort())), List.of(), 0L)) {
             List<BlockEvent> events = Feeds.take(feed, 4);
             Feeds.assertConsecutive(0, events);
             events.forEach(e -> assertTrue(e.block().commitments().isEmpty()));
@@ -147,7 +147,7 @@ class WindowRpcTest {
     void aCommitmentFromTheNodeThatDoesNotParseIsSkippedAndTheRestOfTheBlockKept() throws Exception {
         PlainNode node = new PlainNode(true);
         node.start();
-        try (ChainFollower feed = new ChainFollower(client(URI.create("ws://127.0.0.1:" + node.awaitPort())), 0L)) {
+        try (ChainFollower feed = new ChainFollower(client(URI.create("ws://127.0.0.1:" + node.awaitPort())), List.of(), 0L)) {
             for (BlockEvent e : Feeds.take(feed, 3)) {
                 assertEquals(List.of(PlainNode.committed(e.number())), e.block().commitments(), e.toString());
             }
@@ -215,8 +215,22 @@ class WindowRpcTest {
             return new Commitment(Commitment.Kind.UPDATE, 3, n, hashOf(n));
         }
 
+        /** Real headers (the client checks that each hashes to its block's hash), blocks 0..5 in a row. */
+        private static final List<Header> HEADERS = headers();
+
+        private static List<Header> headers() {
+            List<Header> headers = new ArrayList<>();
+            Hash32 parent = Hash32.ZERO;
+            for (long n = 0; n <= 5; n++) {
+                Header header = new Header(parent, n, Hash32.ZERO, Hash32.ZERO, List.of());
+                headers.add(header);
+                parent = header.hash();
+            }
+            return headers;
+        }
+
         private static Hash32 hashOf(long n) {
-            return Hash32.sha256(ByteBuffer.allocate(8).putLong(n).array());
+            return HEADERS.get((int) n).hash();
         }
 
         @Override
@@ -228,15 +242,14 @@ class WindowRpcTest {
                     case SubstrateJson.SUBSCRIBE_NEW_HEADS -> {
                         socket.send(result(id, SubstrateJson.MAPPER.getNodeFactory().textNode("1")));
                         socket.send(notification(SubstrateJson.NEW_HEAD, "1",
-                                SubstrateJson.header(block(5))));
+                                HEADERS.get(5).toJson()));
                     }
                     case SubstrateJson.GET_BLOCK_HASH -> socket.send(result(id,
                             SubstrateJson.MAPPER.getNodeFactory().textNode(hashOf(msg.path("params").path(0).asLong()).toHex())));
                     case SubstrateJson.GET_HEADER -> {
                         for (long n = 0; n <= 5; n++) {
                             if (hashOf(n).toHex().equals(msg.path("params").path(0).asText())) {
-                                ObjectNode header = SubstrateJson.header(block(n));
-                                socket.send(result(id, header));
+                                socket.send(result(id, HEADERS.get((int) n).toJson()));
                             }
                         }
                     }
@@ -276,10 +289,6 @@ class WindowRpcTest {
             ObjectNode msg = SubstrateJson.MAPPER.createObjectNode().put("jsonrpc", "2.0").put("method", method);
             msg.putObject("params").put("subscription", subscription).set("result", result);
             return msg.toString();
-        }
-
-        private static Block block(long n) {
-            return new Block(n, hashOf(n), n == 0 ? Hash32.ZERO : hashOf(n - 1));
         }
     }
 }

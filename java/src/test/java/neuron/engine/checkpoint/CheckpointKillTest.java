@@ -17,8 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * SIGKILL at random moments (start-up, recovery, snapshot, persist, rename) always leaves a checkpoint that
- * PyTorch loads, and global_step never goes back past the last snapshot that was committed to staging.
+ * SIGKILL at random moments (start-up, recovery, a lazy copy, persist, rename) of a miner that checkpoints every
+ * step always leaves a checkpoint that PyTorch loads; global_step never goes back past the last snapshot that was
+ * committed to staging, and a restart loses at most the one step whose copy was cut off.
  */
 class CheckpointKillTest {
     private static final int TRIALS = 24;
@@ -30,13 +31,15 @@ class CheckpointKillTest {
     void killedMinersAlwaysLeaveALoadableCheckpointThatNeverGoesBack() throws Exception {
         Path ckpt = dir.resolve("miner_checkpoint.pth");
         String[] args = {"miner", "--checkpoint_path", ckpt.toString(), "--staging_dir", dir.resolve("staging").toString(),
-                "--checkpoint_interval", "2", "--batch_size", "2", "--seq_len", "16", "--seed", "5", "--max_steps", "100000"};
+                "--checkpoint_interval", "1", "--batch_size", "2", "--seq_len", "16", "--seed", "5", "--max_steps", "100000"};
         Random random = new Random(20261128);
         long lastCommitted = -1;
+        long lastScheduled = -1;
         long lastOnDisk = -1;
         List<Path> leftBehind = new ArrayList<>();
         List<Long> stepsOnDisk = new ArrayList<>();
         int killedWithAPersistInFlight = 0;
+        int resumes = 0;
         for (int trial = 0; trial < TRIALS; trial++) {
             NeuronProcess miner = NeuronProcess.start(dir, dir.resolve("trial-" + trial + ".log"), args);
             // Half the kills come while the miner starts up or recovers, half once it is checkpointing.
@@ -46,10 +49,19 @@ class CheckpointKillTest {
             Thread.sleep(random.nextInt(trial % 2 == 0 ? 2500 : 1200));
             miner.kill();
             String log = miner.log();
-            List<Long> resumed = NeuronProcess.all(log, "resuming from checkpoint .*: global_step (\\d+)");
+            List<Long> resumed = NeuronProcess.all(log, "resumed from checkpoint .*: global_step (\\d+)");
+            resumes += resumed.isEmpty() ? 0 : 1;
             if (lastCommitted >= 0 && !resumed.isEmpty()) {
                 assertTrue(resumed.get(0) >= lastCommitted, "trial " + trial + " resumed at " + resumed.get(0)
                         + " but step " + lastCommitted + " had been committed:\n" + log);
+            }
+            if (lastScheduled >= 0 && !resumed.isEmpty()) {
+                assertTrue(resumed.get(0) >= lastScheduled - 1, "trial " + trial + " resumed at " + resumed.get(0)
+                        + " but step " + lastScheduled + " had been reached:\n" + log);
+            }
+            List<Long> scheduled = NeuronProcess.all(log, "checkpoint scheduled: step (\\d+)");
+            if (!scheduled.isEmpty()) {
+                lastScheduled = scheduled.get(scheduled.size() - 1);
             }
             List<Long> committed = NeuronProcess.all(log, "snapshot done: step (\\d+)");
             List<Long> persisted = NeuronProcess.all(log, "checkpoint persisted.*: step (\\d+)");
@@ -71,6 +83,7 @@ class CheckpointKillTest {
             }
         }
         assertTrue(lastOnDisk > 0, "the miners checkpointed at all");
+        assertTrue(resumes > 0, "restarts resumed from a checkpoint (the log line the checks above read)");
         assertTrue(killedWithAPersistInFlight > 0, "some kills hit a snapshot that was committed but not persisted");
 
         PythonTorch.assumeAvailable();

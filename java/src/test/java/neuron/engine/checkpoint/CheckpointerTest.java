@@ -5,10 +5,12 @@ import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.testing.CheckpointScripts;
+import neuron.engine.testing.ChildJvm;
 import neuron.engine.testing.PythonTorch;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -207,5 +209,51 @@ class CheckpointerTest {
                 () -> Checkpointer.open(new CheckpointConfig(file.resolve("c.pth"), 2, dir.resolve("s")), EVERY_STEP, 1 << 20,
                         "global_step", CheckpointListener.NONE));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
+    @Timeout(120)   // a hang guard: the stop waits up to 30 minutes if the writer's death goes unnoticed
+    void aWriterThatDiesIsReportedInOneLineAndCountedAndTheStopEndsAtOnce() throws Exception {
+        Path ckpt = dir.resolve("dies.pth");
+        List<Throwable> errors = new ArrayList<>();
+        CheckpointListener dying = new CheckpointListener() {
+            @Override
+            public void persisted(long step, Path path, long bytes, long nanos) {
+                if (step >= 2) {   // 2, or 3 if it superseded 2 before the writer took it
+                    throw new AssertionError("the writer thread fails with an Error");
+                }
+            }
+
+            @Override
+            public void checkpointError(Throwable cause) {
+                errors.add(cause);
+            }
+        };
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), EVERY_STEP,
+                1 << 20, "global_step", dying)) {
+            c.snapshot(1, source(state(1)));
+            c.awaitPersisted(1, WAIT);
+            c.snapshot(2, source(state(2)));
+            Exception stop = assertThrows(Exception.class,
+                    () -> c.checkpointAndWait(3, source(state(3)), Duration.ofMinutes(30)));
+            assertTrue(stop.getMessage().contains("the checkpoint pipeline has stopped"), stop.getMessage());
+        }
+        assertEquals(1, errors.size(), "reported once: " + errors);
+        assertTrue(CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress) >= 2,
+                "the file was installed before the listener failed");
+    }
+
+    @Test
+    void withoutPopulateAheadStagingTouchesEachPageAndSaysSoOnce() throws Exception {
+        Path ckpt = dir.resolve("touch.pth");
+        Path log = dir.resolve("touch.log");
+        Process miner = ChildJvm.start(ChildJvm.command(List.of("-Dneuron.populate=touch"), neuron.engine.cli.Main.class,
+                "miner", "--checkpoint_path", ckpt.toString(), "--staging_dir", dir.resolve("touch-staging").toString(),
+                "--checkpoint_interval", "1", "--max_steps", "4", "--batch_size", "2", "--seq_len", "16"),
+                dir.toFile(), log.toFile());
+        assertEquals(0, miner.waitFor(), Files.readString(log));
+        String out = Files.readString(log);
+        assertEquals(1, out.lines().filter(l -> l.contains("cannot populate pages ahead")).count(), out);
+        assertEquals(4, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
     }
 }

@@ -74,6 +74,9 @@ class DemoRunTest {
         assertTrue(said.matches("(?s).*miner-1's first update after its restart \\(window \\d+\\) was (accepted|not "
                 + "better): it caught up with the network's base.*"), said);
         assertTrue(said.contains("the network learned"), said);
+        assertTrue(said.matches("(?s).*miner-1 committed nothing for windows \\d+\\.\\.\\d+ while it was down: each counted "
+                + "as a zero, its score went from [0-9.]+ to [0-9.]+ \\(a miner that stops submitting loses its score\\).*"),
+                said);
         assertTrue(said.matches("(?s).*the chain holds the weights validator 0 set at block \\d+ .*\\{1=\\d+.*"), said);
         assertFalse(said.contains("NOT AS EXPECTED"), said);
 

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import neuron.engine.pth.DType;
+import neuron.engine.testing.PythonTorch;
 import neuron.engine.pth.PthStorage;
 import neuron.engine.pth.PthTensor;
 import neuron.engine.pth.PthWriter;
@@ -25,7 +24,6 @@ import neuron.engine.pth.PyTuple;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code neuron inspect} through the real command line, on files the engine writes and then damages. */
 class InspectCommandTest {
@@ -33,19 +31,10 @@ class InspectCommandTest {
     Path dir;
     private Path checkpoint;
 
-    private record Run(int status, String out, String err) {
-    }
-
-    private static Run inspect(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
+    private static CliRun inspect(String... args) {
         List<String> all = new ArrayList<>(List.of("inspect"));
         all.addAll(List.of(args));
-        int status = cli.execute(all.toArray(String[]::new));
-        return new Run(status, out.toString(), err.toString());
+        return CliRun.of(all.toArray(String[]::new));
     }
 
     @BeforeEach
@@ -70,7 +59,7 @@ class InspectCommandTest {
 
     @Test
     void printsTheTreeWithShapesScalarsAndTotalBytes() {
-        Run run = inspect(checkpoint.toString(), "--verify");
+        CliRun run = inspect(checkpoint.toString(), "--verify");
         assertEquals(0, run.status(), run.err());
         assertTrue(run.out().contains("archive 'ckpt', 8 records, 2 storages, 56 bytes of tensor data, every CRC-32 checked"),
                 run.out());
@@ -86,13 +75,78 @@ class InspectCommandTest {
 
     @Test
     void printsJson() throws IOException {
-        Run run = inspect("--json", checkpoint.toString());
+        CliRun run = inspect("--json", checkpoint.toString());
         assertEquals(0, run.status(), run.err());
         JsonNode json = new ObjectMapper().readTree(run.out());
         assertEquals(56, json.get("tensor_bytes").asLong());
         assertEquals(1234, json.at("/root/global_step").asLong());
         assertEquals("float32", json.at("/root/model_state_dict/fc.weight/tensor/dtype").asText());
         assertEquals("[4,3]", json.at("/root/model_state_dict/fc.weight_t/tensor/shape").toString());
+    }
+
+    @Test
+    void jsonKeepsTuplesFromListsAndIntKeysFromStringKeys() throws IOException {
+        Map<Object, Object> keys = new LinkedHashMap<>();
+        keys.put(1L, "int");
+        keys.put("1", "str");
+        keys.put(PyTuple.of(1L, "a"), "tuple");
+        keys.put(null, "None");
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("tuple", PyTuple.of(1L, 2L));
+        root.put("list", new ArrayList<>(List.of(1L, 2L)));
+        root.put("keys", keys);
+        root.put("looks_like_a_wrapper", Map.of("tuple", 1L));
+        root.put("floats", new ArrayList<>(List.of(Double.MIN_VALUE, 1e23, 1.0, Double.NaN)));
+        root.put("dtype", DType.BFLOAT16);
+        Path file = dir.resolve("types.pth");
+        PthWriter.write(file, root, storage -> ByteBuffer.allocate(0));
+
+        CliRun run = inspect("--json", file.toString());
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("[ 5e-324, 1e+23, 1.0, {"), "floats spelled as Python's repr: " + run.out());
+        JsonNode json = new ObjectMapper().readTree(run.out()).get("root");
+        assertEquals("{\"tuple\":[1,2]}", json.get("tuple").toString());
+        assertEquals("[1,2]", json.get("list").toString());
+        assertEquals("{\"dict\":[[1,\"int\"],[\"1\",\"str\"],[{\"tuple\":[1,\"a\"]},\"tuple\"],[null,\"None\"]]}",
+                json.get("keys").toString());
+        assertEquals("{\"dict\":[[\"tuple\",1]]}", json.get("looks_like_a_wrapper").toString(),
+                "a str-keyed dict that would read as a wrapper takes the pairs form");
+        assertTrue(json.get("floats").get(2).isDouble() && json.get("floats").get(3).toString().equals("{\"float\":\"nan\"}"),
+                json.get("floats").toString());
+        assertEquals("{\"dtype\":\"bfloat16\"}", json.get("dtype").toString());
+
+        CliRun text = inspect(file.toString());
+        for (String line : List.of("\n  'tuple': (1, 2)\n", "\n  'list': [1, 2]\n", "\n    1: 'int'\n", "\n    '1': 'str'\n",
+                "\n    (1, 'a'): 'tuple'\n", "\n    None: 'None'\n", "'floats': [5e-324, 1e+23, 1.0, nan]",
+                "'dtype': torch.bfloat16")) {
+            assertTrue(text.out().contains(line), line + " in\n" + text.out());
+        }
+    }
+
+    /** A file torch.save wrote with complex tensors and tuple, float, bool and None keys, as Python prints them. */
+    @Test
+    void readsWhatPythonSavesWithComplexTensorsAndAnyKeys() throws Exception {
+        PythonTorch.assumeAvailable();
+        Path file = dir.resolve("python.pth");
+        PythonTorch.run("""
+                import sys, torch
+                torch.save({(1, 'a'): 1, 1.5: [5e-324, 1e23, 0.1], None: (1,), True: torch.zeros(2, 3, dtype=torch.complex64),
+                            'c128': torch.ones(4, dtype=torch.complex128), 7: 'seven'}, sys.argv[1])
+                """, file.toString());
+        CliRun text = inspect(file.toString());
+        assertEquals(0, text.status(), text.err());
+        assertTrue(text.out().contains("2 storages, 112 bytes of tensor data"), text.out());
+        for (String line : List.of("\n  (1, 'a'): 1\n", "\n  1.5: [5e-324, 1e+23, 0.1]\n", "\n  None: (1,)\n",
+                "\n  True: tensor complex64 [2, 3]\n", "\n  'c128': tensor complex128 [4]\n", "\n  7: 'seven'\n")) {
+            assertTrue(text.out().contains(line), line + " in\n" + text.out());
+        }
+        CliRun json = inspect("--json", file.toString());
+        JsonNode pairs = new ObjectMapper().readTree(json.out()).at("/root/dict");
+        assertEquals("[{\"tuple\":[1,\"a\"]},1]", pairs.get(0).toString());
+        assertEquals(1.5, pairs.get(1).get(0).asDouble());
+        assertEquals("complex64", pairs.get(3).get(1).at("/tensor/dtype").asText());
+        assertEquals(48, pairs.get(3).get(1).at("/tensor/nbytes").asLong());
+        assertEquals("[7,\"seven\"]", pairs.get(5).toString());
     }
 
     @Test
@@ -117,7 +171,7 @@ class InspectCommandTest {
         assertOneLineFailure(inspect(truncated.toString()), truncated, "truncated");
     }
 
-    private static void assertOneLineFailure(Run run, Path file, String reason) {
+    private static void assertOneLineFailure(CliRun run, Path file, String reason) {
         assertEquals(1, run.status(), run.out() + run.err());
         assertEquals(1, run.err().lines().count(), run.err());
         assertTrue(run.err().startsWith("neuron inspect: " + file + ": "), run.err());
@@ -128,7 +182,7 @@ class InspectCommandTest {
     void badUsageAndUnusablePathsExitTwo() {
         assertEquals(2, inspect().status());
         assertEquals(2, inspect("--bogus", checkpoint.toString()).status());
-        Run missing = inspect(dir.resolve("missing.pth").toString());
+        CliRun missing = inspect(dir.resolve("missing.pth").toString());
         assertEquals(2, missing.status());
         assertTrue(missing.err().contains("missing.pth: not a readable file"), missing.err());
         assertEquals(2, inspect(dir.toString()).status());

@@ -6,6 +6,7 @@ import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Evaluation;
 import neuron.engine.chain.Hash32;
 import neuron.engine.chain.JournalCursor;
+import neuron.engine.chain.Follow;
 import neuron.engine.chain.LocalChain;
 import neuron.engine.chain.WsChainClient;
 import neuron.engine.torch.TensorTrees;
@@ -237,7 +238,7 @@ class ValidatorDeterminismTest {
             String tampered = captured(verify);
             assertTrue(tampered.startsWith("exit 1") && tampered.contains("/scores: tensors differ"), tampered);
 
-            try (WsChainClient client = WsChainClient.open(server.uri())) {
+            try (WsChainClient client = WsChainClient.open(server.uri(), Follow.BEST)) {
                 client.awaitHead(0, Duration.ofSeconds(10));
                 assertTrue(client.weights(0).orElseThrow().values().getOrDefault(1, 0) > 0,
                         "the straight validator's weights are on the chain");

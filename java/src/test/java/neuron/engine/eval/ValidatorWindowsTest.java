@@ -4,6 +4,7 @@ import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Hash32;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
+import neuron.engine.testing.SpecialFiles;
 import neuron.engine.train.BuiltinCorpus;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +61,9 @@ class ValidatorWindowsTest {
         SubmissionStore elsewhere = SubmissionStore.at(dir.resolve("elsewhere"));
         Hash32 linked = elsewhere.put(Submission.tree(5, 0, base0, honest));
         Files.createSymbolicLink(miners.path(linked), elsewhere.path(linked));
+        // under uid 10's hash the store holds a FIFO, which a reader would block on until a writer came
+        Hash32 fifo = Hash32.sha256("a fifo".getBytes());
+        SpecialFiles.fifo(miners.path(fifo));
         // the store's file under uid 6's hash holds other bytes than those committed
         Hash32 swapped = miners.put(Submission.tree(6, 0, base0, honest));
         Files.copy(miners.path(zero), miners.path(swapped), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -80,7 +84,7 @@ class ValidatorWindowsTest {
         chain.get(2).addAll(List.of(Updates.update(1, 0, honestHash), Updates.update(2, 0, zero),
                 Updates.update(3, 0, noise), Updates.update(4, 0, missing), Updates.update(5, 0, linked),
                 Updates.update(6, 0, swapped), Updates.update(7, 0, outOfSync), Updates.update(8, 0, badValue),
-                Updates.update(300, 0, bigUid), new Commitment(Commitment.Kind.AGGREGATE, 2, 0, honestHash)));
+                Updates.update(300, 0, bigUid), Updates.update(10, 0, fifo), new Commitment(Commitment.Kind.AGGREGATE, 2, 0, honestHash)));
         chain.get(BLOCKS_PER_WINDOW).add(Updates.update(9, 0, late));  // window 0's update in a block of window 1
 
         SubmissionStore store = SubmissionStore.archiving(storeDir, archive);
@@ -101,7 +105,7 @@ class ValidatorWindowsTest {
                     3, WindowEvaluator.Status.NOT_BETTER, 4, WindowEvaluator.Status.INVALID,
                     5, WindowEvaluator.Status.INVALID, 6, WindowEvaluator.Status.INVALID,
                     7, WindowEvaluator.Status.OUT_OF_SYNC, 8, WindowEvaluator.Status.INVALID,
-                    300, WindowEvaluator.Status.INVALID), status,
+                    10, WindowEvaluator.Status.INVALID, 300, WindowEvaluator.Status.INVALID), status,
                     "the last update per uid counts; the late one of uid 9 does not; " + evaluated.get(0).outcomes());
             WindowEvaluator.Outcome one = evaluated.get(0).outcomes().get(0);
             assertEquals(honestHash, one.hash());
@@ -109,9 +113,10 @@ class ValidatorWindowsTest {
             assertEquals(one.otherGain(), one.score());
             assertTrue(evaluated.get(1).outcomes().isEmpty());
 
-            // the archive holds bytes, never a link (and the link was refused, not followed)
+            // the archive holds bytes, never a link or a FIFO (both were refused, neither followed nor opened)
             try (Stream<Path> files = Files.list(archive)) {
-                files.forEach(f -> assertFalse(Files.isSymbolicLink(f), f + " is a link"));
+                files.forEach(f -> assertFalse(Files.isSymbolicLink(f) || (Files.exists(f) && !Files.isRegularFile(f)),
+                        f + " is a link or a special file"));
             }
             assertTrue(Files.exists(archive.resolve(honestHash.toHex().substring(2) + ".pth")));
 

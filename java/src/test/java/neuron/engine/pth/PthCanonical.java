@@ -115,6 +115,9 @@ final class PthCanonical {
         if (value instanceof PthTensor tensor) {
             return tensor(tensor);
         }
+        if (value instanceof DType dtype) {
+            return JSON.objectNode().put("dtype", dtype.pythonName());
+        }
         throw new IllegalArgumentException("not a tree value: " + value.getClass());
     }
 

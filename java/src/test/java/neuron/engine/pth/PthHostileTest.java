@@ -51,8 +51,10 @@ class PthHostileTest {
         rejects(os, "global os.system is not on the allow-list");
         Path eval = pickleFile("eval.pth", PROTO, "cbuiltins\neval\n", PthArchives.str("1"), "\u0085R.");
         rejects(eval, "global builtins.eval is not on the allow-list");
-        Path complex = pickleFile("complex.pth", PROTO, "ctorch\nComplexFloatStorage\n.");
-        rejects(complex, "global torch.ComplexFloatStorage is not on the allow-list");
+        Path quantized = pickleFile("quantized.pth", PROTO, "ctorch\nQInt8Storage\n.");
+        rejects(quantized, "global torch.QInt8Storage is not on the allow-list");
+        Path storageValue = pickleFile("storage.pth", PROTO, "ctorch\nComplexFloatStorage\n.");
+        rejects(storageValue, "torch.ComplexFloatStorage used as a value");
     }
 
     @Test
@@ -75,6 +77,50 @@ class PthHostileTest {
         rejects(pickleFile("memo.pth", PROTO, "h", 7, "."), "memo slot 7 is empty");
         rejects(pickleFile("underflow.pth", PROTO, "(a."), "stack underflow");
         rejects(pickleFile("key.pth", PROTO, "}])s."), "dict key of type ArrayList");
+        rejects(pickleFile("tuple_key.pth", PROTO, "}]\u0085Ns."), "dict key of type ArrayList");
+        rejects(pickleFile("deep_key.pth", PROTO, "}N", "\u0085".repeat(1100), "Ns."), "dict key nested deeper");
+    }
+
+    /**
+     * A 100 MB data.pkl of one list of 52 M ints (it took a minute and 1.4 GB of heap before there was a bound) is
+     * refused: by the unpickler once it has made its bounded number of values, or before, where the heap is small
+     * enough that the pickle's size alone is too much; a smaller pickle of too many values meets the value bound.
+     */
+    @Test
+    void aPickleOfMillionsOfValuesIsRefused() throws IOException {
+        String bound = "data.pkl: more than " + Unpickler.MAX_VALUES + " values; a checkpoint keeps its bulk in tensors";
+        PthFormatException huge = assertThrows(PthFormatException.class,
+                () -> PthReader.open(archive("ints.pth", listOfInts(52_000_000), null)).close());
+        assertTrue(huge.getMessage().contains(bound) || huge.getMessage().contains("larger than this reader accepts"),
+                huge.getMessage());
+        rejects(archive("more.pth", listOfInts(Unpickler.MAX_VALUES + 1), null), bound);
+    }
+
+    /** {@code [0, 1, ..., 255, 0, ...]} of {@code count} ints: two bytes each. */
+    private static byte[] listOfInts(int count) {
+        byte[] pickle = new byte[2 + 2 + 2 * count + 2];
+        int at = 0;
+        pickle[at++] = (byte) 0x80;
+        pickle[at++] = 2;
+        pickle[at++] = ']';
+        pickle[at++] = '(';
+        for (int i = 0; i < count; i++) {
+            pickle[at++] = 'K';
+            pickle[at++] = (byte) i;
+        }
+        pickle[at++] = 'e';
+        pickle[at] = '.';
+        return pickle;
+    }
+
+    @Test
+    void untypedStoragesMustHoldWholeElements() throws IOException {
+        String v3 = "ctorch._utils\n_rebuild_tensor_v3\n((" + PthArchives.str("storage") + "ctorch\nUntypedStorage\n"
+                + PthArchives.str("0") + PthArchives.str("cpu") + "K\u0005tQK\0K\2\u0085K\1\u0085\u0089"
+                + "ccollections\nOrderedDict\n)Rctorch\nuint16\ntR.";
+        rejects(archive("odd.pth", PthArchives.pickle(PROTO, v3), new byte[5]),
+                "untyped storage 0 of 5 bytes does not hold uint16 elements");
+        rejects(pickleFile("uint4.pth", PROTO, "ctorch\nuint4\n."), "global torch.uint4 is not on the allow-list");
     }
 
     @Test

@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import neuron.engine.testing.PythonTorch;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,11 +83,37 @@ class PthInteropTest {
                         PthCanonical.of(reader.root(), s -> PthCanonical.whole(reader.data(s))), name);
             }
         }
+        try (PthReader reader = PthReader.open(dir.resolve("zoo.pth"))) {
+            Map<?, ?> keys = (Map<?, ?>) ((Map<?, ?>) reader.root()).get("keys");
+            assertEquals(Arrays.asList(PyTuple.of(1L, "a"), PyTuple.of(), PyTuple.of(PyTuple.of(2L), null), 1.5, -0.0,
+                    true, null, BigInteger.TWO.pow(70)), new ArrayList<>(keys.keySet()),
+                    "tuple, float, bool and None keys, as Python made them");
+            List<?> complex = (List<?>) ((Map<?, ?>) reader.root()).get("complex");
+            assertEquals(DType.COMPLEX64, ((PthTensor) complex.get(0)).dtype());
+            assertEquals(DType.COMPLEX128, ((PthTensor) complex.get(1)).dtype());
+        }
         try (PthReader reader = PthReader.open(dir.resolve("ckpt.pth"))) {
             Map<?, ?> root = (Map<?, ?>) reader.root();
             assertEquals(3L, root.get("global_step"));
             assertTrue(root.get("model_state_dict") instanceof PyOrderedDict, "state_dict() is an OrderedDict");
             assertTrue(reader.recordNames().contains("data/10"), "enough storages for torch 1.13's sorted() order");
+        }
+    }
+
+    /**
+     * The dtypes PyTorch 2.x added (float8 kinds, uint16/32/64, complex32, bits) as its torch.save pickles them
+     * (_rebuild_tensor_v3, torch.UntypedStorage, dtype globals): made by torch2_save.py with the standard library,
+     * since torch 1.13 cannot make these tensors. Read with their dtypes, shapes and bytes.
+     */
+    @Test
+    void torch2DtypesReadWithTheirBytes() throws Exception {
+        PythonTorch.runFile(Path.of(PthInteropTest.class.getResource("torch2_save.py").toURI()), dir.toString());
+        String expected = PthCanonical.normalized(PthCanonical.parse(Files.readString(dir.resolve("torch2.json"))));
+        try (PthReader reader = PthReader.open(dir.resolve("torch2.pth"))) {
+            reader.verify();
+            PthCanonical.assertSameTree(expected,
+                    PthCanonical.of(reader.root(), s -> PthCanonical.whole(reader.data(s))), "torch2.pth");
+            assertEquals(DType.FLOAT8_E4M3FN, ((Map<?, ?>) reader.root()).get("a_dtype"), "a dtype as a value");
         }
     }
 }

@@ -27,7 +27,9 @@ final class PthSamples {
 
         PyOrderedDict tensors = new PyOrderedDict();
         for (DType dtype : DType.values()) {
-            tensors.put(dtype.pythonName(), tensor(dtype, new long[] {2, 3}, random, bytes));
+            if (dtype.legacy()) {   // the others torch 1.x cannot read; the engine never writes them
+                tensors.put(dtype.pythonName(), tensor(dtype, new long[] {2, 3}, random, bytes));
+            }
         }
         tensors.put("scalar", tensor(DType.FLOAT32, new long[0], random, bytes));
         tensors.put("empty", tensor(DType.INT64, new long[] {0, 4}, random, bytes));
@@ -61,6 +63,15 @@ final class PthSamples {
         intKeys.put(-5L, PyTuple.of(1L));
         intKeys.put(BigInteger.TWO.pow(70), PyTuple.of(1L, 2L, 3L, 4L, 5L));
         root.put("int_keys", intKeys);
+        Map<Object, Object> otherKeys = new LinkedHashMap<>();
+        otherKeys.put(PyTuple.of(1L, "a"), "tuple");
+        otherKeys.put(PyTuple.of(PyTuple.of(2L), null), "nested tuple");
+        otherKeys.put(true, "bool");
+        otherKeys.put(null, "None");
+        if (withFloats) {
+            otherKeys.put(1.5, "float");
+        }
+        root.put("other_keys", otherKeys);
         List<Object> nested = new ArrayList<>();
         nested.add(new ArrayList<>());
         nested.add(new LinkedHashMap<>());

@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Starts a second JVM with this JVM's classpath and engine flags: for crash, kill and clean-cache tests. */
 public final class ChildJvm {
@@ -32,7 +33,15 @@ public final class ChildJvm {
 
     /** Starts the child with its output going to {@code log}. */
     public static Process start(List<String> command, File workDir, File log) throws IOException {
-        return new ProcessBuilder(command).directory(workDir).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
+        return start(command, workDir, log, Map.of());
+    }
+
+    /** As {@link #start(List, File, File)}, with {@code env} added to the child's environment. */
+    public static Process start(List<String> command, File workDir, File log, Map<String, String> env)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log));
+        builder.environment().putAll(env);
+        return builder.start();
     }
 }

@@ -2,11 +2,11 @@ package neuron.engine.testing;
 
 import neuron.engine.cli.Main;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,10 +22,15 @@ public final class NeuronProcess {
     }
 
     public static NeuronProcess start(Path workDir, Path log, String... args) throws IOException {
+        return start(workDir, log, Map.of(), args);
+    }
+
+    /** As {@link #start(Path, Path, String...)}, with {@code env} added to the child's environment. */
+    public static NeuronProcess start(Path workDir, Path log, Map<String, String> env, String... args)
+            throws IOException {
         Files.deleteIfExists(log);
         List<String> cmd = ChildJvm.command(List.of("-Xmx1g"), Main.class, args);
-        File logFile = log.toFile();
-        return new NeuronProcess(ChildJvm.start(cmd, workDir.toFile(), logFile), log);
+        return new NeuronProcess(ChildJvm.start(cmd, workDir.toFile(), log.toFile(), env), log);
     }
 
     public Process process() {

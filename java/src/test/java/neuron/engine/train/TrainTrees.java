@@ -2,9 +2,13 @@ package neuron.engine.train;
 
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Tensor;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,12 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 /** Test helpers over state trees: a deep copy standing in for save + load, and a bit-exact comparison. */
-final class TrainTrees {
+public final class TrainTrees {
     private TrainTrees() {
     }
 
     /** Copies every tensor leaf to a fresh CPU tensor, as a checkpoint written and read back would. */
-    static Object deepCopy(Object value) {
+    public static Object deepCopy(Object value) {
         if (value instanceof Tensor t) {
             return t.cpu().clone();
         }
@@ -47,7 +51,7 @@ final class TrainTrees {
     }
 
     /** Same structure, key order, types and values; tensors equal in dtype, shape and raw bytes. */
-    static void assertBitIdentical(Object expected, Object actual, String path) {
+    public static void assertBitIdentical(Object expected, Object actual, String path) {
         if (expected instanceof Tensor e) {
             Tensor a = assertInstanceOf(Tensor.class, actual, path);
             assertEquals(e.scalar_type().intern(), a.scalar_type().intern(), path + " dtype");
@@ -69,6 +73,25 @@ final class TrainTrees {
         } else {
             assertEquals(expected, actual, path);   // Double.equals compares bits
         }
+    }
+
+    /**
+     * Compares each checkpoint file left ({@code ckpt} and its backups up to {@code generations}) with the state
+     * {@code expected} holds for the file's {@code key} value, bit for bit; returns how many files there were.
+     */
+    public static int assertFilesMatch(Path ckpt, int generations, String key, Map<Long, Object> expected)
+            throws IOException {
+        int compared = 0;
+        for (int generation = 0; generation <= generations; generation++) {
+            Path file = generation == 0 ? ckpt : ckpt.resolveSibling(ckpt.getFileName() + "." + generation);
+            if (Files.exists(file)) {
+                Map<?, ?> tree = TensorTrees.load(file, key);
+                long at = ((Number) tree.get(key)).longValue();
+                assertBitIdentical(expected.get(at), tree, key + " " + at);
+                compared++;
+            }
+        }
+        return compared;
     }
 
     static byte[] rawBytes(Tensor t) {

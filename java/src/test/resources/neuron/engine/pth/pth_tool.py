@@ -26,7 +26,7 @@ WHITELIST = {
     "BINPERSID", "BINGET", "LONG_BINGET", "BINPUT", "LONG_BINPUT",
 }
 STORAGES = ["DoubleStorage", "FloatStorage", "HalfStorage", "BFloat16Storage", "LongStorage", "IntStorage",
-            "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"]
+            "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage", "ComplexFloatStorage", "ComplexDoubleStorage"]
 ALLOWED_GLOBALS = {"collections OrderedDict", "torch._utils _rebuild_tensor_v2"} | {"torch " + s for s in STORAGES}
 
 
@@ -117,6 +117,9 @@ def fixtures(directory):
         "views": [base.view(3, 4), base.view(3, 4).t(), base[5:9], base[::3]],
         "param": torch.nn.Parameter(torch.ones(2)),
         "values": (None, True, False, 0, -1, 2 ** 31, -(2 ** 63), 2 ** 100, "\u00fcnic\u00f6de", [], {}, (1,)),
+        "complex": [torch.randn(2, 3, dtype=torch.complex64), torch.randn(3, dtype=torch.complex128)],
+        "keys": {(1, "a"): "tuple", (): "empty tuple", ((2,), None): "nested", 1.5: "float", -0.0: "negative zero",
+                 True: "bool", None: "None", 2 ** 70: "big int"},
         5: "int key",
     }
     checkpoint = {
