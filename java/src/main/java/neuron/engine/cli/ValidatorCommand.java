@@ -39,6 +39,11 @@ final class ValidatorCommand implements Callable<Integer> {
             description = "block time of the embedded local chain (default: ${DEFAULT-VALUE})")
     long blockTimeMs;
 
+    @Option(names = "--first_block", paramLabel = "N", defaultValue = "0",
+            description = "the network's first block: a validator with no checkpoint starts there and catches up "
+                    + "through the chain's history; -1 joins at the chain's head (default: ${DEFAULT-VALUE})")
+    long firstBlock;
+
     @Option(names = "--until_block", paramLabel = "N", defaultValue = "0",
             description = "stop gracefully after block N (0: run until stopped)")
     long untilBlock;
@@ -86,7 +91,7 @@ final class ValidatorCommand implements Callable<Integer> {
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device,
                 backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval,
                 untilBlock, chain, Follow.parse(follow), blockTimeMs, journal, submissions, uid,
-                weightsInterval);
+                weightsInterval, firstBlock);
         LibTorch.load();
         return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {

@@ -47,10 +47,11 @@ public final class ValidatorRun {
      * @param untilBlock      stop gracefully after this block; 0 runs until stopped
      * @param uid             the validator's own uid: its aggregates and weights are committed under it
      * @param weightsInterval set the weights on the chain every this many windows
+     * @param firstBlock      the network's first block, where a validator with no checkpoint starts; -1 for the head
      */
     public record Settings(ValidatorConfig config, String device, CheckpointConfig checkpoint, long checkpointInterval,
                            long untilBlock, String chain, Follow follow, long blockTimeMs, Path journalDir,
-                           Path submissions, int uid, int weightsInterval) {
+                           Path submissions, int uid, int weightsInterval, long firstBlock) {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
@@ -65,6 +66,9 @@ public final class ValidatorRun {
             }
             if (weightsInterval < 1) {
                 throw new IllegalArgumentException("--weights_interval must be at least 1, got " + weightsInterval);
+            }
+            if (firstBlock < -1) {
+                throw new IllegalArgumentException("--first_block must be a block or -1 (the head), got " + firstBlock);
             }
         }
     }
@@ -121,7 +125,7 @@ public final class ValidatorRun {
             boolean positionUnknown = restored.isPresent() && !restored.get().state().positionUnknown().isEmpty();
             try (NeuronBlocks blocks = NeuronBlocks.journal(settings.journalDir()).chain(settings.chain())
                     .follow(settings.follow()).blockTimeMs(settings.blockTimeMs()).until(settings.untilBlock())
-                    .freshFrom(positionUnknown ? -1 : 0).keepFrom(checkpoints).open()) {
+                    .freshFrom(positionUnknown ? -1 : settings.firstBlock()).keepFrom(checkpoints).open()) {
                 ValidatorRun run = new ValidatorRun(settings, checkpoints, blocks, pruneDue);
                 while (true) { // once more after each rollback: the state is rebuilt from a checkpoint on the chain
                     Optional<Long> block = run.fromCheckpoint(run.onChainOrOlder(restored), observer, stop);
