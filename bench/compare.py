@@ -5,7 +5,7 @@ Debian's torch: torch.save + fsync on the calling thread; torch.save + fsync in 
 does it (asyncio.to_thread), with the loop's longest stall while it runs and the total; torch.load of the same
 file, from disk as a resume reads it (its pages dropped from the page cache first, as the engine's writer and
 restore leave them). One unmeasured round first, then medians of the repetitions. Prints one table (engine / PyTorch) and writes
-JSON and a chart. Run by bench/compare with /usr/bin/python3.
+JSON and an SVG chart. Run by bench/compare with /usr/bin/python3.
 """
 import argparse
 import json
@@ -93,29 +93,52 @@ def machine(engine):
             "jdk": engine["jdk"], "torch": torch.__version__, "python": platform.python_version()}
 
 
+def svg_panel(x0, title, ylabel, series, sizes, log_y):
+    """One log-x line panel of 400x300 px at x0: [(label, values, colour, dashed)]; stdlib only, no plotting package."""
+    import math
+    w, h, left, top, bottom = 400, 300, 60, 30, 50
+    values = [v for _, vs, _, _ in series for v in vs]
+    fy = math.log10 if log_y else (lambda v: v)
+    lo, hi = fy(min(values)), fy(max(values))
+    lo, hi = (lo - 0.1, hi + 0.1) if log_y else (0.0, hi * 1.1)
+    lx, hx = math.log10(sizes[0]), math.log10(sizes[-1])
+    px = lambda m: x0 + left + (math.log10(m) - lx) / ((hx - lx) or 1) * (w - left - 20)
+    py = lambda v: top + (hi - fy(v)) / ((hi - lo) or 1) * (h - top - bottom)
+    out = ['<text x="%d" y="18" font-weight="bold">%s</text>' % (x0 + left, title),
+           '<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>'
+           % (x0 + left, top, w - left - 20, h - top - bottom),
+           '<text x="%d" y="%d" transform="rotate(-90 %d %d)" text-anchor="middle">%s</text>'
+           % (x0 + 14, top + 110, x0 + 14, top + 110, ylabel),
+           '<text x="%d" y="%d" text-anchor="middle">state (MiB)</text>' % (x0 + w / 2 + 20, h - 8)]
+    for m in sizes:
+        out.append('<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (px(m), h - bottom + 15, m))
+    for v in (min(values), max(values)):
+        out.append('<text x="%d" y="%.1f" text-anchor="end">%.3g</text>' % (x0 + left - 4, py(v) + 4, v))
+    for i, (label, vs, colour, dashed) in enumerate(series):
+        points = " ".join("%.1f,%.1f" % (px(m), py(v)) for m, v in zip(sizes, vs))
+        out.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>'
+                   % (points, colour, ' stroke-dasharray="6 4"' if dashed else ""))
+        out.append('<text x="%d" y="%d" fill="%s" font-size="10">%s</text>' % (x0 + left + 6, top + 14 + 13 * i, colour, label))
+    return out
+
+
 def chart(engine, torch_side, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """An SVG of the pause and the throughputs by state size (drawn here: CI and users need no plotting package)."""
     sizes = [e["mib"] for e in engine["sizes"]]
     t = [torch_side[str(m)] for m in sizes]
-    mib_s = lambda m, s: m / s
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
-    left.plot(sizes, [median(e["pause_s"]) * 1e3 for e in engine["sizes"]], "o-", label="engine snapshot (hand-over; the copy runs beside the step)")
-    left.plot(sizes, [median(x["save_sync_s"]) * 1e3 for x in t], "s--", label="torch.save+fsync in the loop")
-    left.plot(sizes, [median(x["thread_stall_s"]) * 1e3 for x in t], "^:", label="torch.save in a thread (stall)")
-    left.set(xscale="log", yscale="log", xlabel="state (MiB)", ylabel="loop pause (ms)", title="Pause per checkpoint")
-    right.plot(sizes, [mib_s(e["mib"], median(e["persist_s"])) for e in engine["sizes"]], "o-", label="engine persist")
-    right.plot(sizes, [mib_s(m, median(x["save_sync_s"])) for m, x in zip(sizes, t)], "s--", label="torch.save+fsync")
-    right.plot(sizes, [mib_s(e["mib"], median(e["restore_s"])) for e in engine["sizes"]], "o-", label="engine restore")
-    right.plot(sizes, [mib_s(m, median(x["load_s"])) for m, x in zip(sizes, t)], "s--", label="torch.load")
-    right.set(xscale="log", xlabel="state (MiB)", ylabel="MiB/s", title="Throughput")
-    for ax in (left, right):
-        ax.set_xticks(sizes, [str(s) for s in sizes])
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
+    es = engine["sizes"]
+    pause = [("engine snapshot (hand-over; the copy runs beside the step)", [median(e["pause_s"]) * 1e3 for e in es], "#1f77b4", False),
+             ("torch.save+fsync in the loop", [median(x["save_sync_s"]) * 1e3 for x in t], "#d62728", True),
+             ("torch.save in a thread (longest stall)", [median(x["thread_stall_s"]) * 1e3 for x in t], "#ff7f0e", True)]
+    speed = [("engine persist", [e["mib"] / median(e["persist_s"]) for e in es], "#1f77b4", False),
+             ("torch.save+fsync", [m / median(x["save_sync_s"]) for m, x in zip(sizes, t)], "#d62728", True),
+             ("engine restore", [e["mib"] / median(e["restore_s"]) for e in es], "#2ca02c", False),
+             ("torch.load", [m / median(x["load_s"]) for m, x in zip(sizes, t)], "#9467bd", True)]
+    body = svg_panel(0, "Pause per checkpoint", "loop pause (ms, log)", pause, sizes, True) \
+        + svg_panel(420, "Throughput", "MiB/s", speed, sizes, False)
+    with open(path, "w") as f:
+        f.write('<svg xmlns="http://www.w3.org/2000/svg" width="820" height="300" font-family="sans-serif" '
+                'font-size="12"><rect width="820" height="300" fill="white"/>\n%s\n</svg>\n' % "\n".join(body))
 
 
 def main():
@@ -124,7 +147,7 @@ def main():
     p.add_argument("--dir", required=True, help="where state-<MiB>.pth are; torch writes its files there too")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--out", required=True, help="JSON report")
-    p.add_argument("--chart", help="PNG chart (needs python3-matplotlib)")
+    p.add_argument("--chart", help="SVG chart")
     args = p.parse_args()
     with open(args.engine) as f:
         engine = json.load(f)
@@ -142,10 +165,7 @@ def main():
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
     if args.chart:
-        try:
-            chart(engine, torch_side, args.chart)
-        except ImportError:
-            print("no chart: python3-matplotlib is not installed")
+        chart(engine, torch_side, args.chart)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The loop's pause per checkpoint (issue 8, targets: pause ≤ 1.3× the copy floor, ≥ 10× shorter than a
+ * The loop's pause per checkpoint (target: pause ≤ 1.3× the copy floor, ≥ 10× shorter than a
  * synchronous save): {@link #asyncSnapshot} is what the loop's thread waits for with the pipeline,
  * {@link #synchronousSave} what it waits for when it saves itself (torch.save + fsync in the loop), and
  * {@link #copyFloor} one copy of the same bytes into touched memory, the least any snapshot can cost.

@@ -34,7 +34,7 @@ import static org.bytedeco.pytorch.global.torch.set_num_threads;
 
 /**
  * A miner step and the loop's pause to checkpoint the miner's whole state (model, AdamW, schedule), for the
- * {@code tiny} and {@code small} presets (issue 8, target: checkpoint overhead < 1% of the step time at interval
+ * {@code tiny} and {@code small} presets (target: checkpoint overhead < 1% of the step time at interval
  * 500). Measuring 500 steps per checkpoint directly would take minutes per sample, so the overhead is derived:
  * {@code checkpointPause ÷ (500 × step)}.
  */
@@ -63,7 +63,7 @@ public class MinerStepBench {
     /**
      * The same model and AdamW driven by a bare loop: one fixed batch, no data sampling, schedule, gradient
      * clipping or loss read-back. {@link #step} against {@link #bareStep} bounds what the
-     * miner loop's Java orchestration costs (issue 4: under 5%).
+     * miner loop's Java orchestration costs.
      */
     @State(Scope.Benchmark)
     public static class Bare {

@@ -18,7 +18,7 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Persist throughput (issue 8, target: the writer ≥ 0.85× a raw write): {@link #writerPersist} is the writer
+ * Persist throughput (target: the writer ≥ 0.85× a raw write): {@link #writerPersist} is the writer
  * thread's time from a committed snapshot to the fsynced, installed {@code .pth} (the snapshot is taken in the
  * invocation's setup, so the timer starts as the writer does), with and without its write-back hints;
  * {@link #rawWrite} writes the same number of bytes from touched memory to the same disk and fsyncs. MB/s =

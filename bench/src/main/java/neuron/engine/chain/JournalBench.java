@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The block journal's speed targets (issue 6): append p99 under 5 µs (appendBlock, sample mode: see its p0.99), and
+ * The block journal's speed targets: append p99 under 5 µs (appendBlock, sample mode: see its p0.99), and
  * replay of at least 1,000,000 journaled blocks per second when there is nothing to evaluate (replayBlocks: ops/s
  * are blocks/s). Run with the engine's JVM flags: {@code java @java/target/jvm.options -jar bench/target/benchmarks.jar JournalBench}.
  */

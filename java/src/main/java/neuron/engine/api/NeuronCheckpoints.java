@@ -241,6 +241,16 @@ public final class NeuronCheckpoints implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Says that the state was restored at {@code progress} by other means than {@link #restore}, e.g. from a
+     * data-parallel group's sharded checkpoint (one file per rank, which no single checkpoint file holds): the next
+     * trigger is the first multiple past it. Call it before the first {@link #afterStep}.
+     */
+    public void resumedAt(long progress) {
+        forgetState();
+        checkpointer.resumedAt(progress);
+    }
+
     /** The next trigger is the first multiple past the resume, also when it came from a backup or a fallback. */
     private <T> Restored<T> resumed(T state, Path file, long progress) {
         checkpointer.resumedAt(progress);

@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * checkpoint's own paths or in the staging directory, or another process holding it. Each is held by a
  * {@link ProcessLock} until {@link #close()}, or until the process ends.
  */
-final class CheckpointClaim implements AutoCloseable {
+public final class CheckpointClaim implements AutoCloseable {
     /** The staging directory's lock file, beside the queue's files. */
     static final String STAGING_LOCK = "neuron.lock";
 
@@ -43,6 +43,24 @@ final class CheckpointClaim implements AutoCloseable {
         } catch (UnusablePathException | RuntimeException e) {
             checkpoint.close();
             throw e;
+        }
+    }
+
+    /**
+     * Removes what an earlier process left at {@code files}' checkpoint and temporary file and in
+     * {@code stagingDir} (staged snapshots), for a pipeline whose leftovers are of no use to the next run, such as
+     * a rank of a data-parallel group, whose steps complete only within one run of the group. Done under the
+     * claim: a process still using them is refused, not robbed. The lock files stay.
+     */
+    public static void clearLeftovers(CheckpointFiles files, Path stagingDir) throws IOException {
+        try (CheckpointClaim claim = take(files, stagingDir); Stream<Path> staged = Files.list(stagingDir)) {
+            for (Path entry : staged.toList()) {
+                if (!entry.getFileName().toString().equals(STAGING_LOCK)) {
+                    Files.delete(entry);
+                }
+            }
+            Files.deleteIfExists(files.temporary());
+            Files.deleteIfExists(files.path());
         }
     }
 

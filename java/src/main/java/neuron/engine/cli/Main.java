@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         version = "neuron engine 0.1.0",
         description = "Checkpointed training (miner) and evaluation (validator) on LibTorch.",
         subcommands = {MinerCommand.class, ValidatorCommand.class, ChainCommand.class, ReplayCommand.class,
-                InspectCommand.class, ExportCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+                InspectCommand.class, ExportCommand.class, MergeCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;

@@ -2,6 +2,11 @@ package neuron.engine.cli;
 
 import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.dist.DistArguments;
+import neuron.engine.dist.DistConfig;
+import neuron.engine.dist.LocalLauncher;
+import neuron.engine.dist.MinerGroupRun;
 import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.eval.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
@@ -14,9 +19,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 
 /** {@code neuron miner}: trains, checkpoints asynchronously, resumes from its checkpoint with no flag. */
 @Command(name = "miner", mixinStandardHelpOptions = true, defaultValueProvider = MinerArguments.Defaults.class,
@@ -28,6 +35,9 @@ final class MinerCommand implements Callable<Integer> {
 
     @Mixin
     MinerArguments training;
+
+    @Mixin
+    DistArguments dist;
 
     @Option(names = "--max_steps", paramLabel = "N", defaultValue = "0",
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
@@ -64,6 +74,28 @@ final class MinerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int nproc = dist.nproc();
+        if (nproc > 1 && chain != null) {
+            throw new IllegalArgumentException("--chain trains from the network's base on the rows each window assigns, "
+                    + "in one process: drop --nproc to take part in a network");
+        }
+        if (nproc > 1) {
+            return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
+        }
+        DistConfig place = dist.toConfig(System.getenv());
+        if (place.distributed() && checkpoint.backup != null) {
+            throw new IllegalArgumentException("--backup uploads one checkpoint file, and a data-parallel group's "
+                    + "checkpoint is sharded: back up 'neuron merge''s file instead");
+        }
+        if (place.distributed() && chain != null) {
+            throw new IllegalArgumentException("--chain trains from the network's base on the rows each window assigns, "
+                    + "in one process: drop --nproc (or the rank's environment) to take part in a network");
+        }
+        if (place.rank() > 0) {
+            // rank 0 speaks for the group: metrics and CSV rows are the same on every rank
+            checkpoint.metricsPort = null;
+            checkpoint.metricsCsv = null;
+        }
         CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
         Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
@@ -81,7 +113,7 @@ final class MinerCommand implements Callable<Integer> {
         LibTorch.load();
         try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
             return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
-                    MinerRun.run(settings, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
+                    run(settings, place, miner, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
                         if (miner != null) {
                             try {
                                 miner.afterStep(loop, checkpointer::awaitStaging);
@@ -92,7 +124,29 @@ final class MinerCommand implements Callable<Integer> {
                         metrics.trainingStep(loop.globalStep(), loss, tokensPerSecond);
                         status.show(String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s", loop.globalStep(),
                                 loss, tokensPerSecond), checkpointer.backlog());
-                    }, stop, miner));
+                    }, stop));
         }
+    }
+
+    /** A miner in a network trains on its own (its window state is one process's); otherwise alone or as a rank. */
+    private static long run(MinerRun.Settings settings, DistConfig place, WindowMiner miner, CheckpointListener listener,
+                            MinerRun.StepObserver observer, BooleanSupplier stop) throws Exception {
+        return miner != null ? MinerRun.run(settings, listener, observer, stop, miner)
+                : MinerGroupRun.run(settings, place, listener, observer, stop);
+    }
+
+    /** This command's arguments for each rank: the same, without {@code --nproc}. */
+    private List<String> rankArguments() {
+        List<String> args = new ArrayList<>();
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        for (int i = 0; i < original.size(); i++) {
+            String a = original.get(i);
+            if (a.equals("--nproc")) {
+                i++;
+            } else if (!a.startsWith("--nproc=") && !(i == 0 && a.equals(spec.name()))) {
+                args.add(a);
+            }
+        }
+        return args;
     }
 }

@@ -26,9 +26,9 @@ public final class WindowData {
     public static BatchPlan assignedBatches(TokenData data, long seed, int uid, long window, int rows, int width) {
         long[] pool = new long[rows * width];
         assigned(data, seed, uid, window, rows, width, pool);
-        return (tokens, step, batchRows, batchWidth, out) -> {
+        return (tokens, step, firstRow, batchRows, batchWidth, out) -> {
             for (int r = 0; r < batchRows; r++) {
-                int row = (int) Math.floorMod(step * batchRows + r, (long) rows);
+                int row = (int) Math.floorMod(step * batchRows + firstRow + r, (long) rows);
                 System.arraycopy(pool, row * width, out, r * batchWidth, batchWidth);
             }
         };

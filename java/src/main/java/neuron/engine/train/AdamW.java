@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 
 import static org.bytedeco.pytorch.global.torch.ScalarType;
 import static org.bytedeco.pytorch.global.torch.zeros;
@@ -28,6 +29,7 @@ public final class AdamW implements AutoCloseable {
     private final Tensor[] expAvg;
     private final Tensor[] expAvgSq;
     private final boolean[] hasState;    // Python creates a parameter's state on its first step
+    private final boolean[] updates;     // the parameters this optimizer updates; the others' state is null
     private double lr;
     private double initialLr;
     private double beta1;
@@ -36,6 +38,14 @@ public final class AdamW implements AutoCloseable {
     private double weightDecay;
 
     public AdamW(LlamaModel model, TrainingOptions options) {
+        this(model, options, i -> true);
+    }
+
+    /**
+     * An AdamW that updates, and keeps state for, only the parameters {@code updates} accepts (by index): a rank's
+     * share under ZeRO-1. The others are left to their owners.
+     */
+    public AdamW(LlamaModel model, TrainingOptions options, IntPredicate updates) {
         this.parameters = model.parameters().values().toArray(new Tensor[0]);
         this.values = model.stateDict().values().toArray(new Tensor[0]);
         int n = parameters.length;
@@ -43,7 +53,12 @@ public final class AdamW implements AutoCloseable {
         this.expAvg = new Tensor[n];
         this.expAvgSq = new Tensor[n];
         this.hasState = new boolean[n];
+        this.updates = new boolean[n];
         for (int i = 0; i < n; i++) {
+            this.updates[i] = updates.test(i);
+            if (!this.updates[i]) {
+                continue;
+            }
             steps[i] = zeros(new long[0], new TensorOptions(ScalarType.Float));
             expAvg[i] = zeros_like(values[i]);
             expAvgSq[i] = zeros_like(values[i]);
@@ -69,7 +84,7 @@ public final class AdamW implements AutoCloseable {
     public void step() {
         for (int i = 0; i < parameters.length; i++) {
             Tensor grad = parameters[i].grad();
-            if (!grad.defined()) {
+            if (!updates[i] || !grad.defined()) {
                 continue;
             }
             hasState[i] = true;
@@ -163,9 +178,16 @@ public final class AdamW implements AutoCloseable {
             if (index < 0 || index >= entries.length || !(entry instanceof Map<?, ?>)) {
                 throw new IllegalArgumentException("optimizer state has a bad entry for parameter " + key);
             }
+            if (!updates[index]) {
+                throw new IllegalArgumentException("optimizer state has an entry for parameter " + key
+                        + ", which another rank updates");
+            }
             entries[index] = (Map<?, ?>) entry;
         });
         for (int i = 0; i < parameters.length; i++) {
+            if (!updates[i]) {
+                continue;
+            }
             Map<?, ?> e = entries[i];
             hasState[i] = e != null;
             if (e == null) {
@@ -183,6 +205,9 @@ public final class AdamW implements AutoCloseable {
     @Override
     public void close() {
         for (int i = 0; i < parameters.length; i++) {
+            if (!updates[i]) {
+                continue;
+            }
             steps[i].close();
             expAvg[i].close();
             expAvgSq[i].close();

@@ -6,6 +6,9 @@ package neuron.engine.train;
  */
 @FunctionalInterface
 public interface BatchPlan {
-    /** Fills {@code out} (rows × width, row-major) with the batch of step {@code globalStep}. */
-    void fill(TokenData data, long globalStep, int rows, int width, long[] out);
+    /**
+     * Fills {@code out} (rows × width, row-major) with rows {@code firstRow .. firstRow + rows} of the batch of
+     * step {@code globalStep} (a rank of a data-parallel group takes its share of the global batch).
+     */
+    void fill(TokenData data, long globalStep, int firstRow, int rows, int width, long[] out);
 }

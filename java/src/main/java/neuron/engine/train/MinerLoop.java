@@ -7,7 +7,9 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads;
@@ -32,15 +34,18 @@ public final class MinerLoop implements AutoCloseable {
     private final LlamaModel model;
     private final AdamW optimizer;
     private final WarmupCosineSchedule schedule;
+    private final Replica replica;
+    private final int firstRow;              // this rank's rows of each global batch: firstRow .. firstRow + rows
     private final long[] batchTokens;
-    private final Tensor batchHost;          // (batch, seqLen + 1) int64 on the CPU, refilled every step
+    private final Tensor batchHost;          // (rows, seqLen + 1) int64 on the CPU, refilled every step
     private final LongPointer batchHostData;
-    private BatchPlan batches = (data, step, rows, width, out) -> data.fillBatch(options().seed(), step, rows, width, out);
+    private BatchPlan batches = (data, step, first, rows, width, out) ->
+            data.fillBatch(options().seed(), step, first, rows, width, out);
     private long globalStep;
     private Runnable beforeUpdate = () -> {
     };
 
-    private MinerLoop(MinerOptions options, TokenData data) {
+    private MinerLoop(MinerOptions options, TokenData data, Replica replica) {
         if (PointerScope.getInnerScope() != null) {
             throw new IllegalStateException("create the miner loop outside any PointerScope: it would free the loop's tensors");
         }
@@ -50,8 +55,14 @@ public final class MinerLoop implements AutoCloseable {
                     + " but the model's vocabulary has " + config.vocab() + " ids; use a vocabulary of at least "
                     + (data.maxToken() + 1));
         }
+        int batch = options.training().batchSize();
+        if (batch % replica.ranks() != 0) {
+            throw new IllegalArgumentException("--batch_size " + batch + " does not split evenly over "
+                    + replica.ranks() + " ranks; use a multiple of " + replica.ranks());
+        }
         this.options = options;
         this.data = data;
+        this.replica = replica;
         this.dataFingerprint = data.fingerprint();
         set_num_threads(options.threads());
         // ATen's intra-op threads do the parallel work; OpenBLAS's own pool (nproc threads by default) on top of
@@ -59,10 +70,12 @@ public final class MinerLoop implements AutoCloseable {
         blas_set_num_threads(1);
         this.device = Devices.resolve(options.device());
         this.model = new LlamaModel(config, options.seed(), device);
-        this.optimizer = new AdamW(model, options.training());
+        this.optimizer = new AdamW(model, options.training(), replica::updates);
         this.schedule = new WarmupCosineSchedule(options.training());
         optimizer.setLr(schedule.lr());
-        int rows = options.training().batchSize();
+        replica.attach(List.copyOf(model.parameters().values()), List.copyOf(model.stateDict().values()));
+        int rows = batch / replica.ranks();
+        this.firstRow = replica.rank() * rows;
         int width = config.seqLen() + 1;
         this.batchTokens = new long[rows * width];
         this.batchHost = empty(new long[]{rows, width}, new TensorOptions(ScalarType.Long), null);
@@ -74,13 +87,29 @@ public final class MinerLoop implements AutoCloseable {
      * (plus one 4-byte step per parameter tensor), known before any tensor is allocated so staging can be sized.
      */
     public static long checkpointBytes(ModelConfig config) {
-        long tensors = 2 + 9L * config.layers() + 1;
-        return 3L * Float.BYTES * config.parameterCount() + Float.BYTES * tensors;
+        return checkpointBytes(config, Replica.ALONE);
+    }
+
+    /** As {@link #checkpointBytes(ModelConfig)}, for the part of the state {@code replica}'s rank checkpoints. */
+    public static long checkpointBytes(ModelConfig config, Replica replica) {
+        long bytes = 0;
+        int i = 0;
+        for (long[] shape : LlamaModel.shapes(config).values()) {
+            if (replica.updates(i++)) {
+                bytes += 3L * Float.BYTES * Arrays.stream(shape).reduce(1, Math::multiplyExact) + Float.BYTES;
+            }
+        }
+        return bytes;
     }
 
     /** A fresh run: weights drawn from the seed, step 0. */
     public static MinerLoop create(MinerOptions options) {
-        return new MinerLoop(options, TokenData.open(options.data()));
+        return create(options, Replica.ALONE);
+    }
+
+    /** A fresh run as one rank of a data-parallel group: every rank draws the same weights from the seed. */
+    public static MinerLoop create(MinerOptions options, Replica replica) {
+        return new MinerLoop(options, TokenData.open(options.data()), replica);
     }
 
     /**
@@ -88,6 +117,14 @@ public final class MinerLoop implements AutoCloseable {
      * Its {@code global_step} is taken as is.
      */
     public static MinerLoop restore(Map<?, ?> tree) {
+        return restore(tree, Replica.ALONE);
+    }
+
+    /**
+     * As {@link #restore(Map)}, as one rank of a data-parallel group: {@code tree} holds every parameter and the
+     * optimizer state of exactly the parameters {@code replica} updates.
+     */
+    public static MinerLoop restore(Map<?, ?> tree, Replica replica) {
         Map<?, ?> config = StateTrees.map(tree, "config");
         MinerOptions options = MinerOptions.fromConfigMap(config, StateTrees.longValue(tree, "seed"));
         TokenData data = TokenData.open(options.data());
@@ -95,7 +132,7 @@ public final class MinerLoop implements AutoCloseable {
         if (data.fingerprint() != expectedFingerprint) {
             throw new IllegalArgumentException("data " + options.data() + " differs from the data this state was trained on");
         }
-        return restore(tree, options, data);
+        return restore(tree, options, data, replica);
     }
 
     /**
@@ -104,7 +141,11 @@ public final class MinerLoop implements AutoCloseable {
      * schedule's lr.
      */
     public static MinerLoop restore(Map<?, ?> tree, MinerOptions options, TokenData data) {
-        MinerLoop loop = new MinerLoop(options, data);
+        return restore(tree, options, data, Replica.ALONE);
+    }
+
+    private static MinerLoop restore(Map<?, ?> tree, MinerOptions options, TokenData data, Replica replica) {
+        MinerLoop loop = new MinerLoop(options, data, replica);
         boolean hasOptimizerState = tree.containsKey("optimizer_state_dict");
         try (PointerScope scope = new PointerScope()) {
             loop.model.load(StateTrees.map(tree, "model_state_dict"));
@@ -131,18 +172,20 @@ public final class MinerLoop implements AutoCloseable {
         ModelConfig config = options.model();
         int seq = config.seqLen();
         try (PointerScope scope = new PointerScope()) {
-            batches.fill(data, globalStep, options.training().batchSize(), seq + 1, batchTokens);
+            batches.fill(data, globalStep, firstRow, (int) batchHost.size(0), seq + 1, batchTokens);
             batchHostData.put(batchTokens);
             Tensor batch = batchHost.to(device, ScalarType.Long);
             Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
+            replica.beforeBackward();
             loss.backward();
             GradientClipping.clip(model.parameters().values(), options.training().gradClip());
             beforeUpdate.run();
             optimizer.step();
+            replica.afterUpdate();
             optimizer.zeroGrad();
             optimizer.setLr(schedule.step());
             globalStep++;
-            return loss.item_float();
+            return replica.globalLoss(loss);
         }
     }
 
@@ -159,15 +202,30 @@ public final class MinerLoop implements AutoCloseable {
      * The checkpoint tree: {@code global_step}, {@code model_state_dict} (an OrderedDict of HF names),
      * {@code optimizer_state_dict} (AdamW layout), {@code scheduler_state_dict} (LambdaLR layout),
      * {@code config} and {@code seed}. Tensor leaves are live: valid until the next step or {@link #close()}.
+     * A rank of a larger group gives its shard: the parameters it updates, their optimizer state, and
+     * {@code shard} = {@code {rank, world_size}}.
      */
     public Map<String, Object> state() {
         Map<String, Object> tree = new LinkedHashMap<>();
         tree.put("global_step", globalStep);
-        tree.put("model_state_dict", new PyOrderedDict(model.stateDict()));
+        PyOrderedDict parameters = new PyOrderedDict();
+        int i = 0;
+        for (Map.Entry<String, Tensor> p : model.stateDict().entrySet()) {
+            if (replica.updates(i++)) {
+                parameters.put(p.getKey(), p.getValue());
+            }
+        }
+        tree.put("model_state_dict", parameters);
         tree.put("optimizer_state_dict", optimizer.stateDict());
         tree.put("scheduler_state_dict", schedule.stateDict());
         tree.put("config", options.toConfigMap(dataFingerprint));
         tree.put("seed", options.seed());
+        if (replica.ranks() > 1) {
+            Map<String, Object> shard = new LinkedHashMap<>();
+            shard.put("rank", (long) replica.rank());
+            shard.put("world_size", (long) replica.ranks());
+            tree.put("shard", shard);
+        }
         return tree;
     }
 

@@ -1,7 +1,6 @@
 package neuron.engine.train;
 
 import neuron.engine.api.NeuronCheckpoints;
-import neuron.engine.api.Restored;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointPolicy;
@@ -13,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -72,6 +72,22 @@ public final class MinerRun {
     private MinerRun() {
     }
 
+    /** How a run begins, once its checkpoints are open: resumed if there is a checkpoint, else fresh. */
+    public interface Start {
+        /** The loop of the newest checkpoint, or empty; {@code checkpoints} learns where it resumed. */
+        Optional<MinerLoop> resume(NeuronCheckpoints checkpoints) throws IOException;
+
+        MinerLoop fresh();
+
+        /**
+         * Whether a run that stops before its first step still ends with a checkpoint of the state it began with:
+         * a resume that changed the checkpoint's layout (another number of ranks) writes the new one.
+         */
+        default boolean checkpointsStart() {
+            return false;
+        }
+    }
+
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
@@ -81,31 +97,48 @@ public final class MinerRun {
     /** As above, with {@code part} (null for none) in every checkpoint. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop, CheckpointPart part) throws IOException, InterruptedException {
+        return run(settings, Replica.ALONE, new Start() {
+            @Override
+            public Optional<MinerLoop> resume(NeuronCheckpoints checkpoints) throws IOException {
+                return checkpoints.restore(stored -> {
+                    MinerStart.Started started = MinerStart.resume(stored, settings.options(), settings.flags(),
+                            settings.maxSteps());
+                    restorePart(part, part == null ? null : TensorTrees.stored(stored).get(part.key()), started.loop());
+                    return started;
+                }).map(restored -> restored.state().loop());
+            }
+
+            @Override
+            public MinerLoop fresh() {
+                MinerLoop loop = MinerStart.begin(settings.options(), settings.flags()).loop();
+                restorePart(part, null, loop);
+                return loop;
+            }
+        }, part, listener, observer, stop);
+    }
+
+    /**
+     * As {@link #run(Settings, CheckpointListener, StepObserver, BooleanSupplier)}, as {@code replica}'s rank of
+     * a data-parallel group (its checkpoints hold its shard of the state), beginning as {@code start} says.
+     */
+    public static long run(Settings settings, Replica replica, Start start, CheckpointListener listener,
+                           StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
+        return run(settings, replica, start, null, listener, observer, stop);
+    }
+
+    private static long run(Settings settings, Replica replica, Start start, CheckpointPart part,
+                            CheckpointListener listener, StepObserver observer, BooleanSupplier stop)
+            throws IOException, InterruptedException {
         CheckpointConfig files = settings.checkpoint();
         try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
                 .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
                 .stagingDirectory(files.stagingDir()).fallback(files.fallback())
-                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model())
+                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model(), replica)
                         + (part == null ? 0 : part.bytes(settings.options().model())))
                 .listener(listener).open()) {
-            MinerLoop loop = checkpoints.restore(stored -> {
-                        MinerStart.Started started = MinerStart.resume(stored, settings.options(), settings.flags(),
-                                settings.maxSteps());
-                        if (part != null) {
-                            restorePart(part, TensorTrees.stored(stored).get(part.key()), started.loop());
-                        }
-                        return started;
-                    })
-                    .map(Restored::state)
-                    .orElseGet(() -> {
-                        MinerStart.Started started = MinerStart.begin(settings.options(), settings.flags());
-                        if (part != null) {
-                            restorePart(part, null, started.loop());
-                        }
-                        return started;
-                    }).loop();
+            MinerLoop loop = start.resume(checkpoints).orElseGet(start::fresh);
             try {
-                long step = train(loop, part, settings, checkpoints, observer, stop);
+                long step = train(loop, part, settings, checkpoints, start.checkpointsStart(), observer, stop);
                 LOG.info("miner stopping at global_step {}: final checkpoint", step);
                 checkpoints.close();
                 LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpoints.path());
@@ -120,8 +153,11 @@ public final class MinerRun {
         }
     }
 
-    /** Hands {@code saved} to {@code part}; the loop is closed if the part refuses it. */
+    /** Hands {@code saved} to {@code part} (if any); the loop is closed if the part refuses it. */
     private static void restorePart(CheckpointPart part, Object saved, MinerLoop loop) {
+        if (part == null) {
+            return;
+        }
         try {
             part.restore(saved, loop);
         } catch (RuntimeException e) {
@@ -131,7 +167,7 @@ public final class MinerRun {
     }
 
     private static long train(MinerLoop loop, CheckpointPart part, Settings settings, NeuronCheckpoints checkpoints,
-                              StepObserver observer, BooleanSupplier stop) {
+                              boolean checkpointStart, StepObserver observer, BooleanSupplier stop) {
         Throughput throughput = new Throughput(loop.tokensPerStep());
         StateSource state = TensorTreeSource.of(() -> {
             Map<String, Object> tree = loop.state();
@@ -141,6 +177,9 @@ public final class MinerRun {
             return tree;
         });
         loop.beforeUpdate(checkpoints::awaitStaging);
+        if (checkpointStart) {
+            checkpoints.afterStep(loop.globalStep(), state);   // not due at the resumed step: the final one, if no other
+        }
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
             checkpoints.afterStep(loop.globalStep(), state);

@@ -58,7 +58,18 @@ public final class MinerStart {
 
     /** A start without a checkpoint: from {@code --init_from}'s directory, else fresh. */
     public static Started begin(MinerOptions flags, MinerFlags given) {
-        return logged(given.initFrom() == null ? fresh(flags) : initFrom(flags, given));
+        return begin(flags, given, Replica.ALONE);
+    }
+
+    /** As {@link #begin(MinerOptions, MinerFlags)}, as {@code replica}'s rank: every rank begins with the same weights. */
+    public static Started begin(MinerOptions flags, MinerFlags given, Replica replica) {
+        return logged(given.initFrom() == null ? fresh(flags, replica) : initFrom(flags, given, replica));
+    }
+
+    /** The model {@link #begin} builds: {@code --init_from}'s config.json, else the flags'. */
+    public static ModelConfig beginModel(MinerOptions flags, MinerFlags given) {
+        return given.initFrom() == null ? flags.model()
+                : HfWeights.config(given.initFrom(), given.given("seq_len") ? flags.model().seqLen() : null);
     }
 
     private static Started logged(Started started) {
@@ -114,19 +125,19 @@ public final class MinerStart {
                 + schedule(state, loop), warning);
     }
 
-    private static Started fresh(MinerOptions flags) {
-        MinerLoop loop = MinerLoop.create(flags);
+    private static Started fresh(MinerOptions flags, Replica replica) {
+        MinerLoop loop = MinerLoop.create(flags, replica);
         return new Started(loop, "miner starting at global_step 0 (no checkpoint): " + model(flags)
                 + ", weights drawn from seed " + flags.seed() + "; AdamW with empty moments; schedule at step 0, lr "
                 + PyFloat.repr(loop.lr()) + " for the next step", null);
     }
 
-    private static Started initFrom(MinerOptions flags, MinerFlags given) {
+    private static Started initFrom(MinerOptions flags, MinerFlags given, Replica replica) {
         Path dir = given.initFrom();
-        ModelConfig config = HfWeights.config(dir, given.given("seq_len") ? flags.model().seqLen() : null);
+        ModelConfig config = beginModel(flags, given);
         FlagPrecedence.Resolved resolved = FlagPrecedence.resolve(flags.withModel(config), flags, given,
                 "--init_from's config.json");
-        MinerLoop loop = MinerLoop.create(flags.withModel(config));
+        MinerLoop loop = MinerLoop.create(flags.withModel(config), replica);
         try {
             HfWeights.load(dir, loop.model());
         } catch (RuntimeException e) {

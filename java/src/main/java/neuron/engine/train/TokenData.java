@@ -132,6 +132,14 @@ public final class TokenData {
      * hashing (seed, step, row).
      */
     public void fillBatch(long seed, long step, int rows, int width, long[] out) {
+        fillBatch(seed, step, 0, rows, width, out);
+    }
+
+    /**
+     * Fills {@code out} with rows {@code firstRow .. firstRow + rows} of the batch of (seed, step): a rank's slice
+     * of a global batch is the same rows whatever the number of ranks.
+     */
+    public void fillBatch(long seed, long step, int firstRow, int rows, int width, long[] out) {
         long[] cumulativeStarts = new long[segments.size()];
         long starts = 0;
         for (int s = 0; s < segments.size(); s++) {
@@ -142,7 +150,7 @@ public final class TokenData {
             throw new IllegalArgumentException(source + ": no file holds " + width + " tokens (sequence length + 1)");
         }
         for (int row = 0; row < rows; row++) {
-            long pick = Long.remainderUnsigned(SplitMix64.hash(seed, step, row), starts);
+            long pick = Long.remainderUnsigned(SplitMix64.hash(seed, step, firstRow + row), starts);
             int s = Arrays.binarySearch(cumulativeStarts, pick + 1);
             s = s >= 0 ? s : -s - 1;
             Segment segment = segments.get(s);

@@ -144,7 +144,7 @@ class PythonFilesCliTest {
         assertEquals(before, sha256(gqa), "the file is untouched");
         try (Stream<Path> files = Files.list(dir)) {
             assertTrue(files.map(f -> f.getFileName().toString())
-                    .noneMatch(n -> n.startsWith("gqa.pth.") && !n.equals("gqa.pth.lock")), "no .corrupt, no backup");
+                    .noneMatch(name -> name.startsWith("gqa.pth.") && !name.equals("gqa.pth.lock")), "no .corrupt, no backup");
         }
 
         Path engine = dir.resolve("engine-copy.pth");
