@@ -48,8 +48,9 @@ public final class BlockFeeds {
     public static Connection connect(String chainSpec, long blockTimeMs, Follow follow, List<Block> recent,
                                      long firstNumber) {
         if (LOCAL.equals(chainSpec)) {
+            // the embedded chain starts with the feed: its head then is its first block, which a fresh feed takes
             long first = !recent.isEmpty() ? recent.get(recent.size() - 1).number() + 1 : Math.max(0, firstNumber);
-            return follow(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), recent, firstNumber);
+            return follow(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), recent, first);
         }
         return follow(WsChainClient.open(uriOf(chainSpec), follow), recent, firstNumber);
     }
