@@ -1,10 +1,12 @@
 // polkadot.js against a chain endpoint: connects with ApiPromise.create (which fetches runtime version, chain,
 // properties, methods and metadata), follows new and finalized heads, checks each header's hash (computed here, by
 // polkadot.js, from the header it decoded) against chain_getBlockHash, reads storage decoded through the metadata
-// and decodes a block's extrinsics. Prints one JSON object; exits 1 on any failure.
+// and decodes a block's extrinsics; with a uid and a validator uid, reads that neuron's Commitments.CommitmentOf and
+// that validator's SubtensorModule.Weights on subnet 1. Prints one JSON object; exits 1 on any failure.
 import { ApiPromise, WsProvider } from '@polkadot/api';
 
-const [url, wanted = '5'] = process.argv.slice(2);
+const [url, wanted = '5', committer, validator] = process.argv.slice(2);
+const NETUID = 1;
 const count = Number(wanted);
 
 async function follow(api, method) {
@@ -41,6 +43,17 @@ try {
   const block = await api.rpc.chain.getBlock(at.hash);
   const calls = block.block.extrinsics.map((x) => `${x.method.section}.${x.method.method}`);
   const setArgument = block.block.extrinsics[0].method.args[0].toString();
+  let window = null;
+  if (committer !== undefined) {
+    const registration = (await apiAt.query.commitments.commitmentOf(NETUID, Number(committer))).unwrap();
+    const weights = await apiAt.query.subtensorModule.weights(NETUID, Number(validator));
+    window = {
+      commitment: { block: registration.block.toNumber(), deposit: registration.deposit.toString(),
+        fields: registration.info.fields.map((f) => ({ type: f.type, hex: f.value.toHex() })) },
+      weights: weights.map(([uid, weight]) => [uid.toNumber(), weight.toNumber()]),
+      absent: (await apiAt.query.commitments.commitmentOf(NETUID, 65535)).isNone,
+    };
+  }
   const health = await api.rpc.system.health();
   const finalizedHead = (await api.rpc.chain.getFinalizedHead()).toHex();
   console.log(JSON.stringify({
@@ -58,6 +71,7 @@ try {
     setArgument,
     peers: health.peers.toNumber(),
     finalizedHead,
+    window,
   }));
   await api.disconnect();
   process.exit(0);

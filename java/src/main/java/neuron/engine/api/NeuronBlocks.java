@@ -2,13 +2,13 @@ package neuron.engine.api;
 
 import neuron.engine.chain.Block;
 import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.BlockFeed;
 import neuron.engine.chain.BlockFeeds;
 import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.ChainFollower;
 import neuron.engine.chain.Follow;
 import neuron.engine.chain.Hash32;
 import neuron.engine.chain.JournalCursor;
+import neuron.engine.chain.WindowChain;
 import neuron.engine.checkpoint.CheckpointFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,12 +59,13 @@ public final class NeuronBlocks implements AutoCloseable {
     private final long blockTimeMs;
     private final long until;
     private final NeuronCheckpoints retention;
+    private final long freshFrom;
     private boolean positioned;
     private boolean rolledBack;
     private long afterBlock;
     private JournalCursor replay;
     private long replayed;
-    private BlockFeed feed;
+    private BlockFeeds.Connection connection;
     private long last;
 
     private NeuronBlocks(BlockJournal journal, Builder b) {
@@ -74,6 +75,7 @@ public final class NeuronBlocks implements AutoCloseable {
         this.blockTimeMs = b.blockTimeMs;
         this.until = b.until;
         this.retention = b.retention;
+        this.freshFrom = b.freshFrom;
     }
 
     /** The blocks journaled in {@code dir} (created if missing), then the chain's. */
@@ -89,6 +91,7 @@ public final class NeuronBlocks implements AutoCloseable {
         private long blockTimeMs = 12_000;
         private long until;
         private NeuronCheckpoints retention;
+        private long freshFrom = -1;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "journal directory");
@@ -137,6 +140,19 @@ public final class NeuronBlocks implements AutoCloseable {
          */
         public Builder keepFrom(NeuronCheckpoints checkpoints) {
             this.retention = checkpoints;
+            return this;
+        }
+
+        /**
+         * Where a fresh state ({@code replayAfter(-1)} on an empty journal) starts on the chain: block
+         * {@code first} (0: the network's first block, catching up through the chain's history by number), or the
+         * head (-1, the default).
+         */
+        public Builder freshFrom(long first) {
+            if (first < -1) {
+                throw new IllegalArgumentException("a fresh start is at a block or at the head (-1), got " + first);
+            }
+            this.freshFrom = first;
             return this;
         }
 
@@ -209,11 +225,8 @@ public final class NeuronBlocks implements AutoCloseable {
                 return null;
             }
         }
-        if (feed == null) {
-            feed = BlockFeeds.open(chain, blockTimeMs, follow, resumePoint());
-        }
         keepJournalShort();
-        BlockEvent event = feed.next(timeout);
+        BlockEvent event = connection().feed().next(timeout);
         if (event == null) {
             return null;
         }
@@ -226,6 +239,16 @@ public final class NeuronBlocks implements AutoCloseable {
     /** Whether the block given to {@link Builder#until} was handed out (or the restored state is past it). */
     public boolean finished() {
         return until > 0 && last >= until;
+    }
+
+    /**
+     * The window protocol's calls (commit, set weights, read them) on the chain the blocks come from, connected on
+     * first use; a rollback's {@link #replayAfter} reconnects, so ask again after one.
+     *
+     * @throws IllegalArgumentException when the chain spec is not one the builder accepts
+     */
+    public WindowChain window() {
+        return connection().window();
     }
 
     /** The journal, for the evaluations of live blocks: append them before acting on them. */
@@ -244,15 +267,22 @@ public final class NeuronBlocks implements AutoCloseable {
             replay.close();
             replay = null;
         }
-        if (feed != null) {
-            feed.close();
-            feed = null;
+        if (connection != null) {
+            connection.close();
+            connection = null;
         }
+    }
+
+    private BlockFeeds.Connection connection() {
+        if (connection == null) {
+            connection = BlockFeeds.connect(chain, blockTimeMs, follow, resumePoint(), freshFrom);
+        }
+        return connection;
     }
 
     /**
      * Where the chain resumes: after the journal's canonical chain (whose recent blocks it can roll back to), else
-     * after the restored block, else at the head.
+     * after the restored block, else where a fresh state starts ({@link Builder#freshFrom}).
      */
     private List<Block> resumePoint() {
         List<Block> recent = journal.recentBlocks(ChainFollower.HISTORY);

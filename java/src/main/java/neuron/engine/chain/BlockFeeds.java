@@ -30,11 +30,36 @@ public final class BlockFeeds {
      *     after the last and can roll back to any of them; empty to start at the head
      */
     public static BlockFeed open(String chainSpec, long blockTimeMs, Follow follow, List<Block> recent) {
-        Block resumeAfter = recent.isEmpty() ? null : recent.get(recent.size() - 1);
-        if (LOCAL.equals(chainSpec)) {
-            long first = resumeAfter == null ? 0 : resumeAfter.number() + 1;
-            return new ChainFollower(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), recent);
+        return connect(chainSpec, blockTimeMs, follow, recent, -1).feed();
+    }
+
+    /** A feed and the window protocol's calls over one connection; closing the feed closes the connection. */
+    public record Connection(BlockFeed feed, WindowChain window) implements AutoCloseable {
+        @Override
+        public void close() {
+            feed.close();
         }
+    }
+
+    /**
+     * As {@link #open(String, long, Follow, List)}, with the window protocol's calls on the same chain; without
+     * {@code recent} blocks the feed starts at block {@code firstNumber}, or at the head when it is -1.
+     */
+    public static Connection connect(String chainSpec, long blockTimeMs, Follow follow, List<Block> recent,
+                                     long firstNumber) {
+        if (LOCAL.equals(chainSpec)) {
+            // the embedded chain starts with the feed: its head then is its first block, which a fresh feed takes
+            long first = !recent.isEmpty() ? recent.get(recent.size() - 1).number() + 1 : Math.max(0, firstNumber);
+            return follow(new LocalChain(LocalChain.DEFAULT_SEED, blockTimeMs, first), recent, first);
+        }
+        return follow(WsChainClient.open(uriOf(chainSpec), follow), recent, firstNumber);
+    }
+
+    private static <S extends ChainSource & WindowChain> Connection follow(S source, List<Block> recent, long first) {
+        return new Connection(new ChainFollower(source, recent, first), source);
+    }
+
+    private static URI uriOf(String chainSpec) {
         if (chainSpec != null && (chainSpec.startsWith("ws://") || chainSpec.startsWith("wss://"))) {
             URI uri;
             try {
@@ -45,7 +70,7 @@ public final class BlockFeeds {
             if (uri.getHost() == null || uri.getPort() < 0) {
                 throw new IllegalArgumentException("--chain " + chainSpec + " needs a host and a port: ws://HOST:PORT");
             }
-            return new ChainFollower(WsChainClient.open(uri, follow), recent);
+            return uri;
         }
         throw new IllegalArgumentException("--chain must be 'local' or ws://HOST:PORT (or wss://), got '" + chainSpec + "'");
     }

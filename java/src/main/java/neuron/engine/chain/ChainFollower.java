@@ -31,6 +31,8 @@ public final class ChainFollower implements BlockFeed {
     private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
 
     private final ChainSource source;
+    /** The first block to deliver when there is no block to resume after; -1 for the chain's head. */
+    private final long firstNumber;
     /** The blocks delivered last, oldest first; its last one is the last delivered. */
     private final Deque<Block> history = new ArrayDeque<>();
     private long catchingUpTo = -1;
@@ -48,7 +50,16 @@ public final class ChainFollower implements BlockFeed {
      *     continues after the last one and can roll back to any of them; empty to start at the chain's head
      */
     public ChainFollower(ChainSource source, List<Block> recent) {
+        this(source, recent, -1);
+    }
+
+    /**
+     * As {@link #ChainFollower(ChainSource, List)}; with no {@code recent} block the feed starts at block
+     * {@code firstNumber} (e.g. 0: the whole history, fetched by number), or at the head when it is -1.
+     */
+    public ChainFollower(ChainSource source, List<Block> recent, long firstNumber) {
         this.source = Objects.requireNonNull(source, "source");
+        this.firstNumber = firstNumber;
         recent.stream().skip(Math.max(0, recent.size() - HISTORY)).forEach(history::addLast);
     }
 
@@ -58,7 +69,7 @@ public final class ChainFollower implements BlockFeed {
         while (true) {
             Block last = history.peekLast();
             long head = source.head();
-            long wanted = last == null ? head : last.number() + 1;
+            long wanted = last != null ? last.number() + 1 : firstNumber >= 0 ? firstNumber : head;
             if (head >= 0 && head >= wanted) {
                 noteCatchUp(wanted, head);
                 try {

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded {@link LocalChain} served over Substrate JSON-RPC WebSocket, the protocol a subtensor node speaks
  * ({@code bin/neuron chain}). Requests go through one {@link RpcTable}, which handler classes fill with their
- * methods ({@link SubstrateRpc}: the Substrate node methods). Several miners and validators can follow one chain
+ * methods ({@link SubstrateRpc}: the Substrate node methods; {@link WindowRpcHandler}: the window protocol's). Several miners and validators can follow one chain
  * through it.
  *
  * <p>What a client can make the server hold is bounded: a frame or message above {@value #MAX_MESSAGE_BYTES}
@@ -53,6 +53,7 @@ public final class ChainServer implements AutoCloseable {
     private ChainServer(LocalChain chain, InetSocketAddress address) {
         this.chain = chain;
         this.substrate = new SubstrateRpc(chain, table);
+        new WindowRpcHandler(chain, table);
         this.server = new Server(address);
         this.announcer = new Thread(this::announceHeads, "chain-server-announcer");
         announcer.setDaemon(true);

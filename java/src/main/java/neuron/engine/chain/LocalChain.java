@@ -4,11 +4,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.SortedMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import neuron.engine.chain.scale.ScaleWriter;
@@ -18,16 +22,24 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded chain ({@code --chain local}): block {@code firstNumber} exists at start-up and one more every
  * {@code blockTimeMs}. Blocks are real Substrate blocks of {@link LocalRuntime} (hash = BLAKE2b-256 of the SCALE
- * header, each header naming its parent's hash) and a pure function of (seed, block time, branch, number): a chain
- * restarted with the same seed has the same blocks. Blocks {@value #FINALITY_LAG} behind the head are final and can
- * no longer be replaced.
+ * header, each header naming its parent's hash) and a pure function of (seed, block time, branch, number, what they
+ * include): a chain restarted with the same seed has the same blocks. Blocks {@value #FINALITY_LAG} behind the head
+ * are final and can no longer be replaced.
+ *
+ * <p>It takes the window protocol's calls ({@link WindowChain}): a commitment or a weight vector submitted while
+ * block {@code h} is the head goes into block {@code h + 1}. Inclusion and the hashing of produced blocks are
+ * decided under one lock against a head that only grows, so once a block is produced and hashed what it includes
+ * never changes; its storage holds them as {@code Commitments.CommitmentOf} and {@code SubtensorModule.Weights}. They live in
+ * memory: a restarted chain has its blocks back, not its commitments.
  */
-public final class LocalChain implements ChainSource {
+public final class LocalChain implements ChainSource, WindowChain {
     public static final String DEFAULT_SEED = "neuron-local-chain";
     /** How many blocks behind the head finality is, as with GRANDPA on a healthy network. */
     public static final int FINALITY_LAG = 2;
     /** The highest first block: every block from genesis up to it is built at start-up. */
     public static final long MAX_FIRST_NUMBER = 10_000_000;
+    /** The block time a chain {@link #onDemand} gives its blocks' timestamps. */
+    private static final long ON_DEMAND_BLOCK_TIME_MS = 1_000;
     private static final Logger log = LoggerFactory.getLogger(LocalChain.class);
     /** {@code DigestItem::Other}'s index. */
     private static final int DIGEST_OTHER = 0;
@@ -37,6 +49,9 @@ public final class LocalChain implements ChainSource {
     private final long blockTimeNanos;
     private final long firstNumber;
     private final long startNanos;
+    /** The head of a chain that makes blocks on demand ({@link #onDemand}); unused by a timed one. */
+    private final AtomicLong madeOnDemand;
+    private final ChainState state = new ChainState();
     /** First block number of each branch: 0 → branch 0, and one entry per {@link #reorganise}. */
     private final NavigableMap<Long, Integer> branchFrom = new ConcurrentSkipListMap<>(Map.of(0L, 0));
     private final AtomicInteger branches = new AtomicInteger();
@@ -56,16 +71,45 @@ public final class LocalChain implements ChainSource {
                     + firstNumber);
         }
         this.seed = seed.getBytes(StandardCharsets.UTF_8);
-        this.runtime = new LocalRuntime(blockTimeMs);
+        this.runtime = new LocalRuntime(blockTimeMs, state);
         this.blockTimeNanos = TimeUnit.MILLISECONDS.toNanos(blockTimeMs);
         this.firstNumber = firstNumber;
-        hashOf(firstNumber); // the chain up to its first block exists before its clock starts
+        this.madeOnDemand = null;
+        hashOf(firstNumber, firstNumber); // the chain up to its first block exists before its clock starts
         this.startNanos = System.nanoTime();
+    }
+
+    private LocalChain(String seed) {
+        this.seed = seed.getBytes(StandardCharsets.UTF_8);
+        this.runtime = new LocalRuntime(ON_DEMAND_BLOCK_TIME_MS, state);
+        this.blockTimeNanos = Long.MAX_VALUE;
+        this.firstNumber = 0;
+        this.madeOnDemand = new AtomicLong();
+        this.startNanos = System.nanoTime();
+    }
+
+    /**
+     * Test hook: a chain whose block 0 exists at once and each next block only when {@link #makeBlock} is called
+     * (as chopsticks' {@code dev_newBlock}), so a test can hold the chain back while its nodes are slow.
+     */
+    public static LocalChain onDemand(String seed) {
+        return new LocalChain(seed);
+    }
+
+    /** Makes the next block of a chain {@link #onDemand}. */
+    public void makeBlock() {
+        madeOnDemand.incrementAndGet();
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
     public long head() {
-        return firstNumber + (System.nanoTime() - startNanos) / blockTimeNanos;
+        return madeOnDemand != null ? madeOnDemand.get() : firstNumber + (System.nanoTime() - startNanos) / blockTimeNanos;
     }
 
     @Override
@@ -108,9 +152,43 @@ public final class LocalChain implements ChainSource {
         return runtime.storage(at.number(), at.parentHash()).get(key);
     }
 
-    /** Any block by number, produced or not: what the chain has or will have there on its current branches. */
-    Block block(long number) {
-        return new Block(number, hashOf(number), number == 0 ? Hash32.ZERO : hashOf(number - 1));
+    /**
+     * Any block by number, produced or not, with the commitments it includes: what the chain has or will have there
+     * on its current branches (a block not produced yet: with what it includes so far).
+     */
+    public Block block(long number) {
+        Hash32 hash = hashOf(number);
+        return new Block(number, hash, number == 0 ? Hash32.ZERO : hashOf(number - 1), state.commitmentsIn(number));
+    }
+
+    @Override
+    public void commit(Commitment commitment) throws ChainUnavailableException {
+        synchronized (this) {
+            long block = nextBlock();
+            state.include(block, commitment);
+            log.debug("block {} includes the {}", block, commitment);
+        }
+    }
+
+    @Override
+    public void setWeights(int validatorUid, SortedMap<Integer, Integer> values) throws ChainUnavailableException {
+        synchronized (this) {
+            long block = nextBlock();
+            state.include(new ChainWeights(validatorUid, block, values));
+        }
+    }
+
+    @Override
+    public Optional<ChainWeights> weights(int validatorUid) {
+        return state.weightsAsOf(validatorUid, head());
+    }
+
+    /** The block a submission made now goes into: the next one (a produced block's hash has fixed its content). */
+    private long nextBlock() throws ChainUnavailableException {
+        if (closed) {
+            throw new ChainUnavailableException("the local chain is closed");
+        }
+        return Math.max(head() + 1, hashCount);
     }
 
     /** The header of any block by number, as {@link #block} would have it. */
@@ -155,9 +233,18 @@ public final class LocalChain implements ChainSource {
         }
     }
 
-    /** Builds the hashes up to {@code number} in order (each header names its parent) and keeps them. */
-    private synchronized Hash32 hashOf(long number) {
-        while (hashCount <= number) {
+    /**
+     * The hash of block {@code number}: those of produced blocks are built in order (each header names its parent)
+     * and kept, and from then on fix what their blocks include; a block not produced yet is hashed as it stands now
+     * and not kept, since what it includes may still grow.
+     */
+    private Hash32 hashOf(long number) {
+        return hashOf(number, head());
+    }
+
+    /** As {@link #hashOf(long)}, with blocks up to {@code produced} taken as produced. */
+    private synchronized Hash32 hashOf(long number, long produced) {
+        while (hashCount <= Math.min(number, produced)) {
             Hash32 parent = hashCount == 0 ? Hash32.ZERO : storedHash(hashCount - 1);
             Hash32 hash = runtime.header(hashCount, parent, digest(hashCount)).hash();
             if ((hashCount + 1) * Hash32.LENGTH > hashes.length) {
@@ -166,7 +253,14 @@ public final class LocalChain implements ChainSource {
             System.arraycopy(hash.bytesView(), 0, hashes, Math.toIntExact(hashCount * Hash32.LENGTH), Hash32.LENGTH);
             hashCount++;
         }
-        return storedHash(number);
+        if (number < hashCount) {
+            return storedHash(number);
+        }
+        Hash32 hash = hashCount == 0 ? Hash32.ZERO : storedHash(hashCount - 1);
+        for (long n = hashCount; n <= number; n++) {
+            hash = runtime.header(n, n == 0 ? Hash32.ZERO : hash, digest(n)).hash();
+        }
+        return hash;
     }
 
     private Hash32 storedHash(long number) {
@@ -185,6 +279,9 @@ public final class LocalChain implements ChainSource {
     }
 
     private long dueNanos(long number) {
+        if (madeOnDemand != null) {
+            return Long.MAX_VALUE;  // made when asked for: wait until signalled
+        }
         long blocks = Math.min(number - firstNumber, Long.MAX_VALUE / blockTimeNanos - 1);
         return startNanos + blocks * blockTimeNanos;
     }

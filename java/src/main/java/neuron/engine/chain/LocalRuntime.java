@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import neuron.engine.chain.scale.Hashing;
 import neuron.engine.chain.scale.MetadataV14;
@@ -12,6 +13,7 @@ import neuron.engine.chain.scale.MetadataV14.Constant;
 import neuron.engine.chain.scale.MetadataV14.Pallet;
 import neuron.engine.chain.scale.MetadataV14.StorageEntry;
 import neuron.engine.chain.scale.ScaleWriter;
+import neuron.engine.chain.scale.StorageHasher;
 import neuron.engine.chain.scale.TrieRoot;
 import neuron.engine.chain.scale.TypeRegistry;
 import neuron.engine.chain.scale.TypeRegistry.Field;
@@ -22,8 +24,9 @@ import neuron.engine.chain.scale.TypeRegistry.Variant;
 /**
  * The runtime of the embedded chain, as a Substrate node would describe and run it: its pallets ({@code System}
  * with the block number and parent hash, {@code Timestamp} with the block's time, set by a {@code timestamp.set}
- * inherent in every block), the storage after each block, the block's extrinsics, its version and its metadata
- * V14. Blocks are built from these exactly as a node builds them: the state root over the storage, the extrinsics
+ * inherent in every block), Bittensor's {@code SubtensorModule.Weights} and {@code Commitments.CommitmentOf} for
+ * the window protocol (what {@link ChainState} holds as of the block), the storage after each block, the block's
+ * extrinsics, its version and its metadata V14. Blocks are built from these exactly as a node builds them: the state root over the storage, the extrinsics
  * root over the extrinsics, both Substrate trie roots.
  */
 final class LocalRuntime {
@@ -39,16 +42,26 @@ final class LocalRuntime {
     static final List<Map.Entry<String, Integer>> APIS = List.of(Map.entry("Core", 4), Map.entry("Metadata", 2));
     static final int SYSTEM_INDEX = 0;
     static final int TIMESTAMP_INDEX = 1;
+    /** The pallet indexes of the Bittensor chain. */
+    static final int SUBTENSOR_INDEX = 7;
+    static final int COMMITMENTS_INDEX = 18;
+    /** The one subnet this chain runs: the first key of both window-protocol maps. */
+    public static final int NETUID = 1;
+    /** {@code pallet_commitments::Data}: {@code Raw0..Raw128} are indexes 1..129, {@code Sha256} is 131. */
+    private static final int DATA_RAW_MAX = 128;
+    private static final int DATA_SHA256 = 131;
     private static final int EXTRINSIC_VERSION = 4;
     static final int SS58_PREFIX = 42;
     /** Timestamp.Now of block 0 (2025-01-01T00:00:00Z); block n is n block times later, whatever the wall clock. */
     static final long GENESIS_TIME_MS = 1_735_689_600_000L;
 
     private final long blockTimeMs;
+    private final ChainState state;
     private final byte[] metadata;
 
-    LocalRuntime(long blockTimeMs) {
+    LocalRuntime(long blockTimeMs, ChainState state) {
         this.blockTimeMs = blockTimeMs;
+        this.state = state;
         this.metadata = buildMetadata();
     }
 
@@ -73,7 +86,35 @@ final class LocalRuntime {
         storage.put(StorageKeys.systemNumber(), new ScaleWriter().u32(number).toByteArray());
         storage.put(StorageKeys.systemParentHash(), parentHash.toBytes());
         storage.put(StorageKeys.timestampNow(), new ScaleWriter().u64(timestamp(number)).toByteArray());
+        state.commitmentsAsOf(number).forEach((uid, included) ->
+                storage.put(StorageKeys.commitmentOf(NETUID, uid), registration(included)));
+        state.weightsAsOf(number).forEach((uid, weights) ->
+                storage.put(StorageKeys.weights(NETUID, uid), weightsValue(weights)));
         return storage;
+    }
+
+    /**
+     * {@code Registration { deposit: u64, block: u32, info: CommitmentInfo { fields: Vec<Data> } }} with three
+     * fields: {@code Raw} the kind ("update" or "aggregate"), {@code Raw} the window in decimal, {@code Sha256} the
+     * file's hash.
+     */
+    static byte[] registration(ChainState.Included included) {
+        Commitment commitment = included.commitment();
+        ScaleWriter out = new ScaleWriter().u64(0).u32(included.block()).compact(3);
+        rawData(out, commitment.kind().wireName().getBytes(StandardCharsets.US_ASCII));
+        rawData(out, Long.toString(commitment.window()).getBytes(StandardCharsets.US_ASCII));
+        return out.u8(DATA_SHA256).raw(commitment.hash().toBytes()).toByteArray();
+    }
+
+    private static void rawData(ScaleWriter out, byte[] raw) {
+        out.u8(raw.length + 1).raw(raw);
+    }
+
+    /** {@code Vec<(u16, u16)>}: (miner uid, weight) in uid order. */
+    static byte[] weightsValue(ChainWeights weights) {
+        ScaleWriter out = new ScaleWriter().compact(weights.values().size());
+        weights.values().forEach((uid, value) -> out.u16(uid).u16(value));
+        return out.toByteArray();
     }
 
     /** The header of block {@code number} on top of {@code parentHash}; {@code digest} tells branches apart. */
@@ -127,7 +168,37 @@ final class LocalRuntime {
         pallets.add(new Pallet("Timestamp", TIMESTAMP_INDEX, List.of(
                 StorageEntry.plain("Now", u64, new byte[8], "The block's time, in milliseconds since the Unix epoch.")),
                 timestampCall, List.of()));
+        pallets.add(new Pallet("SubtensorModule", SUBTENSOR_INDEX, List.of(new StorageEntry("Weights", false,
+                List.of(StorageHasher.IDENTITY, StorageHasher.IDENTITY), types.tuple(u16, u16),
+                types.sequence(types.tuple(u16, u16)), new byte[1],
+                List.of("The weights a validator (second key: its uid) set on a subnet: (miner uid, u16 weight)."))),
+                -1, List.of()));
+        pallets.add(new Pallet("Commitments", COMMITMENTS_INDEX, List.of(new StorageEntry("CommitmentOf", true,
+                List.of(StorageHasher.IDENTITY, StorageHasher.TWOX_64_CONCAT), types.tuple(u16, u16),
+                registrationType(types, u8, u32, u64), new byte[0],
+                List.of("A neuron's (second key: its uid) newest commitment on a subnet: kind, window, SHA-256."))),
+                -1, List.of()));
         return MetadataV14.encode(types, pallets, extrinsic, EXTRINSIC_VERSION, runtime);
+    }
+
+    /** {@code pallet_commitments::Registration<u64, MaxFields, u32>} and the types it is made of. */
+    private static int registrationType(TypeRegistry types, int u8, int u32, int u64) {
+        List<Variant> data = new ArrayList<>();
+        data.add(new Variant("None", 0, List.of(), List.of()));
+        for (int n = 0; n <= DATA_RAW_MAX; n++) {
+            data.add(new Variant("Raw" + n, n + 1, List.of(new Field(null, types.array(n, u8), null)), List.of()));
+        }
+        int bytes32 = types.array(32, u8);
+        String[] hashes = {"BlakeTwo256", "Sha256", "Keccak256", "ShaThree256"};
+        for (int i = 0; i < hashes.length; i++) {
+            data.add(new Variant(hashes[i], DATA_RAW_MAX + 2 + i, List.of(new Field(null, bytes32, null)), List.of()));
+        }
+        int dataType = types.variant(List.of("pallet_commitments", "types", "Data"), List.of(), data, List.of());
+        int info = types.composite(List.of("pallet_commitments", "types", "CommitmentInfo"), List.of(),
+                List.of(new Field("fields", types.sequence(dataType), "BoundedVec<Data, MaxFields>")), List.of());
+        return types.composite(List.of("pallet_commitments", "types", "Registration"), List.of(), List.of(
+                new Field("deposit", u64, "Balance"), new Field("block", u32, "BlockNumber"),
+                new Field("info", info, "CommitmentInfo<MaxFields>")), List.of());
     }
 
     /** {@code UncheckedExtrinsic<MultiAddress<AccountId32, ()>, RuntimeCall, MultiSignature, ()>}, opaque bytes. */

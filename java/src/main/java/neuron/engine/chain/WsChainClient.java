@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -29,13 +31,18 @@ import org.slf4j.LoggerFactory;
  * hash asked for and carries the number asked for; a header that does not is refused. Storage is read with
  * state_getStorage at a block's hash. After a drop it reconnects with exponential backoff and resubscribes; the
  * {@link ChainFollower} then fetches what was missed. Malformed messages are logged and ignored; a message larger
- * than {@value #MAX_MESSAGE_BYTES} bytes closes the connection (1009, "too big"), which then reconnects.
+ * than {@value #MAX_MESSAGE_BYTES} bytes closes the connection (1009, "too big"), which then reconnects. It also
+ * makes the window protocol's calls ({@link WindowRpc}); a node without them (a plain Substrate node) has blocks
+ * without commitments.
  */
-public final class WsChainClient implements ChainSource {
+public final class WsChainClient implements ChainSource, WindowChain {
     private static final Logger log = LoggerFactory.getLogger(WsChainClient.class);
     private static final int CONNECT_TIMEOUT_MS = 5_000;
     /** Pings detect a node that stopped answering without closing the connection. */
     private static final int CONNECTION_LOST_TIMEOUT_S = 30;
+    /** How long a window protocol call may take before it counts as unavailable. */
+    private static final Duration WINDOW_CALL_TIMEOUT = Duration.ofSeconds(5);
+    private static final int METHOD_NOT_FOUND = -32601;
     /** The largest frame or message accepted: a Substrate node's own default response limit (15 MiB) and then some. */
     static final int MAX_MESSAGE_BYTES = 16 << 20;
 
@@ -48,6 +55,7 @@ public final class WsChainClient implements ChainSource {
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong gapsDetected = new AtomicLong();
     private final AtomicLong malformedMessages = new AtomicLong();
+    private volatile boolean hasWindowMethods = true;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     // guarded by lock
@@ -128,7 +136,7 @@ public final class WsChainClient implements ChainSource {
                 throw new IllegalArgumentException("the header of block " + number + " hashes to " + block.hash()
                         + ", not to " + asked);
             }
-            return block;
+            return new Block(number, block.hash(), block.parentHash(), commitments(number, block.hash(), deadline));
         } catch (IllegalArgumentException e) {
             malformedMessages.incrementAndGet();
             throw new ChainUnavailableException("refused the answer from " + uri + " for block " + number + ": "
@@ -145,6 +153,47 @@ public final class WsChainClient implements ChainSource {
             malformedMessages.incrementAndGet();
             throw new ChainUnavailableException("refused the storage value from " + uri + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The window protocol's commitments of a block; none on a node that does not know the method. */
+    private List<Commitment> commitments(long number, Hash32 hash, long deadline)
+            throws ChainUnavailableException, InterruptedException {
+        if (!hasWindowMethods) {
+            return List.of();
+        }
+        JsonNode msg = answer(WindowRpc.COMMITMENTS, deadline, number);
+        if (msg.path("error").path("code").asInt() == METHOD_NOT_FOUND) {
+            hasWindowMethods = false;
+            log.info("{} has no {}: its blocks carry no window protocol commitments", uri, WindowRpc.COMMITMENTS);
+            return List.of();
+        }
+        return WindowRpc.commitmentsOf(result(WindowRpc.COMMITMENTS, msg), number, hash);
+    }
+
+    @Override
+    public void commit(Commitment commitment) throws ChainUnavailableException, InterruptedException {
+        call(WindowRpc.COMMIT, windowCallDeadline(), WindowRpc.commitment(commitment));
+    }
+
+    @Override
+    public void setWeights(int validatorUid, SortedMap<Integer, Integer> values)
+            throws ChainUnavailableException, InterruptedException {
+        call(WindowRpc.SET_WEIGHTS, windowCallDeadline(), validatorUid, WindowRpc.weightValues(values));
+    }
+
+    @Override
+    public Optional<ChainWeights> weights(int validatorUid) throws ChainUnavailableException, InterruptedException {
+        JsonNode result = call(WindowRpc.WEIGHTS, windowCallDeadline(), validatorUid);
+        try {
+            return result.isNull() ? Optional.empty() : Optional.of(WindowRpc.weights(result));
+        } catch (IllegalArgumentException e) {
+            malformedMessages.incrementAndGet();
+            throw new ChainUnavailableException("malformed weights from " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long windowCallDeadline() {
+        return System.nanoTime() + WINDOW_CALL_TIMEOUT.toNanos();
     }
 
     /** Head announcements that skipped numbers (missed notifications, reconnects): each was fetched by number. */
@@ -304,21 +353,30 @@ public final class WsChainClient implements ChainSource {
     /** Sends a request and waits for its result; a JSON-RPC error, a drop or no answer in time is "unavailable". */
     private JsonNode call(String method, long deadline, Object... params)
             throws ChainUnavailableException, InterruptedException {
+        return result(method, answer(method, deadline, params));
+    }
+
+    private JsonNode result(String method, JsonNode msg) throws ChainUnavailableException {
+        if (msg.has("error")) {
+            throw new ChainUnavailableException(uri + " answered " + method + " with " + msg.get("error"));
+        }
+        if (!msg.has("result")) {
+            malformedMessages.incrementAndGet();
+            throw new ChainUnavailableException(uri + " answered " + method + " without a result");
+        }
+        return msg.get("result");
+    }
+
+    /** Sends a request and waits for the answer (a result or an error); a drop or no answer in time is "unavailable". */
+    private JsonNode answer(String method, long deadline, Object... params)
+            throws ChainUnavailableException, InterruptedException {
         Connection via = awaitConnection(deadline);
         long id = ids.incrementAndGet();
         CompletableFuture<JsonNode> answer = new CompletableFuture<>();
         pending.put(id, answer);
         try {
             via.send(SubstrateJson.request(id, method, params));
-            JsonNode msg = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (msg.has("error")) {
-                throw new ChainUnavailableException(uri + " answered " + method + " with " + msg.get("error"));
-            }
-            if (!msg.has("result")) {
-                malformedMessages.incrementAndGet();
-                throw new ChainUnavailableException(uri + " answered " + method + " without a result");
-            }
-            return msg.get("result");
+            return answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw new ChainUnavailableException("no answer to " + method + " from " + uri + " in time");
         } catch (ExecutionException e) {

@@ -204,10 +204,18 @@ public final class CheckpointLoader {
         }
     }
 
+    /**
+     * The checkpoint's progress value; -1 when it has none (a file another tool wrote can lack it, as a validator
+     * checkpoint of the reference system lacks 'block'): a readable file is never damaged for that, and the role
+     * that restores it decides whether it fits.
+     */
     private static long progressOf(Path file, Map<?, ?> root, String key) throws IOException {
+        if (!root.containsKey(key)) {
+            return -1;
+        }
         if (!(root.get(key) instanceof Number n)) {
-            throw new CheckpointMismatchException(file, "a readable torch.save file, but not this role's checkpoint: it has "
-                    + "no integer '" + key + "' (its keys: " + root.keySet() + "); pass the right --checkpoint_path");
+            throw new CheckpointMismatchException(file, "a readable torch.save file, but not this role's checkpoint: its '"
+                    + key + "' is not an integer (its keys: " + root.keySet() + "); pass the right --checkpoint_path");
         }
         return plausible(file, key, n);
     }

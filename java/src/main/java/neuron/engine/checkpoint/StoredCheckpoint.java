@@ -53,7 +53,7 @@ public final class StoredCheckpoint {
         return root;
     }
 
-    /** The value of the progress key ({@code global_step} or {@code block}). */
+    /** The value of the progress key ({@code global_step} or {@code block}); -1 when the file has none. */
     public long progress() {
         return progress;
     }

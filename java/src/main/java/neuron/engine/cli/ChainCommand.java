@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
 /** {@code bin/neuron chain}: the embedded chain served over Substrate JSON-RPC WebSocket until the process is stopped. */
 @Command(name = "chain", mixinStandardHelpOptions = true,
         description = "Serves the embedded chain over Substrate JSON-RPC WebSocket (chain_subscribeNewHeads, "
-                + "chain_getBlockHash, chain_getHeader), so that several miners and validators follow one chain with "
-                + "--chain ws://HOST:PORT. Runs until stopped (Ctrl-C, SIGTERM).")
+                + "chain_getBlockHash, chain_getHeader) and the window protocol's methods (neuron_commit, "
+                + "neuron_commitments, neuron_setWeights, neuron_weights), so that several miners and validators make "
+                + "one network with --chain ws://HOST:PORT. Runs until stopped (Ctrl-C, SIGTERM).")
 public final class ChainCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "9944", description = "TCP port (0: any free port). Default: ${DEFAULT-VALUE}.")

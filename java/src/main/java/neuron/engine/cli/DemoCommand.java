@@ -7,17 +7,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 
-/** {@code neuron demo}: the engine's crash-and-resume story in about two minutes, on a small CPU-only machine. */
+/** {@code neuron demo}: a small network that learns, and the engine's crash-and-resume story, in about two minutes. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Starts a local chain, two miners and a validator as separate processes; SIGKILLs one miner "
-                + "and the validator mid-run and restarts them; shows that each resumed from its checkpoint; stops "
-                + "everything gracefully; prints a summary table and draws demo.png. Everything goes into one folder.")
+        description = "Starts a local chain, three miners (honest, lazy, noisy) and a validator as separate processes "
+                + "of one network; SIGKILLs the honest miner and the validator mid-run and restarts them; shows that "
+                + "each resumed from its checkpoint; stops everything gracefully; prints a summary table and draws "
+                + "demo.png. Everything goes into one folder, which it names.")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: ./neuron-demo-<timestamp>)")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "output folder (default: a new neuron-demo-* folder in the system's temporary directory)")
     Path out;
 
     @Option(names = "--duration_s", paramLabel = "S", defaultValue = "90",
@@ -27,6 +27,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--block_time_ms", paramLabel = "MS", defaultValue = "700",
             description = "the chain's block time (default: ${DEFAULT-VALUE})")
     long blockTimeMs;
+
+    @Option(names = "--blocks_per_window", paramLabel = "N", defaultValue = "8",
+            description = "the network's window length in blocks (default: ${DEFAULT-VALUE})")
+    int blocksPerWindow;
 
     @Option(names = "--miner_checkpoint_interval", paramLabel = "N", defaultValue = "100",
             description = "the miners' --checkpoint_interval, in steps (default: ${DEFAULT-VALUE})")
@@ -42,10 +46,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         System.setProperty("java.awt.headless", "true");  // the picture is drawn without a display
-        Path dir = out != null ? out : Path.of("neuron-demo-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        DemoRun.Settings settings = new DemoRun.Settings(dir, durationSeconds, blockTimeMs, minerCheckpointInterval,
-                validatorCheckpointInterval);
+        DemoRun.Settings settings = new DemoRun.Settings(out, durationSeconds, blockTimeMs, blocksPerWindow,
+                minerCheckpointInterval, validatorCheckpointInterval);
         try {
             return DemoRun.run(settings, spec.commandLine().getOut());
         } catch (DemoFailure e) {

@@ -50,6 +50,8 @@ public final class Metrics implements CheckpointListener, BackupListener, AutoCl
             .labelNames("uid").register(registry);
     private final Gauge weights = Gauge.builder().name("neuron_weight").help("validator weight per miner uid")
             .labelNames("uid").register(registry);
+    private final Gauge heldOutLoss = Gauge.builder().name("neuron_held_out_loss")
+            .help("the network's base model's loss on the held-out rows").register(registry);
     private final Counter backups = Counter.builder().name("neuron_backup_uploads_total")
             .help("checkpoint versions uploaded to the backup store").register(registry);
     private final Counter backupFailures = Counter.builder().name("neuron_backup_failures_total")
@@ -84,13 +86,14 @@ public final class Metrics implements CheckpointListener, BackupListener, AutoCl
     }
 
     public void validatorState(long currentBlock, long globalStep, Map<Integer, Double> scoreByUid,
-                               Map<Integer, Double> weightByUid) {
+                               Map<Integer, Double> weightByUid, double networkLoss) {
         block.set(currentBlock);
         step.set(globalStep);
         scoreByUid.forEach((uid, s) -> scores.labelValues(uid.toString()).set(s));
         weightByUid.forEach((uid, w) -> weights.labelValues(uid.toString()).set(w));
+        heldOutLoss.set(networkLoss);
         if (csv != null) {
-            csv.validatorState(currentBlock, scoreByUid, weightByUid);
+            csv.validatorState(currentBlock, scoreByUid, weightByUid, networkLoss);
         }
     }
 

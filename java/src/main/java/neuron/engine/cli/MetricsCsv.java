@@ -12,12 +12,13 @@ import java.util.Map;
 
 /**
  * {@code --metrics_csv FILE}: the figures a plot needs, appended as CSV rows (a miner's {@code global_step,loss}
- * per step; a validator's {@code block,uid,score,weight} per block and scored uid). Each row is flushed, so a
+ * per step; a validator's {@code block,uid,score,weight,held_out_loss} per block and scored uid, the last column
+ * the network's loss on the held-out rows, the same in every row of a block). Each row is flushed, so a
  * SIGKILL loses at most the row being written; a restart appends to the same file.
  */
 final class MetricsCsv implements AutoCloseable {
     static final String MINER_HEADER = "global_step,loss";
-    static final String VALIDATOR_HEADER = "block,uid,score,weight";
+    static final String VALIDATOR_HEADER = "block,uid,score,weight,held_out_loss";
 
     private final Path file;
     private BufferedWriter out;
@@ -30,10 +31,10 @@ final class MetricsCsv implements AutoCloseable {
         row(MINER_HEADER, String.format(Locale.ROOT, "%d,%.6f", globalStep, loss));
     }
 
-    void validatorState(long block, Map<Integer, Double> scores, Map<Integer, Double> weights) {
+    void validatorState(long block, Map<Integer, Double> scores, Map<Integer, Double> weights, double heldOutLoss) {
         StringBuilder rows = new StringBuilder();
-        scores.forEach((uid, score) -> rows.append(String.format(Locale.ROOT, "%s%d,%d,%.8g,%.8g",
-                rows.length() == 0 ? "" : "\n", block, uid, score, weights.getOrDefault(uid, 0.0))));
+        scores.forEach((uid, score) -> rows.append(String.format(Locale.ROOT, "%s%d,%d,%.8g,%.8g,%.6f",
+                rows.length() == 0 ? "" : "\n", block, uid, score, weights.getOrDefault(uid, 0.0), heldOutLoss)));
         if (rows.length() > 0) {
             row(VALIDATOR_HEADER, rows.toString());
         }

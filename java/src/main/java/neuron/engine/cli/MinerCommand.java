@@ -1,15 +1,14 @@
 package neuron.engine.cli;
 
 import neuron.engine.backup.Backup;
-import neuron.engine.chain.BlockFeeds;
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.dist.DistArguments;
 import neuron.engine.dist.DistConfig;
 import neuron.engine.dist.LocalLauncher;
 import neuron.engine.dist.MinerGroupRun;
-import neuron.engine.eval.SubmissionStore;
 import neuron.engine.eval.ValidatorConfig;
-import neuron.engine.eval.WindowPublisher;
+import neuron.engine.eval.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.train.MinerArguments;
 import neuron.engine.train.MinerRun;
@@ -24,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 
 /** {@code neuron miner}: trains, checkpoints asynchronously, resumes from its checkpoint with no flag. */
 @Command(name = "miner", mixinStandardHelpOptions = true, defaultValueProvider = MinerArguments.Defaults.class,
@@ -43,15 +43,28 @@ final class MinerCommand implements Callable<Integer> {
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "follow a chain and publish updates: local | ws://HOST:PORT (default: none, train alone)")
+    @Option(names = "--chain", description = "take part in a network: follow its base model, train on the rows "
+            + "each window assigns, commit an update every window: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
     @Option(names = "--submissions", paramLabel = "DIR",
-            description = "where the miner publishes its window updates, with --chain (default: ./submissions)")
+            description = "the network's store, where the miner puts its updates, with --chain (default: ./submissions)")
     String submissions;
 
     @Option(names = "--uid", defaultValue = "0", description = "this miner's uid (default: ${DEFAULT-VALUE})")
     int uid;
+
+    @Option(names = "--validator_uid", defaultValue = "0",
+            description = "the validator whose aggregates the miner follows, with --chain (default: ${DEFAULT-VALUE})")
+    int validatorUid;
+
+    @Mixin
+    WindowOptions window;
+
+    @Option(names = "--submit", defaultValue = "trained", hidden = true,
+            description = "trained | zero | noise: what the miner submits (zero and noise show what validators do "
+                    + "with a lazy or a noisy miner)")
+    String submit;
 
     @Spec
     CommandSpec spec;
@@ -62,6 +75,10 @@ final class MinerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int nproc = dist.nproc();
+        if (nproc > 1 && chain != null) {
+            throw new IllegalArgumentException("--chain trains from the network's base on the rows each window assigns, "
+                    + "in one process: drop --nproc to take part in a network");
+        }
         if (nproc > 1) {
             return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
         }
@@ -70,32 +87,52 @@ final class MinerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--backup uploads one checkpoint file, and a data-parallel group's "
                     + "checkpoint is sharded: back up 'neuron merge''s file instead");
         }
+        if (place.distributed() && chain != null) {
+            throw new IllegalArgumentException("--chain trains from the network's base on the rows each window assigns, "
+                    + "in one process: drop --nproc (or the rank's environment) to take part in a network");
+        }
         if (place.rank() > 0) {
-            // rank 0 speaks for the group: metrics, CSV rows and window updates are the same on every rank
+            // rank 0 speaks for the group: metrics and CSV rows are the same on every rank
             checkpoint.metricsPort = null;
             checkpoint.metricsCsv = null;
-            chain = null;
         }
         CheckpointConfig config = checkpoint.config("miner_checkpoint.pth");
         Backup backup = checkpoint.backup(config, MinerRun.PROGRESS_KEY, List.of());
         MinerRun.Settings settings = new MinerRun.Settings(training.toOptions(),
                 backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval, maxSteps,
                 training.flags(spec.commandLine().getParseResult()));
+        WindowMiner.Update update = switch (submit) {
+            case "trained" -> WindowMiner.Update.TRAINED;
+            case "zero" -> WindowMiner.Update.ZERO;
+            case "noise" -> WindowMiner.Update.NOISE;
+            default -> throw new IllegalArgumentException("--submit must be trained, zero or noise, got '" + submit + "'");
+        };
+        WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
+                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid, window.blocksPerWindow,
+                ValidatorConfig.DEFAULT_ASSIGNED_ROWS, update);
         LibTorch.load();
-        try (WindowPublisher publisher = chain == null ? null : new WindowPublisher(
-                BlockFeeds.open(chain, LOCAL_BLOCK_TIME_MS, null),
-                new SubmissionStore(Path.of(submissions == null ? "submissions" : submissions)), uid,
-                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW)) {
+        try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
             return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
-                    MinerGroupRun.run(settings, place, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
-                        if (publisher != null) {
-                            publisher.afterStep(loop);
+                    run(settings, place, miner, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
+                        if (miner != null) {
+                            try {
+                                miner.afterStep(loop, checkpointer::awaitStaging);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
                         }
                         metrics.trainingStep(loop.globalStep(), loss, tokensPerSecond);
                         status.show(String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s", loop.globalStep(),
                                 loss, tokensPerSecond), checkpointer.backlog());
                     }, stop));
         }
+    }
+
+    /** A miner in a network trains on its own (its window state is one process's); otherwise alone or as a rank. */
+    private static long run(MinerRun.Settings settings, DistConfig place, WindowMiner miner, CheckpointListener listener,
+                            MinerRun.StepObserver observer, BooleanSupplier stop) throws Exception {
+        return miner != null ? MinerRun.run(settings, listener, observer, stop, miner)
+                : MinerGroupRun.run(settings, place, listener, observer, stop);
     }
 
     /** This command's arguments for each rank: the same, without {@code --nproc}. */

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.JournalInfo;
 import neuron.engine.checkpoint.CheckpointFiles;
+import neuron.engine.eval.ValidatorConfig;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.eval.ValidatorReplay;
 import neuron.engine.eval.ValidatorRun;
 import neuron.engine.nativeio.LibTorch;
+import neuron.engine.train.BuiltinCorpus;
+import neuron.engine.train.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,7 +76,9 @@ final class ReplayCommand implements Callable<Integer> {
                 start = candidates.get(candidates.size() - 1);
                 until = (Long) newest.get(ValidatorRun.PROGRESS_KEY);
             }
-            ValidatorReplay.Rebuilt rebuilt = ValidatorReplay.rebuild(start, journal, submissions, until, device);
+            ValidatorReplay.Rebuilt rebuilt = ValidatorReplay.rebuild(start, journal, submissions, until,
+                    ValidatorConfig.of(ModelConfig.preset("tiny"), 0, BuiltinCorpus.SOURCE,
+                            ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW, 1), device);
             try {
                 report.put("from_checkpoint", start.toString());
                 report.put("from_block", rebuilt.fromBlock());
@@ -82,9 +87,6 @@ final class ReplayCommand implements Callable<Integer> {
                 report.put("global_step", rebuilt.validator().globalStep());
                 report.put("scores", rebuilt.validator().scores());
                 report.put("weights", rebuilt.validator().weights());
-                if (rebuilt.stoppedBecause() != null) {
-                    report.put("stopped", rebuilt.stoppedBecause());
-                }
                 if (verify) {
                     List<String> differences = ValidatorReplay.differences(newest, rebuilt.validator().state());
                     report.put("verified_against", checkpointPath.toString());

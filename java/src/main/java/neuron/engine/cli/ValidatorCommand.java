@@ -39,6 +39,11 @@ final class ValidatorCommand implements Callable<Integer> {
             description = "block time of the embedded local chain (default: ${DEFAULT-VALUE})")
     long blockTimeMs;
 
+    @Option(names = "--first_block", paramLabel = "N", defaultValue = "0",
+            description = "the network's first block: a validator with no checkpoint starts there and catches up "
+                    + "through the chain's history; -1 joins at the chain's head (default: ${DEFAULT-VALUE})")
+    long firstBlock;
+
     @Option(names = "--until_block", paramLabel = "N", defaultValue = "0",
             description = "stop gracefully after block N (0: run until stopped)")
     long untilBlock;
@@ -48,7 +53,7 @@ final class ValidatorCommand implements Callable<Integer> {
     Path journalDir;
 
     @Option(names = "--submissions", paramLabel = "DIR", defaultValue = "submissions",
-            description = "where miners publish their updates (default: ${DEFAULT-VALUE})")
+            description = "the network's store of updates and aggregates (default: ${DEFAULT-VALUE})")
     Path submissions;
 
     @Option(names = "--model", defaultValue = "tiny", description = "tiny | small | llama-1b: the miners' model (default: ${DEFAULT-VALUE})")
@@ -63,23 +68,34 @@ final class ValidatorCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "LibTorch threads (default: ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--uid", defaultValue = "0",
+            description = "this validator's uid: its aggregates and weights go on the chain under it (default: ${DEFAULT-VALUE})")
+    int uid;
+
+    @Mixin
+    WindowOptions window;
+
+    @Option(names = "--weights_interval", paramLabel = "WINDOWS", defaultValue = "3",
+            description = "set the weights on the chain every this many windows (default: ${DEFAULT-VALUE})")
+    int weightsInterval;
+
     @Override
     public Integer call() throws Exception {
         CheckpointConfig config = checkpoint.config("validator_checkpoint.pth");
-        ValidatorConfig validator = new ValidatorConfig(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
-                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW, 1, ValidatorConfig.DEFAULT_ALPHA,
-                ValidatorConfig.DEFAULT_MAX_UIDS, 4, threads);
+        ValidatorConfig validator = ValidatorConfig.of(ModelConfig.preset(model), seed, BuiltinCorpus.SOURCE,
+                window.blocksPerWindow, threads);
         Path journal = journalDir != null ? journalDir : config.path().resolveSibling(config.path().getFileName() + ".journal");
         // the journal (and the submissions it archived) goes with each checkpoint: a new machine replays exactly
         Backup backup = checkpoint.backup(config, ValidatorRun.PROGRESS_KEY,
                 List.of(new Companion("journal", journal, BlockJournal::belongsInCopy)));
         ValidatorRun.Settings settings = new ValidatorRun.Settings(validator, device,
                 backup == null ? config : config.withFallback(backup.fallback()), checkpoint.checkpointInterval,
-                untilBlock, chain, Follow.parse(follow), blockTimeMs, journal, submissions);
+                untilBlock, chain, Follow.parse(follow), blockTimeMs, journal, submissions, uid,
+                weightsInterval, firstBlock);
         LibTorch.load();
         return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
                 ValidatorRun.run(settings, listener, (v, scored, checkpointer) -> {
-                    metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights());
+                    metrics.validatorState(v.block(), v.globalStep(), v.scores(), v.weights(), v.heldOutLoss());
                     status.show(String.format(Locale.ROOT, "block %d | windows %d | miners scored %d", v.block(),
                             v.globalStep(), v.scores().size()), checkpointer.backlog());
                 }, stop));

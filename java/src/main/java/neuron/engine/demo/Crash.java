@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 
 /**
@@ -11,7 +12,7 @@ import java.util.regex.Matcher;
  * evidence, after the restart, that each resumed from exactly that.
  */
 final class Crash {
-    private static final String REPLAYED_OR_LIVE = LogFacts.REPLAYED + "|connected to ws://";
+    private static final String REPLAYED_OR_LIVE = LogFacts.REPLAYED + "|no journaled block after block";
 
     private final Narrator narrator;
     private final long minerStepAtKill;
@@ -136,6 +137,74 @@ final class Crash {
 
     private static Double valueAt(List<double[]> points, long x) {
         return points.stream().filter(p -> p[0] == x).map(p -> p[1]).findFirst().orElse(null);
+    }
+
+    /** The validator has judged the restarted miner-1's first update after its restart. */
+    boolean restartedMinerJudged(Child miner, Child validator) {
+        List<Long> committed = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
+        return !committed.isEmpty() && LogFacts.outcome(validator.wholeLog(), Roles.HONEST, committed.get(0)) != null;
+    }
+
+    /**
+     * Says whether the restarted miner-1 was back in sync at once: its first update after the restart was made
+     * against the network's base (accepted, or at least not out of sync). Returns what was not.
+     */
+    List<String> showMinerInSync(Child miner, Child validator) {
+        List<Long> committed = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
+        if (committed.isEmpty()) {
+            return List.of("miner-1 committed no update after its restart");
+        }
+        long window = committed.get(0);
+        String outcome = LogFacts.outcome(validator.wholeLog(), Roles.HONEST, window);
+        boolean inSync = "accepted".equals(outcome) || "not better".equals(outcome);
+        narrator.say("miner-1's first update after its restart (window " + window + ") was "
+                + (outcome == null ? "not evaluated by the end" : outcome) + (inSync
+                ? ": it caught up with the network's base from its checkpoint and was in sync at once" : ""));
+        return inSync ? List.of()
+                : List.of("miner-1's first update after its restart (window " + window + ") was " + outcome);
+    }
+
+    /**
+     * Says how miner-1's score went over the windows it committed nothing for (while it was down): each counts as a
+     * zero in the moving average, so a miner that stops submitting loses its score. Returns what was not so.
+     */
+    List<String> showMissedWindows(Roles roles, Child miner, int blocksPerWindow) throws IOException {
+        List<Long> before = LogFacts.all(miner.logOfRun(miner.runs() - 1), LogFacts.COMMITTED);
+        List<Long> after = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
+        if (before.isEmpty() || after.isEmpty() || after.get(0) <= before.get(before.size() - 1) + 1) {
+            narrator.say("miner-1 missed no window while it was down");
+            return List.of();
+        }
+        long first = before.get(before.size() - 1) + 1;
+        long last = after.get(0) - 1;
+        Series honest = Series.read(roles.metrics("validator"), 0, 2, 1, "uid ").stream()
+                .filter(s -> s.name().equals("uid " + Roles.HONEST)).findFirst().orElse(null);
+        // window w is evaluated at block (w+1)·B + 1: the score before the first missed one, after the last
+        Double from = honest == null ? null : scoreAt(honest, (first + 1) * blocksPerWindow);
+        Double to = honest == null ? null : scoreAt(honest, (last + 1) * blocksPerWindow + 1);
+        if (from == null || to == null) {
+            narrator.say("miner-1 committed nothing for windows " + first + ".." + last + " while it was down");
+            return List.of();
+        }
+        narrator.say(String.format(Locale.ROOT, "miner-1 committed nothing for windows %d..%d while it was "
+                + "down: each counted as a zero, its score went from %.5f to %.5f (a miner that stops submitting loses "
+                + "its score)", first, last, from, to));
+        return to < from ? List.of() : List.of("miner-1's score did not fall over the windows it missed");
+    }
+
+    /** The newest value at or before block {@code x}, over every segment. */
+    private static Double scoreAt(Series series, long x) {
+        Double value = null;
+        double at = -1;
+        for (List<double[]> segment : series.segments()) {
+            for (double[] p : segment) {
+                if (p[0] <= x && p[0] >= at) {
+                    at = p[0];
+                    value = p[1];
+                }
+            }
+        }
+        return value;
     }
 
     long minerStepAtKill() {

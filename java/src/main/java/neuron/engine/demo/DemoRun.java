@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * The demo from start to end: a chain, two miners and a validator as separate processes; one miner and the
- * validator are SIGKILLed mid-run and restarted with the same flags; the demo shows from their logs and
- * checkpoint files that each resumed where its last checkpoint left it, then stops everything gracefully,
- * prints a summary table and draws the run.
+ * The demo from start to end: a chain, three miners (honest, lazy, noisy) and a validator as separate processes,
+ * one network: every window the miners start from the same base model, the validator scores their updates and
+ * moves the base by the accepted ones. The honest miner and the validator are SIGKILLed mid-run and restarted
+ * with the same flags; the demo shows from their logs and checkpoint files that each resumed where its last
+ * checkpoint left it (the validator replaying its journal, the miner back in sync), then stops everything
+ * gracefully, reads the weights back from the chain, prints a summary table and draws the run.
  */
 public final class DemoRun {
     /** JVM start and LibTorch load on a busy two-core machine. */
@@ -25,15 +27,17 @@ public final class DemoRun {
     private static final String MINER_STARTED = "miner (?:starting at|resumed from)";
 
     /**
+     * @param out             the output folder; null for a new one in the system's temporary directory (never the
+     *                        working directory: run from a checkout, the demo would leave its folder in it)
      * @param durationSeconds from the start of the miners to the graceful stop
      */
-    public record Settings(Path out, int durationSeconds, long blockTimeMs, long minerCheckpointInterval,
-                           long validatorCheckpointInterval) {
+    public record Settings(Path out, int durationSeconds, long blockTimeMs, int blocksPerWindow,
+                           long minerCheckpointInterval, long validatorCheckpointInterval) {
         public Settings {
-            if (durationSeconds < 10 || blockTimeMs < 50 || minerCheckpointInterval < 1
+            if (durationSeconds < 10 || blockTimeMs < 50 || blocksPerWindow < 5 || minerCheckpointInterval < 1
                     || validatorCheckpointInterval < 1) {
                 throw new IllegalArgumentException("--duration_s must be >= 10, --block_time_ms >= 50, "
-                        + "checkpoint intervals >= 1");
+                        + "--blocks_per_window >= 5, checkpoint intervals >= 1");
             }
         }
     }
@@ -54,48 +58,67 @@ public final class DemoRun {
     }
 
     private int run() throws IOException, InterruptedException {
-        Path dir = settings.out().toAbsolutePath();
+        Path dir = settings.out() != null ? settings.out().toAbsolutePath()
+                : Files.createTempDirectory("neuron-demo-").toAbsolutePath();
         Files.createDirectories(dir);
         Thread cleanup = new Thread(this::stopAll, "demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
-            narrator.say("neuron demo: a chain, two miners and a validator, each a process of its own; all output in "
-                    + dir);
+            narrator.say("neuron demo: a chain, three miners and a validator, each a process of its own; all output "
+                    + "in " + dir);
             Child chain = start(new Child("chain", dir, List.of("chain", "--port", "0", "--block_time_ms",
                     Long.toString(settings.blockTimeMs()))));
             String uri = chain.await(LogFacts.SERVING, START_PATIENCE, "serve the chain").group(1);
-            narrator.say("chain: serving " + uri + ", a block every " + settings.blockTimeMs() + " ms");
+            narrator.say("chain: serving " + uri + ", a block every " + settings.blockTimeMs() + " ms, a window every "
+                    + settings.blocksPerWindow() + " blocks");
             Roles roles = new Roles(dir, uri, settings);
-            Child miner1 = start(roles.miner(1));
-            Child miner2 = start(roles.miner(2));
+            List<Child> miners = new ArrayList<>();
+            for (int uid : Roles.MINERS) {
+                miners.add(start(roles.miner(uid)));
+            }
+            Child miner1 = miners.get(0);
             Child validator = start(roles.validator());
-            for (Child miner : List.of(miner1, miner2)) {
+            for (Child miner : miners) {
                 miner.await(MINER_STARTED, START_PATIENCE, "start training");
             }
             validator.await(LogFacts.VALIDATOR_STARTED, START_PATIENCE, "start following the chain");
-            narrator.say("miner-1 (uid 1) and miner-2 (uid 2) are training and publishing an update every window; "
-                    + "the validator scores them. Logs: " + logNames());
+            for (int uid : Roles.MINERS) {
+                narrator.say(Roles.minerName(uid) + " (uid " + uid + ", " + Roles.behaviour(uid) + ")");
+            }
+            narrator.say("every window each miner starts from the network's base model and commits the hash of its "
+                    + "update to the chain; the validator (uid " + Roles.VALIDATOR_UID + ") scores the updates, adds "
+                    + "the accepted ones to the base a window later and sets its weights on the chain. Logs: "
+                    + logNames());
             long start = System.nanoTime();
             long killAt = start + (long) (KILL_AT * settings.durationSeconds() * 1e9);
             waitUntil(() -> System.nanoTime() >= killAt && miner1.has(LogFacts.PERSISTED)
-                            && roles.validatorCheckpointHasScores(),
+                            && roles.validatorCheckpointHasScores() && roles.validatorJournaledPastItsCheckpoint(),
                     Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE),
-                    "a checkpoint of miner-1 and a checkpoint of the validator with scores");
+                    "a checkpoint of miner-1 and a checkpoint of the validator with scores and blocks after it");
             Crash crash = Crash.of(roles, miner1, validator, narrator);
-            Thread.sleep(3 * settings.blockTimeMs());  // the chain moves on while they are down
+            // the chain moves on while they are down, for about a window: miner-1 misses one, or two
+            Thread.sleep((settings.blocksPerWindow() + 2) * settings.blockTimeMs());
             narrator.say("restarting miner-1 and the validator with the same flags (no resume flag: they find their "
                     + "checkpoints by themselves)");
             miner1.start();
             validator.start();
             problems.addAll(crash.showResume(roles, miner1, validator, START_PATIENCE));
             long end = start + settings.durationSeconds() * 1_000_000_000L;
-            waitUntil(() -> System.nanoTime() >= end, Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE),
-                    "the end of the run");
-            narrator.say("stopping everything gracefully (SIGTERM): each miner and the validator take a final "
-                    + "checkpoint and wait until it is on disk");
-            stopGracefully(List.of(miner1, miner2, validator), true);
+            // the run goes on past its duration if it must, until the restarted miner's first update is judged
+            waitUntil(() -> System.nanoTime() >= end && crash.restartedMinerJudged(miner1, validator),
+                    Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE).plus(windows(10)),
+                    "the end of the run and the validator's verdict on miner-1's first update after its restart");
+            problems.addAll(crash.showMinerInSync(miner1, validator));
+            problems.addAll(crash.showMissedWindows(roles, miner1, settings.blocksPerWindow()));
+            narrator.say("stopping the miners and the validator gracefully (SIGTERM): each takes a final checkpoint "
+                    + "and waits until it is on disk");
+            List<Child> network = new ArrayList<>(miners);
+            network.add(validator);
+            stopGracefully(network, true);
+            Network outcome = Network.of(roles, uri, validator, narrator);
+            problems.addAll(outcome.problems());
             stopGracefully(List.of(chain), false);
-            Report report = Report.of(roles, crash, chain, miner1, miner2, validator);
+            Report report = Report.of(roles, crash, outcome, chain, miners, validator);
             report.write(dir, narrator);
             if (!problems.isEmpty()) {
                 narrator.say("NOT AS EXPECTED: " + String.join("; ", problems));
@@ -114,6 +137,10 @@ public final class DemoRun {
                 // the hook is running or has run
             }
         }
+    }
+
+    private Duration windows(int count) {
+        return Duration.ofMillis(count * settings.blocksPerWindow() * settings.blockTimeMs());
     }
 
     private Child start(Child child) {

@@ -20,7 +20,21 @@ final class LogFacts {
     static final String VALIDATOR_STOPPED = "validator stopped at block (\\d+)";
     static final String STOPPED_ON_DISK = "(?:miner|validator) stopped at .* is on disk";
     static final String VALIDATOR_STARTED = "validator (?:starting fresh|resumed from)";
-    static final String WINDOW_WITH_SUBMISSIONS = "window \\d+ evaluated at block \\d+: [1-9]\\d* submissions";
+    /** A miner's update, committed on the chain (group 1: the window). */
+    static final String COMMITTED = "committed its update for window (\\d+)";
+    /** The weights set on the chain (group 1: the block). */
+    static final String WEIGHTS_SET = "weights set on the chain by validator uid \\d+ at block (\\d+)";
+
+    /** How the validator scored {@code uid}'s update for {@code window}: "accepted", "not better", …; null if never. */
+    static String outcome(String validatorLog, int uid, long window) {
+        Matcher m = Pattern.compile("window " + window + " evaluated at block \\d+: [^;]*\\buid " + uid
+                + " (accepted|not better|out of sync|invalid)").matcher(validatorLog);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        return last;
+    }
 
     private LogFacts() {
     }

@@ -14,6 +14,11 @@ import java.util.Map;
  */
 record Series(String name, List<List<double[]>> segments) {
 
+    /** The first point written. */
+    double[] first() {
+        return segments.get(0).get(0);
+    }
+
     /** The last point written. */
     double[] last() {
         List<double[]> segment = segments.get(segments.size() - 1);
@@ -23,7 +28,7 @@ record Series(String name, List<List<double[]>> segments) {
     /**
      * Reads columns {@code x} and {@code y} of a CSV; with {@code keyColumn >= 0}, one series per value of that
      * column (named {@code prefix + value}), else one named {@code prefix}. Rows that do not parse (a row cut by
-     * SIGKILL) are skipped.
+     * SIGKILL) and values that are not finite (a figure not known yet) are skipped.
      */
     static List<Series> read(Path csv, int x, int y, int keyColumn, String prefix) throws IOException {
         Map<String, List<List<double[]>>> byName = new LinkedHashMap<>();
@@ -36,6 +41,9 @@ record Series(String name, List<List<double[]>> segments) {
             try {
                 point = new double[] {Double.parseDouble(cells[x]), Double.parseDouble(cells[y])};
             } catch (RuntimeException header) {
+                continue;
+            }
+            if (!Double.isFinite(point[0]) || !Double.isFinite(point[1])) {
                 continue;
             }
             String name = keyColumn < 0 ? prefix : prefix + cells[keyColumn];

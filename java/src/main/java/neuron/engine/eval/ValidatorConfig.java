@@ -8,28 +8,45 @@ import java.util.Map;
 
 /**
  * What fixes a validator's evaluation, saved in its checkpoint so a restart or a replay evaluates the same way.
- * The defaults are the reference system's constants ({@code window_length} 3 blocks, moving average alpha 0.85,
- * 256 uids).
+ * Miners and validators of one network use the same model, seed, data and window length.
  *
  * @param blocksPerWindow blocks in a window: window = block / blocksPerWindow
- * @param graceBlocks     window w is evaluated at the first block at or past its end plus this many blocks, so
- *                        miners have time to publish
- * @param alpha           scores[uid] = alpha * scores[uid] + (1 - alpha) * score
- * @param evalRows        sequences in the evaluation batch, a pure function of (seed, window)
+ * @param graceBlocks     window w is evaluated at the first block at or past its end plus this many blocks
+ * @param alpha           scores[uid] = alpha * scores[uid] + (1 - alpha) * score of the window
+ * @param evalRows        the validator's own rows per window, a pure function of (seed, window)
+ * @param assignedRows    a miner's assigned rows per window, a pure function of (seed, uid, window)
+ * @param heldOutRows     the rows of the network's held-out loss, a pure function of the seed
  */
 public record ValidatorConfig(ModelConfig model, long seed, String data, int blocksPerWindow, int graceBlocks,
-                              double alpha, int maxUids, int evalRows, int threads) {
-    public static final int DEFAULT_BLOCKS_PER_WINDOW = 3;
+                              double alpha, int maxUids, int evalRows, int assignedRows, int heldOutRows,
+                              int threads) {
+    public static final int DEFAULT_BLOCKS_PER_WINDOW = 10;
+    /** Training, submitting a few blocks before the end, and the commitment's inclusion all fit in a window. */
+    public static final int MIN_BLOCKS_PER_WINDOW = 5;
+    public static final int DEFAULT_GRACE_BLOCKS = 1;
     public static final double DEFAULT_ALPHA = 0.85;
     public static final int DEFAULT_MAX_UIDS = 256;
+    public static final int DEFAULT_EVAL_ROWS = 16;
+    public static final int DEFAULT_ASSIGNED_ROWS = 32;
+    public static final int DEFAULT_HELD_OUT_ROWS = 32;
 
     public ValidatorConfig {
-        if (blocksPerWindow <= 0 || graceBlocks < 0 || maxUids <= 0 || evalRows <= 0 || threads <= 0) {
-            throw new IllegalArgumentException("blocks per window, uids, rows and threads must be positive");
+        if (blocksPerWindow < MIN_BLOCKS_PER_WINDOW) {
+            throw new IllegalArgumentException("--blocks_per_window must be at least " + MIN_BLOCKS_PER_WINDOW
+                    + " (a window holds the training, the submission and its inclusion), got " + blocksPerWindow);
+        }
+        if (graceBlocks < 0 || maxUids <= 0 || evalRows <= 0 || assignedRows <= 0 || heldOutRows <= 0 || threads <= 0) {
+            throw new IllegalArgumentException("grace blocks, uids, rows and threads must be positive");
         }
         if (!(alpha >= 0 && alpha < 1)) {
             throw new IllegalArgumentException("the moving-average alpha must lie in [0, 1), got " + alpha);
         }
+    }
+
+    /** The defaults for a network of {@code model}, {@code seed} and {@code blocksPerWindow}. */
+    public static ValidatorConfig of(ModelConfig model, long seed, String data, int blocksPerWindow, int threads) {
+        return new ValidatorConfig(model, seed, data, blocksPerWindow, DEFAULT_GRACE_BLOCKS, DEFAULT_ALPHA,
+                DEFAULT_MAX_UIDS, DEFAULT_EVAL_ROWS, DEFAULT_ASSIGNED_ROWS, DEFAULT_HELD_OUT_ROWS, threads);
     }
 
     /** The window a block belongs to. */
@@ -52,15 +69,27 @@ public record ValidatorConfig(ModelConfig model, long seed, String data, int blo
         map.put("alpha", alpha);
         map.put("max_uids", (long) maxUids);
         map.put("eval_rows", (long) evalRows);
+        map.put("assigned_rows", (long) assignedRows);
+        map.put("held_out_rows", (long) heldOutRows);
         map.put("threads", (long) threads);
         return map;
     }
 
-    public static ValidatorConfig fromMap(Map<?, ?> map) {
-        return new ValidatorConfig(ModelConfig.fromMap(StateTrees.map(map, "model")), StateTrees.longValue(map, "seed"),
-                StateTrees.as(String.class, map, "data"), StateTrees.intValue(map, "blocks_per_window"),
-                StateTrees.intValue(map, "grace_blocks"), StateTrees.doubleValue(map, "alpha"),
-                StateTrees.intValue(map, "max_uids"), StateTrees.intValue(map, "eval_rows"),
-                StateTrees.intValue(map, "threads"));
+    /** The configuration a checkpoint saved; a key it lacks (an older checkpoint's) keeps {@code fallback}'s value. */
+    public static ValidatorConfig fromMap(Map<?, ?> map, ValidatorConfig fallback) {
+        return new ValidatorConfig(
+                map.containsKey("model") ? ModelConfig.fromMap(StateTrees.map(map, "model")) : fallback.model(),
+                map.containsKey("seed") ? StateTrees.longValue(map, "seed") : fallback.seed(),
+                map.containsKey("data") ? StateTrees.as(String.class, map, "data") : fallback.data(),
+                intOr(map, "blocks_per_window", fallback.blocksPerWindow()),
+                intOr(map, "grace_blocks", fallback.graceBlocks()),
+                map.containsKey("alpha") ? StateTrees.doubleValue(map, "alpha") : fallback.alpha(),
+                intOr(map, "max_uids", fallback.maxUids()), intOr(map, "eval_rows", fallback.evalRows()),
+                intOr(map, "assigned_rows", fallback.assignedRows()),
+                intOr(map, "held_out_rows", fallback.heldOutRows()), intOr(map, "threads", fallback.threads()));
+    }
+
+    private static int intOr(Map<?, ?> map, String key, int fallback) {
+        return map.containsKey(key) ? StateTrees.intValue(map, key) : fallback;
     }
 }

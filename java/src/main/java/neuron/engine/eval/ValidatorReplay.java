@@ -17,42 +17,38 @@ import static org.bytedeco.pytorch.global.torch.equal;
 
 /**
  * The crash-replay tool's core: rebuilds a validator's state from a checkpoint through its block journal, the
- * way a restarted validator does, but read-only: a window the journal did not record as evaluated ends it.
+ * way a restarted validator does (the journal holds every block with its commitments), but read-only: it writes
+ * neither the journal nor the archive, and publishes nothing.
  */
 public final class ValidatorReplay {
     private ValidatorReplay() {
     }
 
     /** A rebuilt state: the validator (close it), where it started, and how many blocks it replayed. */
-    public record Rebuilt(Validator validator, long fromBlock, long blocksReplayed, String stoppedBecause) {
+    public record Rebuilt(Validator validator, long fromBlock, long blocksReplayed) {
     }
 
-    /** Loads {@code checkpoint} and replays {@code journal} after its block up to {@code toBlock}. */
+    /**
+     * Loads {@code checkpoint} (configured by {@code flags} where it says nothing) and replays {@code journal}
+     * after its block up to {@code toBlock}.
+     */
     public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
-                                  String device) throws IOException {
+                                  ValidatorConfig flags, String device) throws IOException {
         Validator validator = CheckpointLoader.load(checkpoint, ValidatorRun.PROGRESS_KEY,
-                stored -> Validator.restore(TensorTrees.stored(stored), device));
+                stored -> Validator.restore(TensorTrees.stored(stored), flags, device));
         long from = validator.block();
         long replayed = 0;
-        String stopped = null;
-        SubmissionStore store = new SubmissionStore(submissions, ValidatorRun.archiveDir(journal.directory()));
-        Validator.JournaledWindows windows = new Validator.JournaledWindows(true);
+        SubmissionStore store = SubmissionStore.readOnly(submissions, ValidatorRun.archiveDir(journal.directory()));
         try (JournalCursor cursor = journal.replay(from, toBlock)) {
             while (cursor.next()) {
-                windows.add(cursor.evaluations(), cursor.windowsEvaluated());
-                try {
-                    validator.onBlock(cursor.block(), store, journal, windows);
-                } catch (IllegalStateException notJournaled) {
-                    stopped = notJournaled.getMessage();
-                    break;
-                }
+                validator.onBlock(cursor.block(), store, evaluated -> { });
                 replayed++;
             }
         } catch (RuntimeException e) {
             validator.close();
             throw e;
         }
-        return new Rebuilt(validator, from, replayed, stopped);
+        return new Rebuilt(validator, from, replayed);
     }
 
     /** Every difference between a checkpoint's tree and a rebuilt state, as "key: what" lines; empty if none. */

@@ -39,6 +39,8 @@ public final class MinerLoop implements AutoCloseable {
     private final long[] batchTokens;
     private final Tensor batchHost;          // (rows, seqLen + 1) int64 on the CPU, refilled every step
     private final LongPointer batchHostData;
+    private BatchPlan batches = (data, step, first, rows, width, out) ->
+            data.fillBatch(options().seed(), step, first, rows, width, out);
     private long globalStep;
     private Runnable beforeUpdate = () -> {
     };
@@ -170,7 +172,7 @@ public final class MinerLoop implements AutoCloseable {
         ModelConfig config = options.model();
         int seq = config.seqLen();
         try (PointerScope scope = new PointerScope()) {
-            data.fillBatch(options.seed(), globalStep, firstRow, (int) batchHost.size(0), seq + 1, batchTokens);
+            batches.fill(data, globalStep, firstRow, (int) batchHost.size(0), seq + 1, batchTokens);
             batchHostData.put(batchTokens);
             Tensor batch = batchHost.to(device, ScalarType.Long);
             Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
@@ -229,6 +231,11 @@ public final class MinerLoop implements AutoCloseable {
 
     public long globalStep() {
         return globalStep;
+    }
+
+    /** From the next step on, batches come from {@code plan} (a network's assigned data) instead of the seed. */
+    public void useBatches(BatchPlan plan) {
+        this.batches = plan;
     }
 
     public MinerOptions options() {

@@ -6,10 +6,12 @@ import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
+import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -47,6 +49,26 @@ public final class MinerRun {
         void stepDone(MinerLoop loop, float loss, double tokensPerSecond, NeuronCheckpoints checkpoints);
     }
 
+    /**
+     * State a miner keeps in its checkpoint beside the loop's, under a key of its own (e.g. the network's base
+     * model), saved with every snapshot and handed back on restore.
+     */
+    public interface CheckpointPart {
+        String key();
+
+        /** The bytes of its tensors, for sizing staging. */
+        long bytes(ModelConfig model);
+
+        /** Its tree; tensor leaves are live until the next step. */
+        Object state();
+
+        /**
+         * Takes back what {@link #state()} gave (tensor leaves are read while the checkpoint is open, so copy
+         * them), or null when the checkpoint has none (or there is none).
+         */
+        void restore(Object saved, MinerLoop loop);
+    }
+
     private MinerRun() {
     }
 
@@ -69,18 +91,30 @@ public final class MinerRun {
     /** Runs until {@code stop} says so or {@code maxSteps} is reached; returns the final global step. */
     public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
                            BooleanSupplier stop) throws IOException, InterruptedException {
+        return run(settings, listener, observer, stop, null);
+    }
+
+    /** As above, with {@code part} (null for none) in every checkpoint. */
+    public static long run(Settings settings, CheckpointListener listener, StepObserver observer,
+                           BooleanSupplier stop, CheckpointPart part) throws IOException, InterruptedException {
         return run(settings, Replica.ALONE, new Start() {
             @Override
             public Optional<MinerLoop> resume(NeuronCheckpoints checkpoints) throws IOException {
-                return checkpoints.restore(stored -> MinerStart.resume(stored, settings.options(), settings.flags(),
-                        settings.maxSteps())).map(restored -> restored.state().loop());
+                return checkpoints.restore(stored -> {
+                    MinerStart.Started started = MinerStart.resume(stored, settings.options(), settings.flags(),
+                            settings.maxSteps());
+                    restorePart(part, part == null ? null : TensorTrees.stored(stored).get(part.key()), started.loop());
+                    return started;
+                }).map(restored -> restored.state().loop());
             }
 
             @Override
             public MinerLoop fresh() {
-                return MinerStart.begin(settings.options(), settings.flags()).loop();
+                MinerLoop loop = MinerStart.begin(settings.options(), settings.flags()).loop();
+                restorePart(part, null, loop);
+                return loop;
             }
-        }, listener, observer, stop);
+        }, part, listener, observer, stop);
     }
 
     /**
@@ -89,15 +123,22 @@ public final class MinerRun {
      */
     public static long run(Settings settings, Replica replica, Start start, CheckpointListener listener,
                            StepObserver observer, BooleanSupplier stop) throws IOException, InterruptedException {
+        return run(settings, replica, start, null, listener, observer, stop);
+    }
+
+    private static long run(Settings settings, Replica replica, Start start, CheckpointPart part,
+                            CheckpointListener listener, StepObserver observer, BooleanSupplier stop)
+            throws IOException, InterruptedException {
         CheckpointConfig files = settings.checkpoint();
         try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
                 .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
                 .stagingDirectory(files.stagingDir()).fallback(files.fallback())
-                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model(), replica))
+                .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model(), replica)
+                        + (part == null ? 0 : part.bytes(settings.options().model())))
                 .listener(listener).open()) {
             MinerLoop loop = start.resume(checkpoints).orElseGet(start::fresh);
             try {
-                long step = train(loop, settings, checkpoints, start.checkpointsStart(), observer, stop);
+                long step = train(loop, part, settings, checkpoints, start.checkpointsStart(), observer, stop);
                 LOG.info("miner stopping at global_step {}: final checkpoint", step);
                 checkpoints.close();
                 LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpoints.path());
@@ -112,10 +153,29 @@ public final class MinerRun {
         }
     }
 
-    private static long train(MinerLoop loop, Settings settings, NeuronCheckpoints checkpoints,
+    /** Hands {@code saved} to {@code part} (if any); the loop is closed if the part refuses it. */
+    private static void restorePart(CheckpointPart part, Object saved, MinerLoop loop) {
+        if (part == null) {
+            return;
+        }
+        try {
+            part.restore(saved, loop);
+        } catch (RuntimeException e) {
+            loop.close();
+            throw e;
+        }
+    }
+
+    private static long train(MinerLoop loop, CheckpointPart part, Settings settings, NeuronCheckpoints checkpoints,
                               boolean checkpointStart, StepObserver observer, BooleanSupplier stop) {
         Throughput throughput = new Throughput(loop.tokensPerStep());
-        StateSource state = TensorTreeSource.of(loop::state);
+        StateSource state = TensorTreeSource.of(() -> {
+            Map<String, Object> tree = loop.state();
+            if (part != null) {
+                tree.put(part.key(), part.state());
+            }
+            return tree;
+        });
         loop.beforeUpdate(checkpoints::awaitStaging);
         if (checkpointStart) {
             checkpoints.afterStep(loop.globalStep(), state);   // not due at the resumed step: the final one, if no other

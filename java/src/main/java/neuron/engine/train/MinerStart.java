@@ -44,6 +44,10 @@ public final class MinerStart {
             throws IOException {
         Path file = stored.file();
         long step = stored.progress();
+        if (step < 0) {
+            throw new CheckpointMismatchException(file, "a readable torch.save file, but not a miner's checkpoint: it has "
+                    + "no integer 'global_step' (its keys: " + stored.root().keySet() + "); pass the right --checkpoint_path");
+        }
         if (maxSteps > 0 && maxSteps < step) {
             throw new CheckpointMismatchException(file, "its global_step is " + step + ", past --max_steps " + maxSteps
                     + " (the step to stop at, not a count of steps): pass a --max_steps above " + step

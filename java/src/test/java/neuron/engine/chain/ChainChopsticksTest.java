@@ -45,7 +45,9 @@ class ChainChopsticksTest {
             Path journalDir = dir.resolve("journal");
             String[] validator = {"validator", "--chain", uri.toString(), "--journal_dir", journalDir.toString(),
                     "--checkpoint_path", dir.resolve("validator.pth").toString(), "--checkpoint_interval", "3",
-                    "--submissions", dir.resolve("submissions").toString(), "--until_block", "12"};
+                    "--submissions", dir.resolve("submissions").toString(), "--until_block", "12",
+                    // chopsticks serves a placeholder hash for its genesis, which no header hashes to: start at 1
+                    "--first_block", "1"};
             try (RpcClient node = new RpcClient(uri)) {
                 NeuronProcess first = NeuronProcess.start(dir, dir.resolve("validator-1.log"), validator);
                 try {

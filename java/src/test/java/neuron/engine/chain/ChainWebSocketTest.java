@@ -9,11 +9,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.java_websocket.WebSocket;
-import org.java_websocket.handshake.ClientHandshake;
-import org.java_websocket.server.WebSocketServer;
 import org.junit.jupiter.api.Test;
 
 /** The WebSocket client against the real {@link ChainServer} on loopback, and against a raw server sending garbage. */
@@ -155,41 +151,16 @@ class ChainWebSocketTest {
     }
 
     /** Answers any message with the scripted messages, whatever was asked. */
-    private static final class RawServer extends WebSocketServer {
+    private static final class RawServer extends LoopbackServer {
         private final List<String> script;
-        private final CountDownLatch started = new CountDownLatch(1);
 
         RawServer(List<String> script) {
-            super(new InetSocketAddress("127.0.0.1", 0));
             this.script = script;
-            setDaemon(true);
-        }
-
-        int awaitPort() throws InterruptedException {
-            assertTrue(started.await(Feeds.PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
-            return getPort();
-        }
-
-        @Override
-        public void onStart() {
-            started.countDown();
         }
 
         @Override
         public void onMessage(WebSocket socket, String message) {
             script.forEach(socket::send);
-        }
-
-        @Override
-        public void onOpen(WebSocket socket, ClientHandshake handshake) {
-        }
-
-        @Override
-        public void onClose(WebSocket socket, int code, String reason, boolean remote) {
-        }
-
-        @Override
-        public void onError(WebSocket socket, Exception e) {
         }
     }
 }

@@ -1,8 +1,6 @@
 package neuron.engine.eval;
 
-import neuron.engine.chain.Block;
-import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.BlockJournal;
+import neuron.engine.chain.Commitment;
 import neuron.engine.chain.Hash32;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
@@ -12,15 +10,17 @@ import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.GatedSource;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.train.BuiltinCorpus;
-import neuron.engine.train.ModelConfig;
 import neuron.engine.train.TrainTrees;
+import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -43,17 +43,24 @@ class ValidatorLazySnapshotTest {
 
     @Test
     void aLazySnapshotIsTheStateAtItsBlockWhileTheValidatorRunsOn() throws Exception {
-        ModelConfig model = ModelConfig.preset("tiny");
-        ValidatorConfig config = new ValidatorConfig(model, 0, BuiltinCorpus.SOURCE,
-                ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW, 0, ValidatorConfig.DEFAULT_ALPHA,
-                ValidatorConfig.DEFAULT_MAX_UIDS, 4, 1);
-        SubmissionStore store = new SubmissionStore(Submissions.storeDir(dir), dir.resolve("archive"));
-        Submissions.fill(store, model, BLOCKS / config.blocksPerWindow() + 1);
+        ValidatorConfig config = ValidatorConfig.of(Updates.TINY, 0, BuiltinCorpus.SOURCE, 5, 1);
+        SubmissionStore store = SubmissionStore.archiving(dir.resolve("store"), dir.resolve("archive"));
+        // windows 0 and 1 share the first base: an honest and a noisy update each, so the model and scores move
+        Map<String, Tensor> b0 = Updates.firstBase();
+        Hash32 base0 = ModelHash.of(b0);
+        List<List<Commitment>> included = new ArrayList<>();
+        for (int b = 0; b < BLOCKS; b++) {
+            included.add(new ArrayList<>());
+        }
+        for (long w = 0; w < 2; w++) {
+            included.get((int) (w * config.blocksPerWindow() + 1)).addAll(List.of(
+                    Updates.update(1, w, store.put(Submission.tree(1, w, base0, Updates.trained(b0, 1, w, 5)))),
+                    Updates.update(2, w, store.put(Submission.tree(2, w, base0, Updates.noise(b0, w))))));
+        }
         Path ckpt = dir.resolve("validator.pth");
         Map<Long, Object> atTrigger = new HashMap<>();
         AtomicInteger overlapped = new AtomicInteger();
         try (Validator validator = Validator.create(config, "cpu");
-             BlockJournal journal = BlockJournal.open(dir.resolve("journal"));
              Checkpointer checkpointer = Checkpointer.open(new CheckpointConfig(ckpt, BLOCKS, dir.resolve("staging")),
                      new CheckpointPolicy(config.blocksPerWindow()), Validator.checkpointBytes(config), "block",
                      CheckpointListener.NONE)) {
@@ -65,13 +72,10 @@ class ValidatorLazySnapshotTest {
                 source.proceed();
                 checkpointer.awaitStaging();
             });
-            Hash32 parent = Hash32.ZERO;
-            for (long b = 0; b < BLOCKS; b++) {
-                Hash32 hash = Hash32.sha256(Long.toString(b).getBytes());
-                validator.onBlock(new BlockEvent(new Block(b, hash, parent), false), store, journal, null);
-                parent = hash;
+            for (int b = 0; b < BLOCKS; b++) {
+                validator.onBlock(Updates.block(b, included.get(b)), store, evaluated -> { });
                 if (checkpointer.afterStep(b, source)) {
-                    atTrigger.put(b, TrainTrees.deepCopy(validator.state()));
+                    atTrigger.put((long) b, TrainTrees.deepCopy(validator.state()));
                 }
             }
             source.proceed();

@@ -1,0 +1,12 @@
+package neuron.engine.cli;
+
+import neuron.engine.eval.ValidatorConfig;
+import picocli.CommandLine.Option;
+
+/** The window length a network's miners and validators share. */
+final class WindowOptions {
+    @Option(names = "--blocks_per_window", paramLabel = "N", defaultValue = "" + ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW,
+            description = "the network's window length in blocks: the same on its every miner and validator "
+                    + "(default: ${DEFAULT-VALUE})")
+    int blocksPerWindow;
+}
