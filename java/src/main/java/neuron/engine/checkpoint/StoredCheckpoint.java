@@ -73,7 +73,7 @@ public final class StoredCheckpoint {
             crc.update(NativeMemory.view(dstAddress + at, (int) Math.min(Integer.MAX_VALUE, n - at)));
         }
         check(data, crc);
-        in.dropCached(data.fileOffset(), n);
+        dropCached(in, data.fileOffset(), n);
         read.add(storage);
     }
 
@@ -100,7 +100,7 @@ public final class StoredCheckpoint {
                 crc.update(bounce.clear().limit(len));   // consumes the buffer; the address stays its start
             }
             check(data, crc);
-            in.dropCached(data.fileOffset(), data.byteSize());
+            dropCached(in, data.fileOffset(), data.byteSize());
         }
     }
 
@@ -128,9 +128,24 @@ public final class StoredCheckpoint {
         long budget = READ_AHEAD_BUDGET;
         for (StorageData data : reader.storages()) {
             long n = data.byteSize();
-            if (n < SMALL_STORAGE && n <= budget) {
-                in.readAhead(data.fileOffset(), n);
+            if (n > 0 && n < SMALL_STORAGE && n <= budget) {
+                try {
+                    in.readAhead(data.fileOffset(), n);
+                } catch (IOException hintRefused) {
+                    return;   // only a hint: the reads themselves still come
+                }
                 budget -= n;
+            }
+        }
+    }
+
+    /** Drops what a read left cached; a hint, so a refusal changes nothing (a length of 0 would mean to the end). */
+    private static void dropCached(NativeFile in, long offset, long n) {
+        if (n > 0) {
+            try {
+                in.dropCached(offset, n);
+            } catch (IOException hintRefused) {
+                // the pages stay cached until the kernel needs them: nothing about the checkpoint is wrong
             }
         }
     }

@@ -151,13 +151,15 @@ final class ShardLayout {
     }
 
     /**
-     * Keeps the newest {@code keep} complete steps and whatever is newer; removes the directories of older steps,
-     * complete or not (an older incomplete step never completes: every rank persists its steps in order).
+     * After step {@code completed}: keeps the newest {@code keep} complete steps up to it and whatever is newer;
+     * removes the directories of older steps, complete or not (an older incomplete step never completes: every
+     * rank persists its steps in order). A newer step with a manifest is one a resume passed over (its shards did
+     * not match): it is evidence, and must not push this run's good steps out.
      */
-    void retain(int keep) throws IOException {
+    void retain(int keep, long completed) throws IOException {
         List<Long> complete = new ArrayList<>();
         for (long step : steps()) {
-            if (Files.isRegularFile(stepDir(step).resolve(ShardManifest.FILE))) {
+            if (step <= completed && Files.isRegularFile(stepDir(step).resolve(ShardManifest.FILE))) {
                 complete.add(step);
             }
         }

@@ -61,7 +61,7 @@ final class ShardReporter implements CheckpointListener {
         layout.writeManifest(manifest);
         LOG.info("checkpoint step {} complete: {} shards, {} bytes, {}", step, shards.size(),
                 shards.stream().mapToLong(ShardManifest.Shard::bytes).sum(), layout.stepDir(step));
-        layout.retain(keepSteps);
+        layout.retain(keepSteps, step);
     }
 
     private static String reportKey(long step, int rank) {

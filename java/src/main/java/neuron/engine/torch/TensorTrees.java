@@ -107,7 +107,9 @@ public final class TensorTrees {
 
     /** One tensor of a checkpoint as a fresh CPU tensor. */
     static Tensor read(PthTensor t, StoredCheckpoint checkpoint) throws IOException {
-        return view(fromFile(t.storage(), checkpoint), t);
+        try (Tensor whole = fromFile(t.storage(), checkpoint)) {
+            return view(whole, t);   // the view holds the storage; the handle of the whole goes now, not at GC
+        }
     }
 
     private static Object storedNode(Object node, StoredCheckpoint checkpoint) {
@@ -153,8 +155,13 @@ public final class TensorTrees {
 
     private static Tensor fromFile(PthStorage s, StoredCheckpoint checkpoint) throws IOException {
         Tensor t = allocate(s.dtype(), new long[]{s.numel()});
-        checkpoint.readInto(s, t.data_ptr().address());
-        return t;
+        try {
+            checkpoint.readInto(s, t.data_ptr().address());
+            return t;
+        } catch (IOException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
     }
 
     private static Tensor fromMapping(StorageData data) throws IOException {

@@ -94,6 +94,21 @@ class ShardingTest {
     }
 
     @Test
+    void aNewerStepAResumePassedOverDoesNotPushOutTheRunsOwnSteps() throws Exception {
+        ShardLayout layout = new ShardLayout(dir.resolve("miner.pth"));
+        for (long step : new long[]{1000, 500, 600}) {   // 1000: a manifest over damaged shards, from before the resume
+            Files.createDirectories(layout.stepDir(step));
+            Files.write(layout.stepDir(step).resolve(ShardManifest.FILE), new byte[]{'{', '}'});
+        }
+        layout.retain(1, 500);
+        assertTrue(Files.isDirectory(layout.stepDir(500)), "the run's newest complete step is kept");
+        layout.retain(1, 600);
+        assertTrue(Files.isDirectory(layout.stepDir(600)));
+        assertTrue(Files.notExists(layout.stepDir(500)), "older than the newest kept");
+        assertTrue(Files.isDirectory(layout.stepDir(1000)), "the passed-over step stays as evidence");
+    }
+
+    @Test
     void shardsMergeIntoTheOneProcessTreeOrSayWhatDoesNotFit() {
         List<String> names = List.copyOf(LlamaModel.shapes(TINY).keySet());
         Ownership owners = Ownership.of(DataParallelReplica.numels(TINY), 2);
