@@ -80,9 +80,11 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
 
     private final Settings settings;
     private final SubmissionStore store;
-    /** The followed validator's aggregate commitments by window (the first one per window). */
-    private final Map<Long, Hash32> aggregates = new ConcurrentHashMap<>();
+    /** The followed validator's aggregate commitments by window (the first one per window still on the chain). */
+    private final Map<Long, Posted> aggregates = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Why the follower stopped, for the loop to stop on rather than wait for aggregates that cannot come. */
+    private volatile RuntimeException followFailure;
     private BlockFeeds.Connection chain;
     private Thread follower;
 
@@ -185,17 +187,25 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                 if (event == null) {
                     continue;
                 }
+                if (event.reorg()) {   // what the replaced blocks committed is no longer on the chain
+                    aggregates.values().removeIf(posted -> posted.block() >= event.number());
+                }
                 for (Commitment c : event.block().commitments()) {
                     if (c.kind() == Commitment.Kind.AGGREGATE && c.uid() == settings.validatorUid()) {
-                        aggregates.putIfAbsent(c.window(), c.hash());
+                        aggregates.putIfAbsent(c.window(), new Posted(c.hash(), event.number()));
                     }
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            followFailure = e;
             LOG.error("miner {}: stopped following the chain: {}", settings.uid(), e.getMessage());
         }
+    }
+
+    /** An aggregate commitment and the block that included it. */
+    private record Posted(Hash32 hash, long block) {
     }
 
     /**
@@ -205,6 +215,11 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
      * copying them).
      */
     public void afterStep(MinerLoop loop, Runnable beforeChange) throws InterruptedException {
+        RuntimeException failed = followFailure;
+        if (failed != null) {
+            throw new IllegalStateException("miner " + settings.uid() + " stopped following the chain: "
+                    + failed.getMessage(), failed);
+        }
         long block = chain.window().head();
         if (block < 0) {
             chain.window().awaitHead(0, IDLE_WAIT);
@@ -280,7 +295,8 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
     private void catchUp(long current, Runnable beforeChange) {
         while (baseWindow < current) {
             long needed = baseWindow - 1;  // B(k+1) = B(k) + A(k-1)
-            Hash32 hash = needed < 0 ? Hash32.ZERO : aggregates.get(needed);
+            Posted posted = needed < 0 ? null : aggregates.get(needed);
+            Hash32 hash = needed < 0 ? Hash32.ZERO : posted == null ? null : posted.hash();
             if (hash == null) {
                 if (waitingFor != needed) {
                     waitingFor = needed;
