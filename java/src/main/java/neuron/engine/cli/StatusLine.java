@@ -28,6 +28,9 @@ public final class StatusLine implements CheckpointListener {
     private volatile long lastPause = -1;
     private volatile String current = "";
     private long lastShown;
+    /** The newest progress shown or skipped by the redraw limit, for the line the run ends with. */
+    private volatile String latestProgress;
+    private volatile int latestBacklog;
 
     private StatusLine(PrintStream terminal, long logEveryMillis) {
         this.terminal = terminal;
@@ -71,12 +74,14 @@ public final class StatusLine implements CheckpointListener {
 
     /** Shows {@code progress} (e.g. "step 1200 loss 3.21 5,120 tok/s") with the checkpoint figures. */
     public void show(String progress, int stagingBacklog) {
+        latestProgress = progress;
+        latestBacklog = stagingBacklog;
         long now = System.currentTimeMillis();
         if (now - lastShown < (terminal != null ? REDRAW_MILLIS : logEveryMillis)) {
             return;
         }
         lastShown = now;
-        String line = progress + " | " + checkpoint + " | staging backlog " + stagingBacklog;
+        String line = line(progress, stagingBacklog);
         if (terminal != null) {
             synchronized (this) {
                 current = line;
@@ -90,10 +95,16 @@ public final class StatusLine implements CheckpointListener {
 
     /** Ends the live line so the next output starts on a fresh line. */
     public synchronized void finish() {
-        if (terminal != null && lastShown > 0) {
+        if (terminal != null && latestProgress != null) {
+            // The last redraw may be older than the last steps and checkpoints: the line ends as the run did.
+            terminal.print("\r" + line(latestProgress, latestBacklog) + "\033[K");
             terminal.println();
             current = "";
         }
+    }
+
+    private String line(String progress, int stagingBacklog) {
+        return progress + " | " + checkpoint + " | staging backlog " + stagingBacklog;
     }
 
     @Override
