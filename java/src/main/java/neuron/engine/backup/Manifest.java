@@ -75,8 +75,13 @@ record Manifest(int format, String progressKey, long progress, List<Entry> files
     /** The {@value #LATEST} pointer: which version is the newest complete one, for tools and people. */
     byte[] latestJson() {
         try {
-            return JSON.writeValueAsBytes(java.util.Map.of("format", FORMAT, "progress_key", progressKey,
-                    "progress", progress, "manifest", manifestKey(progress)));
+            // Fields in a fixed order (Map.of iterates in an order that changes from one JVM to the next).
+            java.util.Map<String, Object> latest = new java.util.LinkedHashMap<>();
+            latest.put("format", FORMAT);
+            latest.put("progress_key", progressKey);
+            latest.put("progress", progress);
+            latest.put("manifest", manifestKey(progress));
+            return JSON.writeValueAsBytes(latest);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
