@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -88,10 +89,14 @@ void nn_touch_pages(void* addr, size_t n) {
     }
 }
 
-int nn_open_for_write(const char* path) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+// A new file only: O_EXCL refuses whatever stands at the path, a link included (even one planted after the
+// caller removed a stale file), so nothing is ever written through a link or over someone else's file.
+static int create_new(const char* path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     return fd >= 0 ? fd : neg_errno();
 }
+
+int nn_open_for_write(const char* path) { return create_new(path); }
 
 int64_t nn_write_fully(int fd, const void* buf, size_t n) {
     const char* p = static_cast<const char*>(buf);
@@ -138,10 +143,26 @@ int nn_fsync_dir(const char* dir) {
     return rc;
 }
 
-int nn_open_for_read(const char* path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    return fd >= 0 ? fd : neg_errno();
+// A regular file only, decided on the open descriptor: O_NOFOLLOW refuses a link (ELOOP), O_NONBLOCK keeps a
+// FIFO from blocking the open, and fstat on the descriptor (not a stat of the path, which can be swapped
+// after it) refuses anything else with EINVAL.
+static int open_regular(const char* path) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return neg_errno();
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = neg_errno();
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
 }
+
+int nn_open_for_read(const char* path) { return open_regular(path); }
 
 int64_t nn_pread_fully(int fd, void* dst, size_t n, int64_t offset) {
     char* p = static_cast<char*>(dst);

@@ -12,7 +12,7 @@
 #endif
 
 // Bumped when a signature changes; Java checks it at load (the smoke function).
-#define NN_ABI_VERSION 4
+#define NN_ABI_VERSION 5
 
 NN_API int nn_abi_version();
 
@@ -35,7 +35,7 @@ NN_API int nn_populate_write_supported();
 NN_API void nn_touch_pages(void* addr, size_t n);
 
 // --- files ---
-NN_API int nn_open_for_write(const char* path);          // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644
+NN_API int nn_open_for_write(const char* path);          // O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644
 NN_API int64_t nn_write_fully(int fd, const void* buf, size_t n);
 NN_API int nn_fallocate(int fd, int64_t offset, int64_t length);   // reserve blocks, file size unchanged
 NN_API int nn_flush_range(int fd, int64_t offset, int64_t length);   // start writeback, do not wait
@@ -43,7 +43,7 @@ NN_API int nn_drop_range(int fd, int64_t offset, int64_t length);    // wait for
 NN_API int nn_fsync(int fd);
 NN_API int nn_close(int fd);
 NN_API int nn_fsync_dir(const char* dir);
-NN_API int nn_open_for_read(const char* path);           // O_RDONLY|O_CLOEXEC
+NN_API int nn_open_for_read(const char* path);           // O_NOFOLLOW|O_NONBLOCK; -EINVAL unless fstat says regular
 // Reads exactly n bytes at `offset` into dst (pread, retried on EINTR and short reads); -EIO at end of file.
 NN_API int64_t nn_pread_fully(int fd, void* dst, size_t n, int64_t offset);
 NN_API int nn_drop_cached(int fd, int64_t offset, int64_t length);   // posix_fadvise DONTNEED: clean pages only

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -115,6 +116,20 @@ static void check_count_nonfinite() {
     CHECK(nn_count_nonfinite_f32(v.data(), 0) == 0);
 }
 
+// A link is neither followed for writing nor for reading; a FIFO is refused without blocking the open.
+static void check_links_and_fifos(const char* file) {
+    std::string link = std::string(file) + ".link";
+    std::string fifo = std::string(file) + ".fifo";
+    CHECK(symlink(file, link.c_str()) == 0);
+    CHECK(nn_open_for_write(link.c_str()) == -EEXIST);
+    CHECK(nn_open_for_read(link.c_str()) == -ELOOP);
+    CHECK(mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK(nn_open_for_read(fifo.c_str()) == -EINVAL);
+    CHECK(nn_open_for_read("/tmp") == -EINVAL);
+    unlink(link.c_str());
+    unlink(fifo.c_str());
+}
+
 int main() {
     CHECK(nn_abi_version() == NN_ABI_VERSION);
     for (size_t n : {size_t(0), size_t(1), size_t(4097), size_t(33) << 20}) {
@@ -145,6 +160,8 @@ int main() {
     int tmp = mkstemp(path);
     CHECK(tmp >= 0);
     close(tmp);
+    CHECK(nn_open_for_write(path) == -EEXIST);   // never over a file that stands there
+    unlink(path);
     int fd = nn_open_for_write(path);
     CHECK(fd >= 0);
     const char msg[] = "neuron";
@@ -165,6 +182,7 @@ int main() {
     CHECK(nn_read_ahead(rfd, 0, 0) == 0);
     CHECK(nn_drop_cached(rfd, 0, 0) == 0);
     CHECK(nn_close(rfd) == 0);
+    check_links_and_fifos(path);
     unlink(path);
     check_strerror_threads();
     check_cuda_contract();

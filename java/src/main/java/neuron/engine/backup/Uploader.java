@@ -2,6 +2,7 @@ package neuron.engine.backup;
 
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.Sizes;
+import neuron.engine.nativeio.NativeFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -12,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -46,7 +46,7 @@ final class Uploader implements AgentRunner.Agent {
     /** A persisted checkpoint to upload: its file, held open, and its progress. */
     record Job(long progress, String name, FileChannel file) implements AutoCloseable {
         static Job open(long progress, Path file) throws IOException {
-            return new Job(progress, file.getFileName().toString(), FileChannel.open(file, StandardOpenOption.READ));
+            return new Job(progress, file.getFileName().toString(), NativeFile.openChannel(file));
         }
 
         @Override
@@ -261,7 +261,7 @@ final class Uploader implements AgentRunner.Agent {
     private Manifest.Entry uploadCompanion(long version, Companion companion, Path file, Manifest previous)
             throws IOException {
         String path = companion.relative(file);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel channel = NativeFile.openChannel(file)) {
             long size = channel.size();
             long stored = dataEnd(channel, size);
             Manifest.Entry before = previous == null ? null : previous.find(companion.name(), path);

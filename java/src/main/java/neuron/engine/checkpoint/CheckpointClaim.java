@@ -1,5 +1,7 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.staging.PrivateDirectory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,9 +66,14 @@ public final class CheckpointClaim implements AutoCloseable {
         }
     }
 
-    /** Creates the staging directory if missing, checks it can be written, and locks it. */
+    /** Creates the staging directory if missing, checks it can be written and is private, and locks it. */
     private static ProcessLock lockStaging(Path stagingDir) throws UnusablePathException {
         CheckpointFiles.checkWritableDirectory(stagingDir, "staging directory");
+        try {
+            PrivateDirectory.require(stagingDir, "staging directory");
+        } catch (IOException e) {
+            throw new UnusablePathException(Failures.oneLine(e));
+        }
         return ProcessLock.acquire(stagingDir.resolve(STAGING_LOCK), "staging directory " + stagingDir,
                 "stop it, or give this one another --staging_dir");
     }

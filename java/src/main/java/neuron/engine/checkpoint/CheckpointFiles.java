@@ -212,12 +212,9 @@ public final class CheckpointFiles {
     /** Removes a persist that did not finish: a regular file, or a link (removing one leaves its target). */
     public void discardTemporary() {
         try {
-            FileKind kind = FileKind.of(temporary());
-            if (kind == FileKind.REGULAR || kind == FileKind.SYMBOLIC_LINK) {
-                Files.delete(temporary());
-            }
+            NativeFile.removeStale(temporary());
         } catch (IOException ignored) {
-            // the next persist truncates it anyway
+            // the next persist removes it before it creates its own
         }
     }
 }

@@ -1,6 +1,7 @@
 package neuron.engine.checkpoint;
 
 import neuron.engine.pth.PthFormatException;
+import neuron.engine.nativeio.NativeIOException;
 import neuron.engine.pth.PthReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,7 +131,7 @@ public final class CheckpointLoader {
      */
     public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
         requireRegularFile(file);
-        try (PthReader reader = PthReader.open(file)) {
+        try (PthReader reader = openRegular(file)) {
             reader.verify(record -> !record.startsWith("data/"));
             if (!(reader.root() instanceof Map<?, ?> root)) {
                 throw new CheckpointMismatchException(file, "a readable torch.save file, but its value is not a dict, "
@@ -187,12 +188,26 @@ public final class CheckpointLoader {
     }
 
     /**
-     * Opening a FIFO blocks until a writer comes, and a device reads without end: only a regular file (or a link
-     * to one) is opened. Asking costs a {@code stat(2)}, which opens nothing.
+     * Opening a FIFO blocks until a writer comes, and a device reads without end: only a regular file is opened,
+     * and a link is not followed. Asking costs an {@code lstat(2)}, which opens nothing; the open checks again on
+     * its descriptor ({@link #openRegular}), since the path can change in between.
      */
     private static void requireRegularFile(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(FileKind.of(file).describe(file) + ", not a checkpoint file");
+        FileKind kind = FileKind.of(file);
+        if (kind != FileKind.REGULAR) {
+            throw new IOException(kind.describe(file) + ", not a checkpoint file");
+        }
+    }
+
+    /** Opens a checkpoint file; what was swapped in since {@link #requireRegularFile} is named and refused. */
+    private static PthReader openRegular(Path file) throws IOException {
+        try {
+            return PthReader.open(file);
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.ELOOP || e.errno() == NativeIOException.EINVAL) {
+                throw new IOException(FileKind.of(file).describe(file) + ", not a checkpoint file", e);
+            }
+            throw e;
         }
     }
 

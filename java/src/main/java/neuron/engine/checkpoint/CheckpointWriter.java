@@ -151,6 +151,7 @@ final class CheckpointWriter implements Agent {
                     + " storages but holds " + sizes.length);
         }
         Path tmp = files.temporary();
+        files.discardTemporary();
         try (NativeFile file = NativeFile.create(tmp)) {
             reserve(file, snapshot.totalBytes() + pickled.bytes().length + SLACK);
             HintedFileSink sink = new HintedFileSink(file, writeHints);

@@ -77,6 +77,7 @@ final class ShardLayout {
     void writeManifest(ShardManifest manifest) throws IOException {
         Path dir = stepDir(manifest.step());
         Path tmp = dir.resolve(ShardManifest.FILE + ".tmp");
+        NativeFile.removeStale(tmp);
         try (NativeFile file = NativeFile.create(tmp)) {
             file.write(java.nio.ByteBuffer.wrap(manifest.toJson()));
             file.fsync();

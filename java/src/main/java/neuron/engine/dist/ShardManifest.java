@@ -1,5 +1,7 @@
 package neuron.engine.dist;
 
+import neuron.engine.nativeio.NativeFile;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -10,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
@@ -117,7 +118,7 @@ record ShardManifest(long step, int worldSize, List<Shard> shards) {
     static long fileCrc32(Path file) throws IOException {
         CRC32 crc = new CRC32();
         ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel channel = NativeFile.openChannel(file)) {
             while (channel.read(buffer.clear()) > 0) {
                 crc.update(buffer.flip());
             }

@@ -1,5 +1,8 @@
 package neuron.engine.eval;
 
+import neuron.engine.nativeio.NativeFile;
+import neuron.engine.nativeio.NativeIOException;
+
 import neuron.engine.chain.Hash32;
 import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
@@ -188,7 +191,7 @@ public final class SubmissionStore {
 
     /** Streams a file's bytes (at most {@code maxBytes}) through SHA-256 and, unless null, into {@code copy}. */
     private static Hash32 stream(Path file, long maxBytes, FileChannel copy) throws IOException, Submission.Rejected {
-        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (FileChannel in = openRegular(file)) {
             MessageDigest sha = ModelHash.sha256();
             ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER);
             long read = 0;
@@ -204,6 +207,22 @@ public final class SubmissionStore {
                 buf.clear();
             }
             return Hash32.of(sha.digest());
+        }
+    }
+
+    /**
+     * Opens a store file checked before as a regular file: the check is made again on the open descriptor, since
+     * a writer can swap a FIFO (which would block the open) or a link in at the path in between.
+     */
+    private static FileChannel openRegular(Path file) throws Submission.Rejected, IOException {
+        try {
+            return NativeFile.openChannel(file);
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.ELOOP || e.errno() == NativeIOException.EINVAL) {
+                throw new Submission.Rejected(file.getFileName() + " in the store changed into "
+                        + (e.errno() == NativeIOException.ELOOP ? "a symbolic link" : "no regular file") + ": refused");
+            }
+            throw e;
         }
     }
 
@@ -223,7 +242,9 @@ public final class SubmissionStore {
         try {
             Files.createDirectories(marker.getParent());
             Path tmp = marker.resolveSibling(marker.getFileName() + ".tmp");
-            Files.writeString(tmp, reason);
+            NativeFile.removeStale(tmp);
+            Files.writeString(tmp, reason, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
             Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             LOG.warn("cannot record in {} that a submission was unavailable: {}", marker.getParent(), e.getMessage());

@@ -2,7 +2,14 @@ package neuron.engine.nativeio;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.function.Consumer;
 
 /**
  * A file written through the native library: plain {@code write(2)} from native or mapped memory, plus the
@@ -11,6 +18,8 @@ import java.nio.file.Path;
  * the page cache once on disk ({@code posix_fadvise}). Errors become IOExceptions naming the file and errno.
  */
 public final class NativeFile implements AutoCloseable {
+    private static volatile Consumer<Path> beforeOpen = p -> { };
+
     private final Path path;
     private int fd;
     private long position;
@@ -20,9 +29,18 @@ public final class NativeFile implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** Opens {@code path} for reading ({@link #readFully}); its position stays 0. */
+    /**
+     * Opens the regular file at {@code path} for reading ({@link #readFully}); its position stays 0. A link is
+     * not followed (errno ELOOP) and anything but a regular file is refused (EINVAL), decided with fstat on the
+     * open descriptor, and a FIFO never blocks the open.
+     */
     public static NativeFile openForRead(Path path) throws IOException {
+        beforeOpen.accept(path);
         int fd = NativeIO.nn_open_for_read(path.toString());
+        if (fd == -NativeIOException.ELOOP || fd == -NativeIOException.EINVAL) {
+            throw new NativeIOException("cannot open " + path + ": " + (fd == -NativeIOException.ELOOP
+                    ? "a symbolic link, not followed" : "not a regular file"), -fd);
+        }
         if (fd < 0) {
             throw error("cannot open", path, fd);
         }
@@ -47,13 +65,35 @@ public final class NativeFile implements AutoCloseable {
         check(NativeIO.nn_read_ahead(fd, offset, length), "cannot read ahead in");
     }
 
-    /** Creates or truncates {@code path} for writing. */
+    /**
+     * A read-only channel on the regular file at {@code path}, opened as {@link #openForRead} opens it: the
+     * channel is reopened from that descriptor ({@code /proc/self/fd}), which names the file opened, not the path.
+     */
+    public static FileChannel openChannel(Path path) throws IOException {
+        try (NativeFile file = openForRead(path)) {
+            return FileChannel.open(Path.of("/proc/self/fd/" + file.fd), StandardOpenOption.READ);
+        }
+    }
+
+    /**
+     * Creates {@code path} for writing; it must not exist (O_EXCL): nothing that stands there, a link included,
+     * is written through or over ({@link #removeStale} first for a file of one's own that may be left over).
+     */
     public static NativeFile create(Path path) throws IOException {
+        beforeOpen.accept(path);
         int fd = NativeIO.nn_open_for_write(path.toString());
         if (fd < 0) {
             throw error("cannot create", path, fd);
         }
         return new NativeFile(path, fd);
+    }
+
+    /**
+     * For tests only: runs {@code hook} with the path just before each open, the instant between a caller's check
+     * of a path and its open, so a test can swap a link or a FIFO in there every time; null removes it.
+     */
+    public static void beforeOpen(Consumer<Path> hook) {
+        beforeOpen = hook == null ? p -> { } : hook;
     }
 
     public Path path() {
@@ -117,6 +157,21 @@ public final class NativeFile implements AutoCloseable {
             int rc = NativeIO.nn_close(fd);
             fd = -1;
             check(rc, "cannot close");
+        }
+    }
+
+    /**
+     * Removes what a previous writer may have left at {@code path}: a regular file, or a link (its target stays);
+     * anything else (a FIFO, a directory) is left, and the {@link #create} that follows refuses it.
+     */
+    public static void removeStale(Path path) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isRegularFile() || a.isSymbolicLink()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (NoSuchFileException nothing) {
+            // nothing left over
         }
     }
 

@@ -20,7 +20,7 @@ public final class NativeIO {
     /** The ABI version the library was built with; the smoke check compares it with {@link #EXPECTED_ABI}. */
     public static native int nn_abi_version();
 
-    public static final int EXPECTED_ABI = 4;
+    public static final int EXPECTED_ABI = 5;
 
     public static native void nn_copy(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("size_t") long n, int threads);
 

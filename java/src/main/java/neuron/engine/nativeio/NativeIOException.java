@@ -6,6 +6,10 @@ import java.io.IOException;
 public final class NativeIOException extends IOException {
     /** errno of a full disk. */
     public static final int ENOSPC = 28;
+    /** errno of an open that met a symbolic link it must not follow. */
+    public static final int ELOOP = 40;
+    /** errno of an open that met something else than a regular file. */
+    public static final int EINVAL = 22;
 
     private final int errno;
 

@@ -1,13 +1,19 @@
 package neuron.engine.pth;
 
+import neuron.engine.nativeio.NativeFile;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** An {@link ArchiveSink} over a {@link FileChannel} that it opens (create or truncate) and closes. */
+/**
+ * An {@link ArchiveSink} over a {@link FileChannel} that it opens and closes: a new file, which replaces a regular
+ * file left at the path; a link there is removed, never written through.
+ */
 public final class FileChannelSink implements ArchiveSink, Closeable {
     private final FileChannel channel;
 
@@ -16,8 +22,9 @@ public final class FileChannelSink implements ArchiveSink, Closeable {
     }
 
     public static FileChannelSink create(Path file) throws IOException {
-        return new FileChannelSink(FileChannel.open(file, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE));
+        NativeFile.removeStale(file);
+        return new FileChannelSink(FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS));
     }
 
     @Override

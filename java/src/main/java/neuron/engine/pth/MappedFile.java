@@ -1,5 +1,7 @@
 package neuron.engine.pth;
 
+import neuron.engine.nativeio.NativeFile;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * A read-only file mapped in overlapping windows, so files and records beyond 2 GiB need no copy: window k maps
@@ -28,7 +29,7 @@ public final class MappedFile implements Closeable {
     }
 
     public static MappedFile open(Path file) throws IOException {
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        FileChannel channel = NativeFile.openChannel(file);
         try {
             return new MappedFile(channel, channel.size());
         } catch (IOException | RuntimeException e) {

@@ -119,7 +119,7 @@ public final class StagingQueue implements AutoCloseable {
      * next look for work, once it no longer streams from it.
      */
     public synchronized void reopen() throws IOException {
-        Files.createDirectories(dir);
+        PrivateDirectory.require(dir, "staging directory");
         SingleChronicleQueue old = queue;
         ExcerptAppender oldAppender = appender;
         queue = build();

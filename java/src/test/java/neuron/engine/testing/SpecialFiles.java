@@ -31,6 +31,24 @@ public final class SpecialFiles {
         return at;
     }
 
+    /** Makes something at a path (a FIFO, a link), for {@link #replace}. */
+    public interface Maker {
+        void make() throws Exception;
+    }
+
+    /**
+     * Replaces what stands at {@code at} with what {@code maker} makes there: a swap another user makes, for a
+     * test hook between an engine's check of a path and its open. Unchecked, since hooks cannot throw.
+     */
+    public static void replace(Path at, Maker maker) {
+        try {
+            Files.deleteIfExists(at);
+            maker.make();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot replace " + at + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The file's type and device numbers, as {@code stat} prints them: to show a special file was left alone. */
     public static String identity(Path p) throws IOException, InterruptedException {
         Process stat = new ProcessBuilder("stat", "-c", "%F %t:%T %i", p.toString()).redirectErrorStream(true).start();
