@@ -7,6 +7,7 @@ import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.Checkpointer;
 import neuron.engine.checkpoint.Failures;
+import neuron.engine.checkpoint.NonFiniteStateException;
 import neuron.engine.checkpoint.StateSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +105,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
         private long stateBytes;
         private CheckpointListener listener = CheckpointListener.NONE;
         private CheckpointFallback fallback = CheckpointFallback.NONE;
+        private boolean freshIfDiverged;
 
         private Builder(Path path, String progressKey) {
             this.path = Objects.requireNonNull(path, "checkpoint file");
@@ -160,6 +162,15 @@ public final class NeuronCheckpoints implements AutoCloseable {
          * ({@code neuron.engine.backup.Backup#fallback}, which as a {@link #listener} also uploads each persisted
          * checkpoint); each candidate is fetched into the checkpoint's path and checked like a local file.
          */
+        /**
+         * Whether a start that finds only checkpoints holding NaN or infinities (a run that diverged) moves them
+         * aside and starts fresh; by default it refuses ({@code CheckpointMismatchException}) and leaves them.
+         */
+        public Builder startFreshIfDiverged(boolean fresh) {
+            this.freshIfDiverged = fresh;
+            return this;
+        }
+
         public Builder fallback(CheckpointFallback fallback) {
             this.fallback = Objects.requireNonNull(fallback, "fallback");
             return this;
@@ -175,7 +186,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
          */
         public NeuronCheckpoints open() throws IOException {
             JvmFlags.check();
-            CheckpointConfig config = new CheckpointConfig(path, keepBackups, stagingDir, fallback);
+            CheckpointConfig config = new CheckpointConfig(path, keepBackups, stagingDir, fallback, freshIfDiverged);
             AtomicBoolean persisted = new AtomicBoolean();
             CheckpointListener flag = new CheckpointListener() {
                 @Override
@@ -208,7 +219,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
             origin.file = stored.file();
             origin.progress = stored.progress();
             return built;
-        }, config.fallback());
+        }, config.fallback(), config.freshIfDiverged());
         return state.map(s -> resumed(s, origin.file, origin.progress));
     }
 
@@ -293,6 +304,36 @@ public final class NeuronCheckpoints implements AutoCloseable {
         checkOpen();
         checkpointer.awaitStaging();
         updating = true;
+    }
+
+    /**
+     * After {@link #awaitStaging()}: why the last snapshot was refused for NaN or infinite values in the state
+     * (the run diverged), or null. Such a state is never checkpointed; the loop should stop
+     * ({@link #discardState()}).
+     */
+    public NonFiniteStateException nonFinite() {
+        checkOpen();
+        return checkpointer.nonFinite();
+    }
+
+    /**
+     * The state given to {@link #afterStep} must never be checkpointed (it diverged): {@link #close()} takes no
+     * final checkpoint; snapshots taken before are still persisted.
+     */
+    public void discardState() {
+        checkOpen();
+        lastSource = null;
+        updating = false;
+    }
+
+    /**
+     * What is on disk, for a line that says so: "checkpoint FILE (global_step N) is on disk", or "no checkpoint
+     * was written" when there is none (never a claim about a file that does not exist).
+     */
+    public String onDisk() {
+        long step = checkpointer.persistedStep();
+        return step < 0 ? "no checkpoint was written" : "checkpoint " + path() + " (" + progressKey + " " + step
+                + ") is on disk";
     }
 
     /** The checkpoint file. */

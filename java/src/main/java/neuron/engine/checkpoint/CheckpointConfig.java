@@ -14,8 +14,11 @@ import java.util.HexFormat;
  * @param keepBackups how many previous checkpoints to keep ({@code --keep_backups})
  * @param stagingDir  the staging queue's directory ({@code --staging_dir}); null picks the default
  * @param fallback    where start-up looks when no local checkpoint loads
+ * @param freshIfDiverged whether start-up, finding only checkpoints with NaN or infinities, starts fresh
+ *                    ({@code --start_fresh_if_diverged}) instead of refusing
  */
-public record CheckpointConfig(Path path, int keepBackups, Path stagingDir, CheckpointFallback fallback) {
+public record CheckpointConfig(Path path, int keepBackups, Path stagingDir, CheckpointFallback fallback,
+                               boolean freshIfDiverged) {
     public static final int DEFAULT_KEEP_BACKUPS = 2;
     private static final Path SHM = Path.of("/dev/shm");
 
@@ -24,11 +27,15 @@ public record CheckpointConfig(Path path, int keepBackups, Path stagingDir, Chec
     }
 
     public CheckpointConfig(Path path, int keepBackups, Path stagingDir) {
-        this(path, keepBackups, stagingDir, CheckpointFallback.NONE);
+        this(path, keepBackups, stagingDir, CheckpointFallback.NONE, false);
     }
 
     public CheckpointConfig withFallback(CheckpointFallback source) {
-        return new CheckpointConfig(path, keepBackups, stagingDir, source);
+        return new CheckpointConfig(path, keepBackups, stagingDir, source, freshIfDiverged);
+    }
+
+    public CheckpointConfig withFreshIfDiverged(boolean fresh) {
+        return new CheckpointConfig(path, keepBackups, stagingDir, fallback, fresh);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,50 +43,62 @@ public final class CheckpointLoader {
      * that loads. Empty (and logged) when there is none.
      *
      * @throws CheckpointMismatchException the newest readable file is not this role's checkpoint, or the restorer
-     *                                     found that it does not fit
+     *                                     found that it does not fit, or only diverged files are left (see below)
      */
     public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer)
             throws CheckpointMismatchException {
-        boolean sawAny = !files.candidates().isEmpty();
-        Optional<T> local = loadLocal(files, progressKey, restorer);
-        if (local.isEmpty()) {
-            LOG.info("{} at {}: starting fresh", sawAny ? "no valid checkpoint" : "no checkpoint", files.path());
+        try {
+            return loadNewestValid(files, progressKey, restorer, CheckpointFallback.NONE, false);
+        } catch (CheckpointMismatchException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IllegalStateException("no fallback was asked", e);
         }
-        return local;
     }
 
     /**
      * As {@link #loadNewestValid(CheckpointFiles, String, Restorer)}, and when no local file loads, the candidates
      * of {@code fallback}, newest first, each fetched into the checkpoint's path and treated like a local file.
-     * Throws if the fallback cannot be asked.
+     * Files that hold NaN or infinities (a run that diverged) are passed over for an older finite one, and moved
+     * aside once one loads; when none does, they are left in place and the start is refused, unless
+     * {@code freshIfDiverged}, which moves them aside and starts fresh. Throws if the fallback cannot be asked.
      */
     public static <T> Optional<T> loadNewestValid(CheckpointFiles files, String progressKey, Restorer<T> restorer,
-                                                  CheckpointFallback fallback) throws IOException {
-        if (fallback == CheckpointFallback.NONE) {
-            return loadNewestValid(files, progressKey, restorer);
-        }
-        Optional<T> local = loadLocal(files, progressKey, restorer);
-        if (local.isPresent()) {
-            return local;
-        }
-        for (Optional<String> origin = fallback.fetchNext(files.path()); origin.isPresent();
-             origin = fallback.fetchNext(files.path())) {
-            Optional<T> fetched = tryLoad(files, files.path(), files.path() + " (fetched from " + origin.get() + ")",
-                    progressKey, restorer);
-            if (fetched.isPresent()) {
+                                                  CheckpointFallback fallback, boolean freshIfDiverged)
+            throws IOException {
+        boolean sawAny = !files.candidates().isEmpty();
+        Map<Path, String> diverged = new LinkedHashMap<>();
+        Optional<T> restored = loadLocal(files, progressKey, restorer, diverged);
+        for (Optional<String> origin = restored.isPresent() || fallback == CheckpointFallback.NONE ? Optional.empty()
+                : fallback.fetchNext(files.path()); origin.isPresent(); origin = fallback.fetchNext(files.path())) {
+            restored = tryLoad(files, files.path(), files.path() + " (fetched from " + origin.get() + ")",
+                    progressKey, restorer, null);
+            if (restored.isPresent()) {
                 fallback.accepted();
-                return fetched;
+                break;
             }
         }
-        LOG.info("no valid checkpoint at {} or in its fallback: starting fresh", files.path());
-        return Optional.empty();
+        if (restored.isEmpty() && !diverged.isEmpty() && !freshIfDiverged) {
+            throw new CheckpointMismatchException(files.path(), "only checkpoints holding NaN or infinities are left ("
+                    + String.join("; ", diverged.values()) + "): the run diverged; start with an older checkpoint "
+                    + "as --checkpoint_path, or with --start_fresh_if_diverged to move them aside and start at step 0");
+        }
+        for (Path file : diverged.keySet()) {
+            moveAside(files, file, file.toString(), diverged.get(file));
+        }
+        if (restored.isEmpty()) {
+            LOG.info("{} at {}{}: starting fresh", sawAny ? "no valid checkpoint" : "no checkpoint", files.path(),
+                    fallback == CheckpointFallback.NONE ? "" : " or in its fallback");
+        }
+        return restored;
     }
 
-    private static <T> Optional<T> loadLocal(CheckpointFiles files, String progressKey, Restorer<T> restorer)
-            throws CheckpointMismatchException {
+    /** The newest local file that loads; files holding NaN or infinities go into {@code diverged}, not aside. */
+    private static <T> Optional<T> loadLocal(CheckpointFiles files, String progressKey, Restorer<T> restorer,
+                                             Map<Path, String> diverged) throws CheckpointMismatchException {
         List<Path> candidates = files.candidates();
         for (Path candidate : candidates) {
-            Optional<T> restored = tryLoad(files, candidate, candidate.toString(), progressKey, restorer);
+            Optional<T> restored = tryLoad(files, candidate, candidate.toString(), progressKey, restorer, diverged);
             if (restored.isPresent()) {
                 return restored;
             }
@@ -97,11 +110,13 @@ public final class CheckpointLoader {
     }
 
     /**
-     * Restores from {@code candidate}; a damaged file is moved aside, loudly, and empty returned; a readable one
-     * that does not fit is left where it is and the mismatch thrown.
+     * Restores from {@code candidate}; a damaged file is moved aside, loudly, and empty returned (one holding NaN
+     * or infinities is noted in {@code diverged} instead, where given); a readable one that does not fit is left
+     * where it is and the mismatch thrown.
      */
     private static <T> Optional<T> tryLoad(CheckpointFiles files, Path candidate, String origin, String progressKey,
-                                           Restorer<T> restorer) throws CheckpointMismatchException {
+                                           Restorer<T> restorer, Map<Path, String> diverged)
+            throws CheckpointMismatchException {
         try {
             long[] progress = new long[1];
             T restored = load(candidate, progressKey, stored -> {
@@ -114,14 +129,28 @@ public final class CheckpointLoader {
             throw e;
         } catch (IOException | RuntimeException e) {
             String reason = Failures.oneLine(e);
-            try {
-                Path aside = files.moveAside(candidate);
-                LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", origin, reason, aside);
-            } catch (IOException moveFailed) {
-                LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", origin,
-                        reason, Failures.oneLine(moveFailed));
+            if (diverged != null && nonFinite(e)) {
+                LOG.error("CHECKPOINT {} HOLDS NaN OR INFINITIES ({}); an older finite file is tried", origin, reason);
+                diverged.put(candidate, reason);
+            } else {
+                moveAside(files, candidate, origin, reason);
             }
             return Optional.empty();
+        }
+    }
+
+    private static boolean nonFinite(Throwable e) {
+        return e instanceof NonFiniteCheckpointException
+                || (e instanceof UncheckedIOException u && u.getCause() instanceof NonFiniteCheckpointException);
+    }
+
+    private static void moveAside(CheckpointFiles files, Path candidate, String origin, String reason) {
+        try {
+            Path aside = files.moveAside(candidate);
+            LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}); moved aside to {}", origin, reason, aside);
+        } catch (IOException moveFailed) {
+            LOG.error("CHECKPOINT {} CANNOT BE LOADED ({}) and cannot be moved aside: {}", origin,
+                    reason, Failures.oneLine(moveFailed));
         }
     }
 

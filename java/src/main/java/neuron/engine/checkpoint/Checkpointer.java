@@ -57,6 +57,7 @@ public final class Checkpointer implements AutoCloseable {
     private Throwable failure;
     private volatile Throwable stopped;
     private PendingSnapshot inFlight;   // loop thread only
+    private NonFiniteStateException nonFinite;   // loop thread only
     private CheckpointClaim claim;   // set by open, released last by close
 
     private Checkpointer(CheckpointFiles files, CheckpointPolicy policy, StagingQueue staging, long onDiskStep,
@@ -217,6 +218,11 @@ public final class Checkpointer implements AutoCloseable {
         long waitFrom = System.nanoTime();
         s.await();
         long waited = System.nanoTime() - waitFrom;
+        if (s.failure() instanceof NonFiniteStateException diverged) {
+            nonFinite = diverged;   // the loop stops: nothing newer than the last finite checkpoint is saved
+            listener.snapshotSkipped(s.step, diverged.getMessage());
+            return;
+        }
         if (s.failure() != null) {
             skip(s.step, "the snapshot failed: " + Failures.oneLine(s.failure()));
             return;
@@ -342,6 +348,14 @@ public final class Checkpointer implements AutoCloseable {
             }
             Thread.sleep(5);
         }
+    }
+
+    /**
+     * Loop thread, after {@link #awaitStaging()}: the reason a snapshot was refused for NaN or infinite values
+     * (the run diverged), or null. No snapshot of such a state is ever committed.
+     */
+    public NonFiniteStateException nonFinite() {
+        return nonFinite;
     }
 
     /** The step of the newest checkpoint persisted (or found on disk at start), -1 if none. */

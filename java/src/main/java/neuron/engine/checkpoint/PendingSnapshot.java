@@ -1,7 +1,10 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.nativeio.NativeIO;
+import neuron.engine.pth.DType;
 import neuron.engine.pth.Pickled;
 import neuron.engine.pth.PthStorage;
+import neuron.engine.pth.PthTensor;
 import neuron.engine.staging.StagingQueue;
 
 import java.util.IdentityHashMap;
@@ -43,8 +46,11 @@ final class PendingSnapshot {
             Pickled pickled = Pickled.of(tree);
             int[] sourceIndex = sourceIndices(pickled.storages(), source.storages());
             long[] sizes = pickled.storages().stream().mapToLong(PthStorage::nbytes).toArray();
-            seq = staging.stage(step, pickled.bytes(), sizes,
-                    i -> (dst, offset, length) -> source.copy(sourceIndex[i], dst, offset, length));
+            List<PthStorage> storages = pickled.storages();
+            seq = staging.stage(step, pickled.bytes(), sizes, i -> (dst, offset, length) -> {
+                source.copy(sourceIndex[i], dst, offset, length);
+                requireFinite(storages.get(i), i, storages.size(), dst, length);
+            });
             return true;
         } catch (Throwable t) {   // an Error too: the loop must hear of it, not wait forever
             failure = t;
@@ -53,6 +59,46 @@ final class PendingSnapshot {
             copyNanos = System.nanoTime() - started;
             source.release();
         }
+    }
+
+    /**
+     * A diverged run must not overwrite its last good checkpoint: float32 values just copied (parameters, AdamW's
+     * moments; nearly all of a state) are counted for NaN and infinities in staging, where the copy left them
+     * in cache, before the snapshot can commit. Staging holds host memory whatever device the state lives on.
+     */
+    private void requireFinite(PthStorage storage, int index, int count, long dst, long length) {
+        if (storage.dtype() != DType.FLOAT32) {
+            return;
+        }
+        if (NativeIO.nn_count_nonfinite_f32(dst, length / Float.BYTES) > 0) {
+            String name = keyOf(tree, storage);
+            throw new NonFiniteStateException(step, (name != null ? name : "float32 storage " + (index + 1) + " of "
+                    + count) + " holds NaN or an infinity");
+        }
+    }
+
+    /** The key path of the tensor over {@code storage} in {@code node}, as "a.b.c", or null if none is found. */
+    private static String keyOf(Object node, PthStorage storage) {
+        if (node instanceof PthTensor t) {
+            return t.storage() == storage ? "" : null;
+        }
+        if (node instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String below = keyOf(e.getValue(), storage);
+                if (below != null) {
+                    return below.isEmpty() ? String.valueOf(e.getKey()) : e.getKey() + "." + below;
+                }
+            }
+        }
+        if (node instanceof Iterable<?> items) {
+            for (Object item : items) {
+                String below = keyOf(item, storage);
+                if (below != null) {
+                    return below;
+                }
+            }
+        }
+        return null;
     }
 
     /** Publishes the outcome to the loop. */

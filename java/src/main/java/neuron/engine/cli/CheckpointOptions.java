@@ -29,6 +29,11 @@ final class CheckpointOptions {
             description = "staging queue directory (default: on /dev/shm when the machine has it)")
     Path stagingDir;
 
+    @Option(names = "--start_fresh_if_diverged",
+            description = "when every checkpoint holds NaN or infinities (a run that diverged), move them aside and "
+                    + "start at step 0 instead of refusing to start (default: refuse, exit 2)")
+    boolean startFreshIfDiverged;
+
     @Option(names = "--metrics_port", paramLabel = "PORT",
             description = "serve Prometheus metrics on this port (default: none)")
     Integer metricsPort;
@@ -79,6 +84,6 @@ final class CheckpointOptions {
             throw new IllegalArgumentException("--metrics_csv " + metricsCsv + ": its directory is not writable");
         }
         return new CheckpointConfig(checkpointPath != null ? checkpointPath : Path.of(defaultFile), keepBackups,
-                stagingDir);
+                stagingDir).withFreshIfDiverged(startFreshIfDiverged);
     }
 }

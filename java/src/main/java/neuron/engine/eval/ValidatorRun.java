@@ -182,8 +182,8 @@ public final class ValidatorRun {
                 LOG.info("validator stopping at block {}: final checkpoint", block);
             }
             checkpoints.close();
-            LOG.info("validator stopped at block {} (global_step {}); checkpoint {} is on disk", block,
-                    validator.globalStep(), checkpoints.path());
+            LOG.info("validator stopped at block {} (global_step {}); {}", block, validator.globalStep(),
+                    checkpoints.onDisk());
             return Optional.of(block);
         } finally {
             try {

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** A {@code .pth} file is damaged, hostile or outside what the reader supports; the message names the file. */
-public final class PthFormatException extends IOException {
+public class PthFormatException extends IOException {
     private final transient Path file;
     private final String reason;
 

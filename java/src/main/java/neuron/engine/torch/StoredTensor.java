@@ -1,8 +1,8 @@
 package neuron.engine.torch;
 
+import neuron.engine.checkpoint.NonFiniteCheckpointException;
 import neuron.engine.checkpoint.StoredCheckpoint;
 import neuron.engine.nativeio.NativeIO;
-import neuron.engine.pth.PthFormatException;
 import neuron.engine.pth.PthTensor;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.T_TensorTensor_T;
@@ -103,8 +103,7 @@ public final class StoredTensor {
             double hi = range.get1().item_double();
             if (!Double.isFinite(lo) || !Double.isFinite(hi)) {
                 String what = Double.isNaN(lo) || Double.isNaN(hi) ? "NaN" : "an infinity";
-                throw new UncheckedIOException(new PthFormatException(checkpoint.file(), name + " holds " + what
-                        + ", which no saved state has: the file is damaged"));
+                throw new UncheckedIOException(new NonFiniteCheckpointException(checkpoint.file(), name, what));
             }
         }
     }

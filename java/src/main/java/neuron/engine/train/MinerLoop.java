@@ -4,6 +4,7 @@ import neuron.engine.pth.PyOrderedDict;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 import static org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads;
 import static org.bytedeco.pytorch.global.torch.ScalarType;
@@ -44,6 +46,7 @@ public final class MinerLoop implements AutoCloseable {
     private long globalStep;
     private Runnable beforeUpdate = () -> {
     };
+    private BooleanSupplier stateFinite = () -> true;
 
     private MinerLoop(MinerOptions options, TokenData data, Replica replica) {
         if (PointerScope.getInnerScope() != null) {
@@ -180,12 +183,13 @@ public final class MinerLoop implements AutoCloseable {
             loss.backward();
             GradientClipping.clip(model.parameters().values(), options.training().gradClip());
             beforeUpdate.run();
+            boolean finite = stateFinite.getAsBoolean();
             optimizer.step();
             replica.afterUpdate();
             optimizer.zeroGrad();
             optimizer.setLr(schedule.step());
             globalStep++;
-            return replica.globalLoss(loss);
+            return replica.globalLoss(finite ? loss : loss.add(new Scalar(Float.NaN)));
         }
     }
 
@@ -196,6 +200,15 @@ public final class MinerLoop implements AutoCloseable {
      */
     public void beforeUpdate(Runnable barrier) {
         this.beforeUpdate = barrier;
+    }
+
+    /**
+     * Asks {@code finite} in each step, after {@link #beforeUpdate}'s barrier, whether the state's last snapshot
+     * held only finite values; when not, the step's loss is NaN, on every rank of a group (the loss is what the
+     * ranks exchange), so that each stops after the same step.
+     */
+    public void stateCheck(BooleanSupplier finite) {
+        this.stateFinite = finite;
     }
 
     /**

@@ -4,6 +4,8 @@ import neuron.engine.api.NeuronCheckpoints;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointPolicy;
+import neuron.engine.checkpoint.DivergedException;
+import neuron.engine.checkpoint.NonFiniteStateException;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
@@ -11,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -133,15 +136,24 @@ public final class MinerRun {
         try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forMiner(files.path())
                 .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
                 .stagingDirectory(files.stagingDir()).fallback(files.fallback())
+                .startFreshIfDiverged(files.freshIfDiverged())
                 .expectedStateBytes(MinerLoop.checkpointBytes(settings.options().model(), replica)
                         + (part == null ? 0 : part.bytes(settings.options().model())))
                 .listener(listener).open()) {
             MinerLoop loop = start.resume(checkpoints).orElseGet(start::fresh);
             try {
-                long step = train(loop, part, settings, checkpoints, start.checkpointsStart(), observer, stop);
+                long step;
+                try {
+                    step = train(loop, part, settings, checkpoints, start.checkpointsStart(), observer, stop,
+                            replica.ranks());
+                } catch (Diverged d) {
+                    checkpoints.discardState();
+                    checkpoints.close();   // snapshots taken before it, all finite, are persisted
+                    throw d.stop(checkpoints);
+                }
                 LOG.info("miner stopping at global_step {}: final checkpoint", step);
                 checkpoints.close();
-                LOG.info("miner stopped at global_step {}; checkpoint {} is on disk", step, checkpoints.path());
+                LOG.info("miner stopped at global_step {}; {}", step, checkpoints.onDisk());
                 return step;
             } finally {
                 try {
@@ -167,7 +179,7 @@ public final class MinerRun {
     }
 
     private static long train(MinerLoop loop, CheckpointPart part, Settings settings, NeuronCheckpoints checkpoints,
-                              boolean checkpointStart, StepObserver observer, BooleanSupplier stop) {
+                              boolean checkpointStart, StepObserver observer, BooleanSupplier stop, int ranks) {
         Throughput throughput = new Throughput(loop.tokensPerStep());
         StateSource state = TensorTreeSource.of(() -> {
             Map<String, Object> tree = loop.state();
@@ -177,15 +189,42 @@ public final class MinerRun {
             return tree;
         });
         loop.beforeUpdate(checkpoints::awaitStaging);
+        loop.stateCheck(() -> checkpoints.nonFinite() == null);
         if (checkpointStart) {
             checkpoints.afterStep(loop.globalStep(), state);   // not due at the resumed step: the final one, if no other
         }
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
+            if (!Float.isFinite(loss)) {
+                NonFiniteStateException refused = checkpoints.nonFinite();
+                throw new Diverged(loop, refused != null ? "the state of global_step " + refused.step()
+                        + " copied for a checkpoint: " + refused.getMessage() : "the loss is " + loss + (ranks > 1
+                        ? " (some rank's loss, or its state copied for a checkpoint)" : ""));
+            }
             checkpoints.afterStep(loop.globalStep(), state);
             observer.stepDone(loop, loss, throughput.tick(), checkpoints);
         }
         return loop.globalStep();
+    }
+
+    /** The run diverged at a step: nothing of it may be checkpointed, and the miner stops. */
+    private static final class Diverged extends RuntimeException {
+        private final long step;
+        private final TrainingOptions training;
+
+        Diverged(MinerLoop loop, String what) {
+            super(what, null, false, false);
+            this.step = loop.globalStep();
+            this.training = loop.options().training();
+        }
+
+        /** What the miner stops with, once the checkpoints taken before are on disk. */
+        DivergedException stop(NeuronCheckpoints checkpoints) {
+            return new DivergedException(PROGRESS_KEY, step, getMessage(), checkpoints.persistedStep(),
+                    checkpoints.path(), String.format(Locale.ROOT, "start again with a lower --lr (now %s) or "
+                            + "--grad_clip (now %s) and --override lr,grad_clip (a resume keeps the checkpoint's "
+                            + "values otherwise)", training.lr(), training.gradClip()));
+        }
     }
 
     /** Tokens per second over the last few seconds. */

@@ -3,10 +3,12 @@ package neuron.engine.checkpoint;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
+import neuron.engine.nativeio.NativeFile;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.ChildJvm;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.SpecialFiles;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,19 +99,29 @@ class CheckpointerTest {
     }
 
     @Test
-    void aFullDiskIsLoggedTheOldCheckpointStaysAndTheNextTriggerSucceeds() throws Exception {
+    void aFailedPersistIsLoggedTheOldCheckpointStaysAndTheNextTriggerSucceeds() throws Exception {
         Path ckpt = dir.resolve("c.pth");
+        Path tmp = ckpt.resolveSibling("c.pth.tmp");
         try (Checkpointer c = open(ckpt)) {
             c.snapshot(1, source(state(1)));
             c.awaitPersisted(1, WAIT);
-            // The persist's temporary file is the kernel's full device: every write fails with ENOSPC.
-            Files.createSymbolicLink(ckpt.resolveSibling("c.pth.tmp"), Path.of("/dev/full"));
+            // Something the writer cannot remove takes the temporary file's place as it is about to be created.
+            NativeFile.beforeOpen(p -> {
+                if (p.equals(tmp)) {
+                    SpecialFiles.replace(tmp, () -> SpecialFiles.nonEmptyDirectory(tmp));
+                }
+            });
             c.snapshot(2, source(state(2)));
             java.io.IOException failure = assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
-            assertTrue(failure.getMessage().contains("No space left on device"), failure.getMessage());
+            assertTrue(failure.getMessage().contains("cannot create " + tmp + ": File exists"), failure.getMessage());
             assertEquals(1, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress), "the previous checkpoint is intact");
+            NativeFile.beforeOpen(null);
+            Files.delete(tmp.resolve("keep.txt"));
+            Files.delete(tmp);
             c.snapshot(3, source(state(3)));
             c.awaitPersisted(3, WAIT);
+        } finally {
+            NativeFile.beforeOpen(null);
         }
         assertEquals(3, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
     }
@@ -117,16 +129,23 @@ class CheckpointerTest {
     @Test
     void aSnapshotWhosePersistFailedIsKeptAndPersistedOnTheNextStart() throws Exception {
         Path ckpt = dir.resolve("f.pth");
-        Path full = ckpt.resolveSibling("f.pth.tmp");
+        Path blocked = ckpt.resolveSibling("f.pth.tmp");
         try (Checkpointer c = open(ckpt)) {
             c.snapshot(1, source(state(1)));
             c.awaitPersisted(1, WAIT);
-            Files.createSymbolicLink(full, Path.of("/dev/full"));
+            NativeFile.beforeOpen(p -> {
+                if (p.equals(blocked)) {
+                    SpecialFiles.replace(blocked, () -> SpecialFiles.nonEmptyDirectory(blocked));
+                }
+            });
             c.snapshot(2, source(state(2)));
             assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
+        } finally {
+            NativeFile.beforeOpen(null);
         }
         assertTrue(StagingFiles.count(dir.resolve("staging")) > 0, "the unpersisted snapshot stays staged");
-        Files.deleteIfExists(full);   // the disk has room again
+        Files.delete(blocked.resolve("keep.txt"));   // the way is free again
+        Files.delete(blocked);
         try (Checkpointer c = open(ckpt)) {
             assertEquals(2, c.persistedStep());
         }

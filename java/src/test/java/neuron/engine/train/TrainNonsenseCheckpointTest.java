@@ -127,4 +127,32 @@ class TrainNonsenseCheckpointTest {
         assertTrue(log.contains("resumed from checkpoint " + ckpt + ".1: global_step " + GOOD_STEP), log);
         assertTrue(log.contains("miner stopped at global_step " + (GOOD_STEP + 1)), log);
     }
+
+    @Test
+    void whenOnlyDivergedCheckpointsAreLeftTheMinerRefusesToStartFreshUnlessTold() throws Exception {
+        Path good = goodCheckpoint();
+        Path ckpt = dir.resolve("miner.pth");
+        rewrite(good, ckpt, t -> poison(firstParameter(t), Double.NaN));
+        rewrite(good, ckpt.resolveSibling("miner.pth.1"), t -> poison(firstMoment(t, "exp_avg"), Double.NaN));
+        byte[] newest = Files.readAllBytes(ckpt);
+        NeuronProcess refused = NeuronProcess.start(dir, dir.resolve("refused.log"), "miner", "--model", "tiny",
+                "--checkpoint_path", ckpt.toString(), "--staging_dir", dir.resolve("staging").toString(),
+                "--max_steps", "5");
+        assertEquals(2, refused.await(300), refused.log());
+        String log = refused.log();
+        assertTrue(log.contains("neuron miner: " + ckpt + ": only checkpoints holding NaN or infinities are left ("
+                + ckpt + ": model.embed_tokens.weight holds NaN"), log);
+        assertTrue(log.contains("--start_fresh_if_diverged"), log);
+        assertEquals(1, log.lines().filter(l -> l.startsWith("neuron miner:")).count(), log);
+        assertTrue(java.util.Arrays.equals(newest, Files.readAllBytes(ckpt)), "left where it was, unchanged");
+        assertTrue(Files.exists(ckpt.resolveSibling("miner.pth.1")));
+
+        NeuronProcess fresh = NeuronProcess.start(dir, dir.resolve("fresh.log"), "miner", "--model", "tiny",
+                "--checkpoint_path", ckpt.toString(), "--staging_dir", dir.resolve("staging").toString(),
+                "--max_steps", "5", "--start_fresh_if_diverged");
+        assertEquals(0, fresh.await(300), fresh.log());
+        assertTrue(fresh.log().contains("miner starting at global_step 0"), fresh.log());
+        assertTrue(Files.exists(ckpt.resolveSibling("miner.pth.corrupt")), "kept as evidence");
+        assertTrue(Files.exists(ckpt.resolveSibling("miner.pth.1.corrupt")), "kept as evidence");
+    }
 }
