@@ -2,6 +2,7 @@ package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.torch.TensorTrees;
+import neuron.engine.nativeio.NativeIO;
 import neuron.engine.nativeio.NativeMemory;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * The loop's pause per checkpoint (target: pause ≤ 1.3× the copy floor, ≥ 10× shorter than a
  * synchronous save): {@link #asyncSnapshot} is what the loop's thread waits for with the pipeline,
  * {@link #synchronousSave} what it waits for when it saves itself (torch.save + fsync in the loop), and
- * {@link #copyFloor} one copy of the same bytes into touched memory, the least any snapshot can cost.
+ * {@link #copyFloor} one copy of the same bytes into touched memory, the least any snapshot can cost, and
+ * {@link #copyAndFiniteCheck} that copy plus the count of NaN and infinities the copier makes over what it copied
+ * (a diverged state is never committed), so the check's share of a snapshot is the difference of the two.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -70,5 +73,18 @@ public class CheckpointPauseBench {
             NativeMemory.copy(memory.address() + offset, t.data_ptr().address(), n, COPY_THREADS);
             offset += n;
         }
+    }
+
+    @Benchmark
+    public long copyAndFiniteCheck(StateTree state, TouchedMemory memory) {
+        long offset = 0;
+        long nonFinite = 0;
+        for (Tensor t : state.tensors()) {
+            long n = t.nbytes();
+            NativeMemory.copy(memory.address() + offset, t.data_ptr().address(), n, COPY_THREADS);
+            nonFinite += NativeIO.nn_count_nonfinite_f32(memory.address() + offset, n / Float.BYTES);
+            offset += n;
+        }
+        return nonFinite;
     }
 }

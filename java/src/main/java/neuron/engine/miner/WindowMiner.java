@@ -3,6 +3,7 @@ package neuron.engine.miner;
 import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.Follow;
 import neuron.engine.chain.local.BlockFeeds;
+import neuron.engine.log.LogLimiter;
 import neuron.engine.model.Devices;
 import neuron.engine.model.LlamaModel;
 import neuron.engine.model.ModelConfig;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -100,7 +102,9 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
     private Hash32 baseHash;
     private long trainingWindow = -1;
     private boolean submitted;
-    private long waitingFor = -1;
+    /** A miner that cannot catch up says why once a minute, not at every step. */
+    private final LogLimiter waits = LogLimiter.infos(LOG, Duration.ofMinutes(1));
+    private final LogLimiter unusable = LogLimiter.warnings(LOG, Duration.ofMinutes(1));
 
     public WindowMiner(Settings settings) {
         this.settings = settings;
@@ -302,19 +306,23 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             Posted posted = needed < 0 ? null : aggregates.get(needed);
             Hash32 hash = needed < 0 ? Hash32.ZERO : posted == null ? null : posted.hash();
             if (hash == null) {
-                if (waitingFor != needed) {
-                    waitingFor = needed;
-                    LOG.info("miner {}: waiting for validator {}'s aggregate of window {} (the base of window {})",
-                            settings.uid(), settings.validatorUid(), needed, baseWindow + 1);
-                }
+                waits.waiting(awaited(needed));
                 return;
             }
+            waits.done(awaited(needed));
             if (!hash.equals(Hash32.ZERO) && !apply(needed, hash, beforeChange)) {
                 return;
             }
+            unusable.done("aggregate " + needed);
             baseWindow++;
             aggregates.remove(needed);
         }
+    }
+
+    /** What catching up waits for when aggregate A(window) is not committed yet. */
+    private String awaited(long window) {
+        return String.format(Locale.ROOT, "validator %d's aggregate of window %d (the base of window %d), miner %d",
+                settings.validatorUid(), window, window + 2, settings.uid());
     }
 
     /** Adds aggregate A(window) to the base; false (and logged) when it cannot be had or does not check out. */
@@ -332,8 +340,8 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             baseHash = after;
             return true;
         } catch (Submission.Rejected e) {
-            LOG.warn("miner {}: the aggregate of window {} ({}) cannot be used yet: {}", settings.uid(), window, hash,
-                    e.getMessage());
+            unusable.say("aggregate " + window, String.format(Locale.ROOT, "miner %d: the aggregate of window %d (%s) cannot be used "
+                    + "yet: %s", settings.uid(), window, hash, e.getMessage()));
             return false;
         }
     }

@@ -10,6 +10,8 @@ import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointMismatchException;
 import neuron.engine.checkpoint.CheckpointPolicy;
+import neuron.engine.checkpoint.DivergedException;
+import neuron.engine.checkpoint.NonFiniteStateException;
 import neuron.engine.checkpoint.StateSource;
 import neuron.engine.journal.Evaluation;
 import neuron.engine.journal.WindowEvaluated;
@@ -117,6 +119,7 @@ public final class ValidatorRun {
         try (NeuronCheckpoints checkpoints = NeuronCheckpoints.forValidator(files.path())
                 .interval(settings.checkpointInterval()).keepBackups(files.keepBackups())
                 .stagingDirectory(files.stagingDir()).fallback(files.fallback())
+                .startFreshIfDiverged(files.freshIfDiverged())
                 .expectedStateBytes(Validator.checkpointBytes(settings.config()))
                 .listener(listener).listener(pruning).open()) {
             // before the journal opens: a fallback that supplies the checkpoint may supply its journal too
@@ -173,7 +176,15 @@ public final class ValidatorRun {
                 LOG.info("validator starting fresh: from the chain's first block, catching up by number");
             }
             blocks.replayAfter(validator.block());
-            rolledBack = follow(validator, observer, stop);
+            try {
+                rolledBack = follow(validator, observer, stop);
+            } catch (Diverged d) {
+                checkpoints.discardState();
+                checkpoints.close();   // snapshots taken before it, all finite, are persisted
+                throw new DivergedException("block", validator.block(), d.getMessage(), checkpoints.persistedStep(),
+                        checkpoints.path(), "a validator rebuilds the same state from the chain: start again, and "
+                        + "if it diverges at the same block, the updates of that window overflow the model");
+            }
             if (rolledBack) {
                 checkpoints.awaitStaging();   // the copier may be reading the model about to go
                 return Optional.empty();
@@ -249,6 +260,11 @@ public final class ValidatorRun {
             if (!block.replayed()) {
                 duties.afterBlock(block.number());
             }
+            NonFiniteStateException refused = checkpoints.nonFinite();
+            if (refused != null) {
+                throw new Diverged("the state of block " + refused.step() + " copied for a checkpoint: "
+                        + refused.getMessage());
+            }
             checkpoints.afterStep(validator.block(), state);
             if (!block.replayed() && pruneDue.getAndSet(false)) {
                 checkpoints.oldestKept().ifPresent(store::pruneArchive);
@@ -256,6 +272,13 @@ public final class ValidatorRun {
             observer.blockDone(validator, scored, checkpoints);
         }
         return false;
+    }
+
+    /** The validator's state held NaN or an infinity: nothing of it may be checkpointed, and the validator stops. */
+    private static final class Diverged extends RuntimeException {
+        Diverged(String what) {
+            super(what, null, false, false);
+        }
     }
 
     /** Journals what a window's evaluation gave, unless the journal has it from before a restart. */

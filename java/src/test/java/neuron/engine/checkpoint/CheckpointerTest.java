@@ -153,6 +153,38 @@ class CheckpointerTest {
     }
 
     @Test
+    void aStateHoldingNaNOrAnInfinityIsNeverCommittedAndTheLoopIsTold() throws Exception {
+        Path ckpt = dir.resolve("n.pth");
+        List<String> skipped = new ArrayList<>();
+        try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")), EVERY_STEP,
+                1 << 20, "global_step", new CheckpointListener() {
+                    @Override
+                    public void snapshotSkipped(long step, String reason) {
+                        skipped.add(step + ": " + reason);
+                    }
+                })) {
+            c.snapshot(1, source(state(1)));
+            c.awaitPersisted(1, WAIT);
+            for (double poison : new double[]{Double.NaN, Double.NEGATIVE_INFINITY}) {
+                Map<String, Object> diverged = state(2);
+                Tensor weight = (Tensor) ((Map<?, ?>) diverged.get("model_state_dict")).get("model.embed_tokens.weight");
+                weight.view(-1).narrow(0, 2000, 1).fill_(new org.bytedeco.pytorch.Scalar(poison));
+                assertTrue(c.snapshot(2, source(diverged)), "handed to the copier");
+                c.awaitStaging();
+                assertEquals("model_state_dict.model.embed_tokens.weight holds NaN or an infinity",
+                        c.nonFinite().getMessage());
+                assertEquals(2, c.nonFinite().step());
+            }
+            c.awaitIdle(WAIT);
+            assertEquals(1, c.persistedStep(), "nothing newer than the last finite checkpoint");
+        }
+        assertEquals(List.of("2: model_state_dict.model.embed_tokens.weight holds NaN or an infinity",
+                "2: model_state_dict.model.embed_tokens.weight holds NaN or an infinity"), skipped);
+        assertEquals(1, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
+        assertFalse(Files.exists(ckpt.resolveSibling("n.pth.1")), "no install happened");
+    }
+
+    @Test
     void aCorruptCheckpointIsMovedAsideAndTheNewestValidBackupIsUsed() throws Exception {
         Path ckpt = dir.resolve("v.pth");
         try (Checkpointer c = open(ckpt)) {
