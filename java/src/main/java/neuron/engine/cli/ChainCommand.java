@@ -3,6 +3,7 @@ package neuron.engine.cli;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import neuron.engine.chain.local.ChainServer;
@@ -36,6 +37,16 @@ public final class ChainCommand implements Callable<Integer> {
             description = "Seed of the block hashes: the same seed gives the same chain. Default: ${DEFAULT-VALUE}.")
     String seed;
 
+    @Option(names = "--max_connections_per_address", paramLabel = "N", defaultValue = "128",
+            description = "Connections served from one IP address at once, so one peer cannot lock the others out "
+                    + "(at most 256 in all). Default: ${DEFAULT-VALUE}.")
+    int perAddress;
+
+    @Option(names = "--idle_timeout_s", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Close a connection that sends nothing and holds no subscription for this long. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long idleTimeoutSeconds;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -50,9 +61,17 @@ public final class ChainCommand implements Callable<Integer> {
         if (firstBlock < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--first_block must be >= 0, got " + firstBlock);
         }
+        ChainServer.Limits limits;
+        try {
+            limits = new ChainServer.Limits(perAddress, Duration.ofSeconds(idleTimeoutSeconds));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max_connections_per_address or "
+                    + "--idle_timeout_s: " + e.getMessage());
+        }
         ChainServer server;
         try {
-            server = ChainServer.start(new LocalChain(seed, blockTimeMs, firstBlock), new InetSocketAddress(host, port));
+            server = ChainServer.start(new LocalChain(seed, blockTimeMs, firstBlock), new InetSocketAddress(host, port),
+                    limits);
         } catch (BindException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

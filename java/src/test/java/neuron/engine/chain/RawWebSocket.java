@@ -26,10 +26,16 @@ public final class RawWebSocket implements Closeable {
 
     /** Connects; {@code receiveBuffer} > 0 shrinks the socket's receive buffer (a slow reader fills up sooner). */
     public RawWebSocket(int port, int receiveBuffer) throws IOException {
+        this("127.0.0.1", port, receiveBuffer);
+    }
+
+    /** As {@link #RawWebSocket(int, int)}, from the local address {@code from} (any of 127/8 on Linux). */
+    public RawWebSocket(String from, int port, int receiveBuffer) throws IOException {
         socket = new Socket();
         if (receiveBuffer > 0) {
             socket.setReceiveBufferSize(receiveBuffer);
         }
+        socket.bind(new InetSocketAddress(from, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
         socket.setSoTimeout((int) Feeds.PATIENCE.toMillis());
         in = new DataInputStream(socket.getInputStream());

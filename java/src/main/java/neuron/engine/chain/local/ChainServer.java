@@ -2,11 +2,16 @@ package neuron.engine.chain.local;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,9 +20,12 @@ import neuron.engine.chain.local.rpc.RpcSession;
 import neuron.engine.chain.local.rpc.RpcTable;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
+import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * <p>What a client can make the server hold is bounded: a frame or message above {@value #MAX_MESSAGE_BYTES}
  * bytes closes its connection (1009, "too big") before it is buffered, a handshake above
  * {@value #MAX_HANDSHAKE_BYTES} bytes drops it, a client that lets {@value #MAX_QUEUED_MESSAGES} answers and
- * notifications pile up unread is closed (1008), and at most {@value #MAX_CONNECTIONS} connections are served.
+ * notifications pile up unread is closed (1008), and at most {@value #MAX_CONNECTIONS} connections are served,
+ * at most {@link Limits#perAddress} from one address, so one peer cannot lock the others out; a connection that
+ * sends nothing and holds no subscription for {@link Limits#idleTimeout} is closed.
  */
 public final class ChainServer implements AutoCloseable {
     /** Substrate requests are small: a batch of a few dozen calls, an extrinsic. */
@@ -42,16 +52,42 @@ public final class ChainServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainServer.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
 
+    /**
+     * How much of the server one peer may hold.
+     *
+     * @param perAddress  connections served from one IP address at once
+     * @param idleTimeout how long a connection may send nothing while it holds no subscription
+     */
+    public record Limits(int perAddress, Duration idleTimeout) {
+        /** Generous: tests, the demo and benchmarks run many neurons on 127.0.0.1. */
+        public static final Limits DEFAULT = new Limits(128, Duration.ofMinutes(5));
+
+        public Limits {
+            if (perAddress < 1 || perAddress > MAX_CONNECTIONS) {
+                throw new IllegalArgumentException("connections per address must be 1.." + MAX_CONNECTIONS + ", got "
+                        + perAddress);
+            }
+            if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("the idle timeout must be positive, got " + idleTimeout);
+            }
+        }
+    }
+
     private final LocalChain chain;
+    private final Limits limits;
     private final Server server;
+    private final Thread idleCloser;
     private final Thread announcer;
     private final RpcTable table = new RpcTable();
     private final SubstrateRpc substrate;
     private final AtomicInteger announcementsToSkip = new AtomicInteger();
     private volatile boolean closed;
 
-    private ChainServer(LocalChain chain, InetSocketAddress address) {
+    private ChainServer(LocalChain chain, InetSocketAddress address, Limits limits) {
         this.chain = chain;
+        this.limits = limits;
+        this.idleCloser = new Thread(this::closeIdle, "chain-server-idle");
+        idleCloser.setDaemon(true);
         this.substrate = new SubstrateRpc(chain, table);
         new WindowRpcHandler(chain, table);
         this.server = new Server(address);
@@ -65,7 +101,13 @@ public final class ChainServer implements AutoCloseable {
      * @throws BindException when the address is in use or cannot be bound
      */
     public static ChainServer start(LocalChain chain, InetSocketAddress address) throws IOException, InterruptedException {
-        ChainServer chainServer = new ChainServer(chain, address);
+        return start(chain, address, Limits.DEFAULT);
+    }
+
+    /** As {@link #start(LocalChain, InetSocketAddress)}, with {@code limits} on what one peer may hold. */
+    public static ChainServer start(LocalChain chain, InetSocketAddress address, Limits limits)
+            throws IOException, InterruptedException {
+        ChainServer chainServer = new ChainServer(chain, address, limits);
         chainServer.server.setReuseAddr(true); // a restarted server gets its port back at once
         chainServer.server.setDaemon(true);
         chainServer.server.start();
@@ -76,6 +118,7 @@ public final class ChainServer implements AutoCloseable {
             throw e;
         }
         chainServer.announcer.start();
+        chainServer.idleCloser.start();
         log.info("serving the local chain at {}", chainServer.uri());
         return chainServer;
     }
@@ -101,8 +144,10 @@ public final class ChainServer implements AutoCloseable {
     public void close() throws InterruptedException {
         closed = true;
         announcer.interrupt();
+        idleCloser.interrupt();
         server.stop((int) START_TIMEOUT.toMillis());
         announcer.join(START_TIMEOUT.toMillis());
+        idleCloser.join(START_TIMEOUT.toMillis());
         chain.close();
     }
 
@@ -127,9 +172,30 @@ public final class ChainServer implements AutoCloseable {
         }
     }
 
+    /** Closes, a few times per idle timeout, the connections that sent nothing and hold no subscription. */
+    private void closeIdle() {
+        long idleNanos = limits.idleTimeout().toNanos();
+        try {
+            while (!closed) {
+                Thread.sleep(Math.max(10, Math.min(1000, limits.idleTimeout().toMillis() / 4)));
+                long now = System.nanoTime();
+                for (WebSocket socket : server.getConnections()) {
+                    Session session = socket.getAttachment();
+                    if (session != null && session.subscriptions() == 0 && now - session.lastHeard >= idleNanos) {
+                        socket.close(CloseFrame.GOING_AWAY, "idle for " + limits.idleTimeout().toSeconds()
+                                + " s with no subscription");
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** A WebSocket connection as the table sees it. */
     private static final class Session extends RpcSession {
         private final WebSocket socket;
+        private volatile long lastHeard = System.nanoTime();
 
         Session(WebSocket socket) {
             this.socket = socket;
@@ -159,6 +225,8 @@ public final class ChainServer implements AutoCloseable {
     private final class Server extends WebSocketServer {
         private final CountDownLatch started = new CountDownLatch(1);
         private final AtomicReference<Exception> startFailure = new AtomicReference<>();
+        private final Map<InetAddress, Integer> perAddress = new HashMap<>();   // guarded by itself
+        private final Set<WebSocket> counted = new HashSet<>();
 
         Server(InetSocketAddress address) {
             super(address, List.of(new Draft_6455(List.of(), MAX_MESSAGE_BYTES)));
@@ -193,8 +261,35 @@ public final class ChainServer implements AutoCloseable {
             log.debug("client connected from {}", socket.getRemoteSocketAddress());
         }
 
+        /**
+         * Counts the connection against its address before the upgrade is answered, so a connection over the limit
+         * is refused (HTTP 404 with the reason) before it is ever served, whatever order the workers run in.
+         */
+        @Override
+        public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket socket, Draft draft,
+                                                                           ClientHandshake request) throws InvalidDataException {
+            ServerHandshakeBuilder answer = super.onWebsocketHandshakeReceivedAsServer(socket, draft, request);
+            InetAddress from = socket.getRemoteSocketAddress().getAddress();
+            synchronized (perAddress) {
+                int held = perAddress.getOrDefault(from, 0);
+                if (held >= limits.perAddress()) {
+                    throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "too many connections from "
+                            + from.getHostAddress() + " (at most " + limits.perAddress() + ")");
+                }
+                perAddress.put(from, held + 1);
+                counted.add(socket);
+            }
+            return answer;
+        }
+
         @Override
         public void onClose(WebSocket socket, int code, String reason, boolean remote) {
+            synchronized (perAddress) {
+                if (counted.remove(socket)) {
+                    perAddress.computeIfPresent(socket.getRemoteSocketAddress().getAddress(),
+                            (a, n) -> n > 1 ? n - 1 : null);
+                }
+            }
             Session session = socket.getAttachment();
             if (session != null) {
                 table.closed(session);
@@ -205,6 +300,7 @@ public final class ChainServer implements AutoCloseable {
         public void onMessage(WebSocket socket, String text) {
             Session session = socket.getAttachment();
             if (session != null) {
+                session.lastHeard = System.nanoTime();
                 table.handle(session, text);
             }
         }

@@ -95,6 +95,45 @@ class ChainServerLimitsTest {
     }
 
     @Test
+    void threeHundredIdleConnectionsFromOneAddressDoNotLockOthersOut() throws Exception {
+        List<RawWebSocket> idle = new ArrayList<>();
+        try (ChainServer server = ChainServer.start(new LocalChain("limits", 1000, 0),
+                new InetSocketAddress("127.0.0.1", 0))) {
+            int perAddress = ChainServer.Limits.DEFAULT.perAddress();
+            List<String> refused = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                RawWebSocket socket = new RawWebSocket("127.0.0.2", server.port(), 0);
+                try {
+                    idle.add(socket.handshake());
+                } catch (java.io.IOException e) {
+                    refused.add(e.getMessage());
+                    socket.close();
+                }
+            }
+            assertEquals(perAddress, idle.size(), "served from 127.0.0.2");
+            assertEquals(300 - perAddress, refused.size());
+            assertTrue(refused.get(0).startsWith("no upgrade: HTTP/1.1 404"), refused.get(0));
+            try (RpcClient client = new RpcClient(URI.create("ws://127.0.0.1:" + server.port()))) {
+                assertEquals("Neuron Local", client.call("system_chain").get("result").asText(),
+                        "a client on 127.0.0.1 is served while 127.0.0.2 holds its " + perAddress + " connections");
+            }
+        } finally {
+            for (RawWebSocket socket : idle) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void aConnectionThatSendsNothingAndSubscribesToNothingIsClosedAfterTheIdleTimeout() throws Exception {
+        try (ChainServer server = ChainServer.start(new LocalChain("idle", 1000, 0),
+                new InetSocketAddress("127.0.0.1", 0), new ChainServer.Limits(8, Duration.ofSeconds(1)));
+             RawWebSocket silent = new RawWebSocket(server.port(), 0).handshake()) {
+            assertEquals("1001 idle for 1 s with no subscription", silent.awaitClose());
+        }
+    }
+
+    @Test
     void theValidatorsClientClosesAnOversizedMessageAndReconnects() throws Exception {
         CompletableFuture<Integer> closeCode = new CompletableFuture<>();
         CompletableFuture<Void> reconnected = new CompletableFuture<>();

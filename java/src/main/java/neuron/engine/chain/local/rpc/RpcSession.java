@@ -26,4 +26,9 @@ public abstract class RpcSession {
     synchronized void unsubscribed() {
         subscriptions--;
     }
+
+    /** How many subscriptions the client holds: a client that holds one waits for notifications, it is not idle. */
+    public synchronized int subscriptions() {
+        return subscriptions;
+    }
 }
