@@ -79,7 +79,7 @@ public record Header(Hash32 parentHash, long number, Hash32 stateRoot, Hash32 ex
     }
 
     /** "0x" and an even number of hex digits. */
-    static byte[] hexBytes(JsonNode node) {
+    public static byte[] hexBytes(JsonNode node) {
         String text = node.asText("");
         if (!node.isTextual() || !text.startsWith("0x") || text.length() % 2 != 0) {
             throw new IllegalArgumentException("not 0x-prefixed hex bytes: " + abbreviate(node.toString()));
