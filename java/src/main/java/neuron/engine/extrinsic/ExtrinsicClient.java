@@ -141,7 +141,8 @@ public final class ExtrinsicClient {
         }
         if (answer.has("error")) {
             JsonNode error = answer.get("error");
-            return new Submission(Submission.Status.REFUSED, Refusal.of(error), describeError(error, extrinsic), null);
+            return new Submission(Submission.Status.REFUSED, refusal(Refusal.of(error), extrinsic),
+                    describeError(error, extrinsic), null);
         }
         JsonNode subscription = answer.path("result");
         Submission.Inclusion inBlock = null;
@@ -237,6 +238,19 @@ public final class ExtrinsicClient {
             log.warn("could not read the events of block {} from {}: {}", blockHash, endpoint, e.getMessage());
         }
         return List.copyOf(events);
+    }
+
+    /** {@link Refusal#ERA_EXPIRED} for a proof refused when the extrinsic's era had ended by the best block. */
+    private Refusal refusal(Refusal said, SignedExtrinsic extrinsic) throws InterruptedException {
+        if ((said != Refusal.BAD_PROOF && said != Refusal.ANCIENT_BIRTH_BLOCK) || extrinsic.era().immortal()) {
+            return said;
+        }
+        try {
+            // the extrinsic would go into the block after the best one
+            return bestNumber() + 1 >= extrinsic.birthBlock() + extrinsic.era().period() ? Refusal.ERA_EXPIRED : said;
+        } catch (ChainUnavailableException e) {
+            return said;
+        }
     }
 
     private static String describeError(JsonNode error, SignedExtrinsic extrinsic) {

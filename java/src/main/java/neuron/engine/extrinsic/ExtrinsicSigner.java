@@ -93,7 +93,7 @@ public final class ExtrinsicSigner {
             case "CheckTxVersion" -> codec.encode(extension.implicit(), context.transactionVersion(), implicit);
             case "CheckGenesis" -> codec.encode(extension.implicit(), context.genesisHash(), implicit);
             case "CheckMortality", "CheckEra" -> {
-                if (!(metadata.types().def(extension.extra()) instanceof TypeDef.Enum)) {
+                if (!(metadata.types().def(metadata.types().unwrap(extension.extra())) instanceof TypeDef.Enum)) {
                     throw new IllegalArgumentException("an era is an enum");
                 }
                 extra.raw(context.era().encode());

@@ -72,6 +72,18 @@ public final class PortableRegistry {
         return def instanceof TypeDef.Array a && (a.length() == 0 || isEmpty(a.type()));
     }
 
+    /** The type inside newtype wrappers: structs with one field that takes bytes (next to markers such as PhantomData). */
+    public int unwrap(int id) {
+        while (def(id) instanceof TypeDef.Composite c) {
+            List<TypeDef.Field> sized = c.fields().stream().filter(f -> !isEmpty(f.type())).toList();
+            if (sized.size() != 1) {
+                return id;
+            }
+            id = sized.get(0).type();
+        }
+        return id;
+    }
+
     private static TypeDef readDef(ScaleReader in) {
         int kind = in.u8();
         return switch (kind) {

@@ -14,6 +14,11 @@ public enum Refusal {
     PAYMENT("payment: the account cannot pay the fee"),
     ANCIENT_BIRTH_BLOCK("ancient birth block: the era's birth block is unknown to the runtime"),
     EXHAUSTS_RESOURCES("exhausts resources: it does not fit in a block"),
+    /**
+     * Not a reason the runtime names: it answers bad proof (or ancient birth block) when a mortal era has ended, as
+     * it then checks the signature against a newer birth block; the client tells this case apart by the head.
+     */
+    ERA_EXPIRED("era expired: the chain is past the blocks it was signed for; sign it again"),
     OTHER("refused");
 
     static final int INVALID_TRANSACTION = 1010;

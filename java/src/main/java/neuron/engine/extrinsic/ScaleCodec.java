@@ -139,8 +139,9 @@ public final class ScaleCodec {
             }
             return;
         }
-        if (fields.size() == 1 && !(value instanceof Map<?, ?> && fields.get(0).name() != null)) {
-            encode(fields.get(0).type(), value, out);
+        List<TypeDef.Field> sized = fields.stream().filter(f -> !types.isEmpty(f.type())).toList();
+        if (sized.size() == 1 && !(value instanceof Map<?, ?> && sized.get(0).name() != null)) {
+            encode(sized.get(0).type(), value, out); // a newtype, maybe next to markers (PhantomData)
             return;
         }
         if (value instanceof Map<?, ?> named) {
