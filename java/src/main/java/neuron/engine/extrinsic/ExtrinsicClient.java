@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import neuron.engine.chain.ChainUnavailableException;
+import neuron.engine.network.ChainUnavailableException;
 import neuron.engine.chain.Header;
 import neuron.engine.chain.WsChainClient;
 import neuron.engine.chain.scale.Hashing;
