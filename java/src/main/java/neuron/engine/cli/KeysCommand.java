@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code neuron keys new|show}: hotkeys in Bittensor's wallet layout. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
-        description = "Make and show hotkeys in Bittensor's wallet layout (WALLET_PATH/NAME/hotkeys/HOTKEY, "
+        description = "Make and show hotkeys in Bittensor's wallet layout (PATH/NAME/hotkeys/HOTKEY, "
                 + "readable by you only). Never prints a secret.",
         subcommands = {KeysNewCommand.class, KeysShowCommand.class})
 final class KeysCommand implements Runnable {
