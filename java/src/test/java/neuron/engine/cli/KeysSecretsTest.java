@@ -152,6 +152,8 @@ class KeysSecretsTest {
             // malformed JSON whose first bad token is the secret phrase, then the seed: the parser would quote them
             "{\"secretPhrase\": " + phrase + ", \"secretSeed\": " + seed + "}",
             seed + " " + phrase,
+            // an unquoted token the parser reads whole and would name in its message: the seed's hex
+            "{\"secretSeed\": seed" + seed.substring(2) + "}",
             "{\"secretSeed\": \"" + seed + "\", \"publicKey\": \"" + seed + "\", \"secretPhrase\": \""
                     + phrase.replaceFirst("^\\S+", "zzzz") + "\"}",
             "{\"secretSeed\": \"" + seed + "0\", \"publicKey\": \"" + json.get("publicKey").asText() + "\"}",
