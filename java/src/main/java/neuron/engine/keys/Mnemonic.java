@@ -35,7 +35,20 @@ public final class Mnemonic {
         }
         byte[] entropy = new byte[words / 3 * 4];
         RANDOM.nextBytes(entropy);
+        try {
+            return fromEntropy(entropy);
+        } finally {
+            Arrays.fill(entropy, (byte) 0);
+        }
+    }
+
+    /** The mnemonic of 16, 20, 24, 28 or 32 bytes of entropy, its checksum appended. */
+    public static String fromEntropy(byte[] entropy) {
+        if (entropy.length % 4 != 0 || entropy.length < 16 || entropy.length > 32) {
+            throw new IllegalArgumentException("mnemonic entropy is 16 to 32 bytes in steps of 4, not " + entropy.length);
+        }
         byte[] hash = sha256(entropy);
+        int words = entropy.length * 3 / 4;
         StringBuilder phrase = new StringBuilder();
         for (int w = 0; w < words; w++) {
             int index = 0;
@@ -45,7 +58,6 @@ public final class Mnemonic {
             }
             phrase.append(w == 0 ? "" : " ").append(WORDS.get(index));
         }
-        Arrays.fill(entropy, (byte) 0);
         return phrase.toString();
     }
 

@@ -71,6 +71,14 @@ public final class Sr25519KeyPair implements KeyPair {
         return signature;
     }
 
+    /** The secret as schnorrkel encodes it ({@code SecretKey::to_bytes}: key, then nonce). Only for wallet files. */
+    byte[] secretKeyBytes() {
+        byte[] bytes = new byte[64];
+        System.arraycopy(key, 0, bytes, 0, 32);
+        System.arraycopy(nonce, 0, bytes, 32, 32);
+        return bytes;
+    }
+
     /** Whether {@code signature} is {@code publicKey}'s signature of {@code message}; false for malformed input. */
     public static boolean verify(byte[] publicKey, byte[] message, byte[] signature) {
         if (publicKey.length != 32 || signature.length != 64 || (signature[63] & 0x80) == 0
