@@ -2,7 +2,8 @@
 // Metadata_metadata_at_version (one of the metadata files @polkadot/types-support ships, named by the first argument,
 // e.g. asset-hub-kusama), and signs System.remark_with_event with an ed25519 key from a 32-byte hex seed, a nonce, a
 // mortal era (period, current block), the birth block's and genesis hashes and the runtime's versions, tip 0.
-// Prints the metadata bytes, what polkadot.js reads from them, and the signed extrinsic as JSON; exits 1 on failure.
+// Prints the metadata bytes, what polkadot.js reads from them, the signed extrinsic and a Balances.transfer_keep_alive
+// call to the key's account of u128::MAX as JSON; exits 1 on failure.
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { expandMetadata } from '@polkadot/types/metadata';
 import { Keyring } from '@polkadot/keyring';
@@ -20,7 +21,8 @@ try {
   const metadata = new Metadata(registry, bytes);
   registry.setMetadata(metadata);
   const v15 = metadata.asV15;
-  const call = expandMetadata(registry, metadata).tx.system.remarkWithEvent(remark);
+  const { tx } = expandMetadata(registry, metadata);
+  const call = tx.system.remarkWithEvent(remark);
   const pair = new Keyring({ type: 'ed25519' }).addFromSeed(hexToU8a(seed));
   const era = registry.createType('ExtrinsicEra', { current: Number(current), period: Number(period) });
   const extrinsic = registry.createType('Extrinsic', call, { version: 4 });
@@ -34,6 +36,8 @@ try {
     extensions: v15.extrinsic.signedExtensions.map((e) => e.identifier.toString()),
     remarkWithEvent: u8aToHex(call.callIndex),
     hex: extrinsic.toHex(),
+    // an enum argument (MultiAddress::Id of an AccountId32) and a Compact<u128>
+    transfer: tx.balances.transferKeepAlive({ Id: pair.publicKey }, '340282366920938463463374607431768211455').toHex(),
   });
   process.stdout.write(`${out}\n`, () => process.exit(0)); // a pipe takes the large output asynchronously
 } catch (e) {

@@ -16,7 +16,8 @@ public record Era(long period, long phase) {
             throw new IllegalArgumentException("a mortal era needs a period of at least 1 and a block, got " + period
                     + " at " + current);
         }
-        long powerOfTwo = period == 1 ? 1 : Long.highestOneBit(period - 1) << 1;
+        long wanted = Math.min(period, MAX_PERIOD);
+        long powerOfTwo = wanted == 1 ? 1 : Long.highestOneBit(wanted - 1) << 1;
         long rounded = Math.min(MAX_PERIOD, Math.max(4, powerOfTwo));
         long quantize = Math.max(rounded >> 12, 1);
         return new Era(rounded, current % rounded / quantize * quantize);

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -123,7 +124,7 @@ public final class ExtrinsicClient {
                     submission.refusal().meaning(), submission.detail());
         } else {
             log.warn("extrinsic {} not included: {} ({})", extrinsic.describe(),
-                    submission.status().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), submission.detail());
+                    submission.status().name().toLowerCase(Locale.ROOT).replace('_', ' '), submission.detail());
         }
         return submission;
     }

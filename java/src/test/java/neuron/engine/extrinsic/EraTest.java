@@ -15,6 +15,7 @@ class EraTest {
         assertEquals(new Era(4, 1), Era.mortal(2, 1));
         assertEquals(new Era(4, 1), Era.mortal(4, 5));
         assertEquals(new Era(65536, 1000001 % 65536 / 16 * 16), Era.mortal(1000000, 1000001));
+        assertEquals(65536, Era.mortal(Long.MAX_VALUE, 0).period());
     }
 
     @Test

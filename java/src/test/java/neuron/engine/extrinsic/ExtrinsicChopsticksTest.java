@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -107,12 +108,12 @@ class ExtrinsicChopsticksTest {
         assertEquals(polkadot.get("hash").asText(), engine.hashHex());
 
         // a payload over 256 bytes is signed as its hash: polkadot.js agrees there too
-        byte[] long_ = new byte[300];
-        java.util.Arrays.fill(long_, (byte) 7);
+        byte[] longRemark = new byte[300];
+        Arrays.fill(longRemark, (byte) 7);
         SignedExtrinsic longer = client.signer().sign(key, "System.remark_with_event",
-                client.signer().call("System", "remark_with_event", long_), context);
+                client.signer().call("System", "remark_with_event", longRemark), context);
         JsonNode polkadotLonger = JSON.readTree(NodeScripts.run(PATIENCE, "", "sign-remark.mjs",
-                chopsticks.uri().toString(), hex(seed), "5", "64", Long.toString(context.birthBlock()), hex(long_)));
+                chopsticks.uri().toString(), hex(seed), "5", "64", Long.toString(context.birthBlock()), hex(longRemark)));
         assertEquals(polkadotLonger.get("hex").asText(), longer.hex());
     }
 
@@ -199,7 +200,7 @@ class ExtrinsicChopsticksTest {
 
     private static byte[] seed(int n) {
         byte[] seed = new byte[32];
-        java.util.Arrays.fill(seed, (byte) n);
+        Arrays.fill(seed, (byte) n);
         return seed;
     }
 

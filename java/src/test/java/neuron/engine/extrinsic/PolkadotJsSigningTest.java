@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import neuron.engine.chain.Header;
@@ -20,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Asset Hub, with ChargeAssetTxPayment and CheckMetadataHash, and the Polkadot relay chain, with
  * ChargeTransactionPayment) decodes to the same pallets, call index and transaction extensions, and the engine's
  * signed extrinsic for a fixed ed25519 key, nonce, era and hashes is polkadot.js's, byte for byte (ed25519
- * signatures are deterministic).
+ * signatures are deterministic), as is a call with an enum and a compact argument.
  */
 class PolkadotJsSigningTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +35,7 @@ class PolkadotJsSigningTest {
         byte[] seed = filled(0x07);
         byte[] birthHash = filled(0xaa);
         byte[] genesisHash = filled(0xbb);
-        byte[] remark = "the same bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] remark = "the same bytes".getBytes(StandardCharsets.UTF_8);
         long nonce = 3;
         long current = 1000;
         JsonNode polkadot = JSON.readTree(NodeScripts.run(Duration.ofSeconds(120), "", "sign-offline.mjs", runtime,
@@ -56,11 +58,17 @@ class PolkadotJsSigningTest {
                 BigInteger.ZERO);
         SignedExtrinsic signed = signer.sign(Ed25519KeyPair.fromSeed(seed), "System.remark_with_event", call, context);
         assertEquals(polkadot.get("hex").asText(), signed.hex());
+
+        // an enum argument (MultiAddress::Id of an AccountId32) and the largest Compact<u128>
+        byte[] transfer = signer.call("Balances", "transfer_keep_alive",
+                new EnumValue("Id", Ed25519KeyPair.fromSeed(seed).publicKey()),
+                BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE));
+        assertEquals(polkadot.get("transfer").asText(), hex(transfer));
     }
 
     private static byte[] filled(int value) {
         byte[] bytes = new byte[32];
-        java.util.Arrays.fill(bytes, (byte) value);
+        Arrays.fill(bytes, (byte) value);
         return bytes;
     }
 
