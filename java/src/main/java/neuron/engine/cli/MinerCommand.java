@@ -11,7 +11,8 @@ import neuron.engine.miner.MinerArguments;
 import neuron.engine.miner.MinerRun;
 import neuron.engine.miner.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
-import neuron.engine.validator.ValidatorConfig;
+import neuron.engine.network.WindowData;
+import neuron.engine.network.WindowSchedule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -111,8 +112,8 @@ final class MinerCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--submit must be trained, zero or noise, got '" + submit + "'");
         };
         WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
-                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid, window.blocksPerWindow,
-                ValidatorConfig.DEFAULT_ASSIGNED_ROWS, update);
+                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid,
+                WindowSchedule.of(window.blocksPerWindow), WindowData.DEFAULT_ASSIGNED_ROWS, update);
         LibTorch.load();
         try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
             return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import neuron.engine.network.WindowSchedule;
 
 /**
  * The demo from start to end: a chain, three miners (honest, lazy, noisy) and a validator as separate processes,
@@ -34,10 +35,10 @@ public final class DemoRun {
     public record Settings(Path out, int durationSeconds, long blockTimeMs, int blocksPerWindow,
                            long minerCheckpointInterval, long validatorCheckpointInterval) {
         public Settings {
-            if (durationSeconds < 10 || blockTimeMs < 50 || blocksPerWindow < 5 || minerCheckpointInterval < 1
-                    || validatorCheckpointInterval < 1) {
+            if (durationSeconds < 10 || blockTimeMs < 50 || blocksPerWindow < WindowSchedule.MIN_BLOCKS_PER_WINDOW
+                    || minerCheckpointInterval < 1 || validatorCheckpointInterval < 1) {
                 throw new IllegalArgumentException("--duration_s must be >= 10, --block_time_ms >= 50, "
-                        + "--blocks_per_window >= 5, checkpoint intervals >= 1");
+                        + "--blocks_per_window >= " + WindowSchedule.MIN_BLOCKS_PER_WINDOW + ", checkpoint intervals >= 1");
             }
         }
     }
@@ -109,7 +110,7 @@ public final class DemoRun {
                     Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE).plus(windows(10)),
                     "the end of the run and the validator's verdict on miner-1's first update after its restart");
             problems.addAll(crash.showMinerInSync(miner1, validator));
-            problems.addAll(crash.showMissedWindows(roles, miner1, settings.blocksPerWindow()));
+            problems.addAll(crash.showMissedWindows(roles, miner1, WindowSchedule.of(settings.blocksPerWindow())));
             narrator.say("stopping the miners and the validator gracefully (SIGTERM): each takes a final checkpoint "
                     + "and waits until it is on disk");
             List<Child> network = new ArrayList<>(miners);

@@ -37,10 +37,13 @@ class PolkadotKeysTest {
         String twelve = mnemonic(random, 16);
         String fifteen = mnemonic(random, 20);
         String twentyFour = mnemonic(random, 32);
+        String eighteen = mnemonic(random, 24);
+        String twentyOne = mnemonic(random, 28);
         byte[] seed = new byte[32];
         random.nextBytes(seed);
         uris = List.of("//Alice", "//Bob", "//Alice//stash", "//0", "//18446744073709551615",
-                SecretUri.DEV_PHRASE, twelve, fifteen + "//hotkey", twentyFour + "//a//b//c",
+                SecretUri.DEV_PHRASE, twelve, fifteen + "//hotkey", eighteen, twentyOne + "//1",
+                twentyFour + "//a//b//c",
                 twelve + "//a junction longer than thirty-two bytes, hashed", twelve + "///a password",
                 twelve + "//miner///a password", "0x" + HEX.formatHex(seed), "0x" + HEX.formatHex(seed) + "//validator");
     }
