@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.api.JvmCommand;
 import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
@@ -84,7 +85,7 @@ final class MinerCommand implements Callable<Integer> {
                     + "in one process: drop --nproc to take part in a network");
         }
         if (nproc > 1) {
-            return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
+            return LocalLauncher.run(nproc, dist, JvmCommand.of(Main.class), spec.name(), rankArguments());
         }
         DistConfig place = dist.toConfig(System.getenv());
         if (place.distributed() && checkpoint.backup != null) {
