@@ -192,6 +192,11 @@ public final class ValidatorRun {
                 LOG.info("validator stopping at block {}: final checkpoint", block);
             }
             checkpoints.close();
+            if (block < 0 && settings.chain() != null && settings.chain().startsWith("ws")) {
+                // stopped before the chain sent a single block: nothing was validated, which is no success
+                throw new IOException("validator stopped before " + settings.chain() + " sent any "
+                        + "block: nothing was validated; " + checkpoints.onDisk());
+            }
             LOG.info("validator stopped at block {} (global_step {}); {}", block, validator.globalStep(),
                     checkpoints.onDisk());
             return Optional.of(block);
