@@ -1,10 +1,13 @@
 package neuron.engine.compress;
 
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
+import static org.bytedeco.pytorch.global.torch.arange;
 
 /**
  * How a tensor is cut into chunks. A tensor of rank ≥ 2 is seen as a matrix {@code shape[0] × (the rest)} and tiled
@@ -100,10 +103,18 @@ final class ChunkGrid {
                 .permute(0, 2, 1, 3).reshape(r.chunks(), r.size());
     }
 
-    /** Writes {@code chunks} ({@code [chunks, h·w]}) back into the region of {@code matrix}. */
-    static void place(Tensor matrix, Region r, Tensor chunks) {
-        matrix.narrow(0, r.row(), r.rows()).narrow(1, r.col(), r.cols())
-                .view(r.rows() / r.h(), r.h(), r.cols() / r.w(), r.w())
-                .copy_(chunks.view(r.rows() / r.h(), r.cols() / r.w(), r.h(), r.w()).permute(0, 2, 1, 3));
+    /**
+     * Where positions {@code p} ({@code [chunks, k]}, within their chunks of region {@code r}) lie in the flattened
+     * tensor: scattering there needs no chunked copy of the whole tensor.
+     */
+    Tensor flatPositions(Region r, Tensor p) {
+        long across = r.cols() / r.w();
+        Tensor chunk = arange(new Scalar(0L), new Scalar(r.chunks()), new Scalar(1L), BitPacking.i64()).unsqueeze(1);
+        Tensor chunkRow = chunk.floor_divide(new Scalar(across));
+        Tensor chunkCol = chunk.remainder(new Scalar(across));
+        Tensor origin = chunkRow.mul(new Scalar(r.h() * cols)).add(chunkCol.mul(new Scalar(r.w())))
+                .add(new Scalar(r.row() * cols + r.col()));
+        Tensor inRow = p.floor_divide(new Scalar(r.w()));
+        return origin.add(inRow.mul(new Scalar(cols))).add(p.remainder(new Scalar(r.w())));
     }
 }

@@ -106,12 +106,10 @@ public final class SparseCodec {
             Tensor values = c.lut().index_select(0, codes);
             long numel = Arrays.stream(c.shape()).reduce(1, Math::multiplyExact);
             Tensor dense = zeros(new long[]{numel}, f32());
-            Tensor matrix = grid.matrix(dense);
             long at = 0;
             for (ChunkGrid.Region r : grid.regions()) {
                 Tensor p = positions.narrow(0, at, r.kept()).view(r.chunks(), r.k());
-                Tensor v = values.narrow(0, at, r.kept()).view(r.chunks(), r.k());
-                ChunkGrid.place(matrix, r, zeros(new long[]{r.chunks(), r.size()}, f32()).scatter_(1, p, v));
+                dense.scatter_(0, grid.flatPositions(r, p).reshape(-1), values.narrow(0, at, r.kept()));
                 at += r.kept();
             }
             Tensor out = dense.view(c.shape());
