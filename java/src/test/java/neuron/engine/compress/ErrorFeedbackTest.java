@@ -18,12 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Error feedback: nothing is lost over windows, and a sender restored from its checkpoint goes on bit for bit. */
 class ErrorFeedbackTest {
-    private static final Map<String, long[]> SHAPES = new LinkedHashMap<>();
-
-    static {
-        SHAPES.put("w", new long[]{128, 96});
-        SHAPES.put("n", new long[]{96});
-    }
+    private static final Map<String, long[]> SHAPES = SparseCodecTest.shapes("w", new long[]{128, 96}, "n", new long[]{96});
 
     @TempDir
     Path dir;

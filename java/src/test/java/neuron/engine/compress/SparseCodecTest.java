@@ -8,7 +8,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.bytedeco.pytorch.global.torch.equal;
 import static org.bytedeco.pytorch.global.torch.manual_seed;
@@ -22,6 +24,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SparseCodecTest {
     static final long SEED = Long.getLong("neuron.test.seed", 26L);
     private final SparseCodec codec = new SparseCodec(CodecSettings.DEFAULT);
+
+    /** Parameter shapes by name, in order: {@code shapes("w", new long[]{64, 96}, "n", new long[]{64})}. */
+    static Map<String, long[]> shapes(Object... nameThenShape) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (int i = 0; i < nameThenShape.length; i += 2) {
+            shapes.put((String) nameThenShape[i], (long[]) nameThenShape[i + 1]);
+        }
+        return shapes;
+    }
 
     static Tensor random(long seed, long... shape) {
         manual_seed(seed);

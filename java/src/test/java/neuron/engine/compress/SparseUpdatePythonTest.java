@@ -25,17 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SparseUpdatePythonTest {
     /** Every kind of chunking: full chunks, a right strip, a bottom strip, a corner, vectors, a tiny matrix. */
-    private static final Map<String, long[]> SHAPES = new LinkedHashMap<>();
-
-    static {
-        SHAPES.put("mlp.up_proj.weight", new long[]{1376, 512});
-        SHAPES.put("mlp.down_proj.weight", new long[]{512, 1376});
-        SHAPES.put("odd.weight", new long[]{70, 100});
-        SHAPES.put("norm.weight", new long[]{512});
-        SHAPES.put("long_norm.weight", new long[]{5000});
-        SHAPES.put("tiny.weight", new long[]{3, 3});
-        SHAPES.put("conv.weight", new long[]{8, 4, 4});
-    }
+    private static final Map<String, long[]> SHAPES = SparseCodecTest.shapes(
+            "mlp.up_proj.weight", new long[]{1376, 512}, "mlp.down_proj.weight", new long[]{512, 1376},
+            "odd.weight", new long[]{70, 100}, "norm.weight", new long[]{512}, "long_norm.weight", new long[]{5000},
+            "tiny.weight", new long[]{3, 3}, "conv.weight", new long[]{8, 4, 4});
 
     @TempDir
     Path dir;

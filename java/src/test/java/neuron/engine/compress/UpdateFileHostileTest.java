@@ -24,12 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each kind of hostile update file is refused on read with one reason that names the problem. */
 class UpdateFileHostileTest {
-    private static final Map<String, long[]> SHAPES = new LinkedHashMap<>();
-
-    static {
-        SHAPES.put("w", new long[]{64, 96});
-        SHAPES.put("n", new long[]{64});
-    }
+    private static final Map<String, long[]> SHAPES = SparseCodecTest.shapes("w", new long[]{64, 96}, "n", new long[]{64});
 
     @TempDir
     Path dir;
