@@ -16,23 +16,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 
 /**
- * A restore's one sequential pass over a checkpoint's storages. The disk sees large reads of the whole data
- * region in file order, however a restorer visited the tensors and however small they are: {@code O_DIRECT}
- * into aligned buffers where the file system takes it (no page cache filled, none to drop), buffered reads whose
- * pages are dropped behind them where it does not. Two reader threads keep two reads in flight while the calling
- * thread, on the other core, copies each buffer into the tensors waiting for it, checks every storage's CRC-32
- * and that every float32 value is finite. A failed check throws before the pass returns; the memory of the
- * targets then holds part of the file, and the loader discards the state built on it.
+ * A restore's sequential pass over a checkpoint's storages. The disk sees large reads of the data region in file
+ * order, however small the storages are: {@code O_DIRECT} into aligned buffers where the file system takes it (no
+ * page cache filled, none to drop), buffered reads whose pages are dropped behind them where it does not. Two
+ * reader threads keep two reads in flight ahead of the caller, while the caller's thread, on the other core,
+ * copies each buffer into the tensor that asked for it and checks the storage's CRC-32 and, for float32 targets,
+ * that every value is finite. A request returns once its storage is in place and checked, as a plain read would.
+ * A storage the pass already went by (a restorer that visits tensors out of file order) is not delivered: the
+ * caller reads it itself. Storages nobody asks for are checked as the pass goes by them, so when
+ * {@link #finish} returns every storage was checked.
  */
-final class StoragePass {
+final class StoragePass implements AutoCloseable {
     /** One read: large enough that the disk streams, small enough that a 64 MiB state overlaps reads and checks. */
     static final int CHUNK = 8 << 20;
     /** Buffers in the ring: two in flight, two being checked or waiting. */
@@ -48,7 +52,8 @@ final class StoragePass {
 
     private final Path file;
     private final List<StorageData> storages;
-    private final Map<PthStorage, List<Target>> targets;
+    private final Map<PthStorage, Integer> indexOf = new IdentityHashMap<>();
+    private final Target[] targets;
     private final CRC32[] crcs;
     private final long regionStart;
     private final long regionEnd;
@@ -58,89 +63,136 @@ final class StoragePass {
     private final long[] readyChunk;
     private volatile boolean stopped;
     private IOException readFailure;
+    private final List<Thread> readers = new ArrayList<>();
+    private final BlockingQueue<Integer> free;
+    private final Pointer memory;
+    private final long base;
+    private final long bufferBytes;
+    /** The caller's place: file bytes before it were delivered and checked. */
+    private long position;
+    private long chunk = -1;
+    private int slot = -1;
     private NativeFile directFile;
     private volatile NativeFile direct;
     private NativeFile buffered;
     private int next;
 
-    private StoragePass(Path file, List<StorageData> storages, Map<PthStorage, List<Target>> targets) {
+    private StoragePass(Path file, List<StorageData> storages) throws IOException {
         this.file = file;
         this.storages = new ArrayList<>(storages);
         this.storages.sort(Comparator.comparingLong(StorageData::fileOffset));
-        this.targets = targets;
+        this.targets = new Target[this.storages.size()];
         this.crcs = new CRC32[this.storages.size()];
         for (int i = 0; i < crcs.length; i++) {
             crcs[i] = new CRC32();
+            indexOf.put(this.storages.get(i).storage(), i);
         }
         this.regionStart = this.storages.get(0).fileOffset() / ALIGN * ALIGN;
         this.regionEnd = this.storages.stream().mapToLong(d -> d.fileOffset() + d.byteSize()).max().orElseThrow();
+        this.position = regionStart;
         this.chunks = (regionEnd - regionStart + CHUNK - 1) / CHUNK;
-        this.readyChunk = new long[SLOTS];
+        this.bufferBytes = Math.min(CHUNK, align(regionEnd - regionStart + ALIGN));
+        int slots = (int) Math.max(1, Math.min(SLOTS, chunks));
+        this.readyChunk = new long[slots];
         Arrays.fill(readyChunk, -1);
+        this.free = new ArrayBlockingQueue<>(slots);
+        for (int s = 0; s < slots; s++) {
+            free.add(s);
+        }
+        this.memory = Pointer.malloc(bufferBytes * slots + ALIGN);
+        if (memory.isNull()) {
+            throw new IOException("no memory for " + slots + " read buffers of " + bufferBytes + " bytes");
+        }
+        this.base = align(memory.address());
+        try {
+            directFile = NativeFile.openForDirectRead(file).orElse(null);
+            direct = directFile;
+        } catch (IOException | RuntimeException e) {
+            Pointer.free(memory);
+            throw e;
+        }
+        for (int r = 0; r < Math.min(READERS, chunks); r++) {
+            Thread reader = new Thread(this::read, "restore-reader-" + r);
+            reader.setDaemon(true);
+            reader.start();
+            readers.add(reader);
+        }
+    }
+
+    /** Starts reading {@code storages} of {@code file}; empty when none holds a byte. */
+    static Optional<StoragePass> start(Path file, List<StorageData> storages) throws IOException {
+        for (StorageData empty : storages) {
+            if (empty.byteSize() == 0) {
+                verifyCrc(file, empty, new CRC32());
+            }
+        }
+        List<StorageData> nonEmpty = storages.stream().filter(d -> d.byteSize() > 0).toList();
+        return nonEmpty.isEmpty() ? Optional.empty() : Optional.of(new StoragePass(file, nonEmpty));
     }
 
     /**
-     * Reads {@code storages} of {@code file}, copies each into its {@code targets} (none: checked only) and checks
-     * them; throws {@link PthFormatException} for a damaged file.
+     * Delivers {@code storage} to {@code target} and checks it; false, and nothing done, if the pass already went
+     * by it (or it is not among the pass's storages): then the caller reads it. Throws for a damaged file.
      */
-    static void run(Path file, List<StorageData> storages, Map<PthStorage, List<Target>> targets) throws IOException {
-        if (storages.isEmpty()) {
-            return;
+    boolean deliver(PthStorage storage, Target target) throws IOException {
+        Integer index = indexOf.get(storage);
+        if (index == null || storages.get(index).fileOffset() < position) {
+            return false;
         }
-        new StoragePass(file, storages, targets).run();
+        StorageData data = storages.get(index);
+        targets[index] = target;
+        advanceTo(data.fileOffset() + data.byteSize());
+        return true;
     }
 
-    private void run() throws IOException {
-        for (StorageData empty : storages) {
-            if (empty.byteSize() == 0) {
-                verifyCrc(empty, new CRC32());
+    /** Goes through the rest of the file, checking what nobody asked for. */
+    void finish() throws IOException {
+        advanceTo(regionEnd);
+    }
+
+    /** Delivers and checks every file byte before {@code end}, slice by slice, as the readers bring them. */
+    private void advanceTo(long end) throws IOException {
+        while (position < end) {
+            long wanted = (position - regionStart) / CHUNK;
+            if (wanted != chunk) {
+                releaseSlot();
+                slot = awaitChunk(wanted);
+                chunk = wanted;
             }
+            long chunkStart = regionStart + chunk * CHUNK;
+            long chunkEnd = Math.min(chunkStart + CHUNK, regionEnd);
+            long to = Math.min(Math.min(end, chunkEnd), position + SLICE);
+            check(base + slot * bufferBytes, chunkStart, position, to);
+            position = to;
         }
-        directFile = NativeFile.openForDirectRead(file).orElse(null);
-        direct = directFile;
-        long bufferBytes = Math.min(CHUNK, align(regionEnd - regionStart + ALIGN));
-        int slots = (int) Math.min(SLOTS, chunks + 1);
-        Pointer memory = Pointer.malloc(bufferBytes * slots + ALIGN);
-        List<Thread> readers = new ArrayList<>();
-        try {
-            if (memory.isNull()) {
-                throw new IOException("no memory for " + slots + " read buffers of " + bufferBytes + " bytes");
+    }
+
+    private void releaseSlot() {
+        if (slot >= 0) {
+            synchronized (ready) {
+                readyChunk[slot] = -1;
             }
-            long base = align(memory.address());
-            BlockingQueue<Integer> free = new ArrayBlockingQueue<>(slots);
-            for (int s = 0; s < slots; s++) {
-                free.add(s);
-            }
-            for (int r = 0; r < Math.min(READERS, chunks); r++) {
-                Thread reader = new Thread(() -> read(free, base, bufferBytes), "restore-reader-" + r);
-                reader.setDaemon(true);
-                reader.start();
-                readers.add(reader);
-            }
-            for (long chunk = 0; chunk < chunks; chunk++) {
-                int slot = awaitChunk(chunk);
-                long start = regionStart + chunk * CHUNK;
-                check(base + slot * bufferBytes, start, Math.min(start + CHUNK, regionEnd));
-                synchronized (ready) {
-                    readyChunk[slot] = -1;
-                }
-                free.add(slot);
-            }
-        } finally {
-            stopped = true;
-            for (Thread reader : readers) {
-                reader.interrupt();
-            }
-            for (Thread reader : readers) {
-                joinUninterruptibly(reader);
-            }
-            Pointer.free(memory);
-            closeFiles();
+            free.add(slot);
+            slot = -1;
         }
+    }
+
+    /** Stops the readers and frees the buffers; the pass delivers nothing after this. */
+    @Override
+    public void close() throws IOException {
+        stopped = true;
+        for (Thread reader : readers) {
+            reader.interrupt();
+        }
+        for (Thread reader : readers) {
+            joinUninterruptibly(reader);
+        }
+        Pointer.free(memory);
+        closeFiles();
     }
 
     /** A reader: takes a free buffer, then the next chunk (in that order, so every claimed chunk has a buffer). */
-    private void read(BlockingQueue<Integer> free, long base, long bufferBytes) {
+    private void read() {
         try {
             while (!stopped) {
                 int slot = free.take();
@@ -223,37 +275,34 @@ final class StoragePass {
         }
     }
 
-    /** Copies and checks the bytes of file range [start, end), at {@code address}, slice by slice. */
-    private void check(long address, long start, long end) throws IOException {
-        for (long slice = start; slice < end; slice += SLICE) {
-            long sliceEnd = Math.min(slice + SLICE, end);
-            for (int i = next; i < storages.size() && storages.get(i).fileOffset() < sliceEnd; i++) {
-                StorageData data = storages.get(i);
-                long from = Math.max(data.fileOffset(), slice);
-                long to = Math.min(data.fileOffset() + data.byteSize(), sliceEnd);
-                if (to > from) {
-                    deliver(i, data, address + (from - start), from - data.fileOffset(), to - from);
-                    if (to == data.fileOffset() + data.byteSize()) {
-                        verifyCrc(data, crcs[i]);
-                        checkFiniteLate(data);
-                    }
+    /** Copies and checks the file bytes [from, to) of the chunk that starts at {@code chunkStart}, at {@code address}. */
+    private void check(long address, long chunkStart, long from, long to) throws IOException {
+        for (int i = next; i < storages.size() && storages.get(i).fileOffset() < to; i++) {
+            StorageData data = storages.get(i);
+            long dataEnd = data.fileOffset() + data.byteSize();
+            long a = Math.max(data.fileOffset(), from);
+            long b = Math.min(dataEnd, to);
+            if (b > a) {
+                deliver(i, data, address + (a - chunkStart), a - data.fileOffset(), b - a);
+                if (b == dataEnd) {
+                    verifyCrc(data, crcs[i]);
+                    checkFiniteLate(i, data);
                 }
             }
-            while (next < storages.size() && storages.get(next).fileOffset() + storages.get(next).byteSize() <= sliceEnd) {
-                next++;
-            }
+        }
+        while (next < storages.size() && storages.get(next).fileOffset() + storages.get(next).byteSize() <= to) {
+            next++;
         }
     }
 
     private void deliver(int index, StorageData data, long src, long at, long n) throws IOException {
         // Records of the engine's and torch's files start 64-byte aligned, so slices split storages between
         // values; another file's may not, and is checked once whole (checkFiniteLate).
-        boolean counted = data.fileOffset() % Float.BYTES != 0;
-        for (Target target : targets.getOrDefault(data.storage(), List.of())) {
-            if (target.finiteName() != null && !counted) {
-                counted = true;
+        Target target = targets[index];
+        if (target != null) {
+            if (target.finiteName() != null && data.fileOffset() % Float.BYTES == 0) {
                 if (NativeIO.nn_copy_count_nonfinite_f32(target.address() + at, src, n / Float.BYTES) != 0) {
-                    throw nonFinite(target.finiteName(), src, n);
+                    throw nonFinite(file, target.finiteName(), src, n);
                 }
             } else {
                 NativeMemory.copy(target.address() + at, src, n, 1);
@@ -262,19 +311,21 @@ final class StoragePass {
         crcs[index].update(NativeMemory.view(src, (int) n));
     }
 
-    private void checkFiniteLate(StorageData data) throws PthFormatException {
-        if (data.fileOffset() % Float.BYTES == 0) {
-            return;
-        }
-        for (Target target : targets.getOrDefault(data.storage(), List.of())) {
-            if (target.finiteName() != null
-                    && NativeIO.nn_count_nonfinite_f32(target.address(), data.byteSize() / Float.BYTES) != 0) {
-                throw nonFinite(target.finiteName(), target.address(), data.byteSize());
-            }
+    private void checkFiniteLate(int index, StorageData data) throws PthFormatException {
+        Target target = targets[index];
+        if (target != null && target.finiteName() != null && data.fileOffset() % Float.BYTES != 0) {
+            requireFinite(file, target.finiteName(), target.address(), data.byteSize());
         }
     }
 
-    private PthFormatException nonFinite(String name, long src, long n) {
+    /** Throws, naming {@code name}, if any of the float32 values at {@code address} is NaN or infinite. */
+    static void requireFinite(Path file, String name, long address, long bytes) throws PthFormatException {
+        if (NativeIO.nn_count_nonfinite_f32(address, bytes / Float.BYTES) != 0) {
+            throw nonFinite(file, name, address, bytes);
+        }
+    }
+
+    private static PthFormatException nonFinite(Path file, String name, long src, long n) {
         FloatBuffer values = NativeMemory.view(src, (int) n).asFloatBuffer();
         String what = "an infinity";
         while (values.hasRemaining()) {

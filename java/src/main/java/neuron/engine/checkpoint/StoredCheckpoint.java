@@ -9,29 +9,28 @@ import neuron.engine.pth.StorageData;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
 
 /**
  * An open checkpoint file, handed to a {@link CheckpointLoader.Restorer}: its value tree (tensor leaves are
- * {@link neuron.engine.pth.PthTensor}s), its progress value, and two ways to read a storage's bytes straight into
- * the memory that is to hold them (the live tensor of a restored loop): {@link #readLater}, which a restore in place
- * uses, leaves the reads to one sequential pass over the file once the restorer returns ({@link StoragePass});
- * {@link #readInto} reads at once. Either checks every CRC-32 and leaves no file pages behind, and a restore keeps
- * no second copy of the state. Valid only while the restorer runs; the loader closes it afterwards.
+ * {@link neuron.engine.pth.PthTensor}s), its progress value, and {@link #readInto}, which reads a storage's bytes
+ * straight into the memory that is to hold them (the live tensor of a restored loop) and checks them. Reads go
+ * through one sequential pass over the file ({@link StoragePass}) while the restorer asks for storages in file
+ * order, and straight to the storage when it goes back: either way a restore keeps no second copy of the state
+ * and leaves no file pages behind. Valid only while the restorer runs; the loader closes it afterwards.
  */
 public final class StoredCheckpoint {
     private final PthReader reader;
     private final Map<?, ?> root;
     private final long progress;
     private final Set<PthStorage> read = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Map<PthStorage, List<StoragePass.Target>> later = new IdentityHashMap<>();
+    private StoragePass pass;
+    private boolean passStarted;
     private NativeFile file;
 
     StoredCheckpoint(PthReader reader, Map<?, ?> root, long progress) {
@@ -56,10 +55,28 @@ public final class StoredCheckpoint {
 
     /**
      * Reads all of {@code storage}'s bytes into host memory at {@code dstAddress} (at least
-     * {@code storage.nbytes()} writable bytes) now, checks their CRC-32 against the file's directory and drops them
-     * from the page cache. A mismatch is a {@link PthFormatException}: the file is damaged.
+     * {@code storage.nbytes()} writable bytes) and checks their CRC-32 against the file's directory. A mismatch is
+     * a {@link PthFormatException}: the file is damaged.
      */
     public void readInto(PthStorage storage, long dstAddress) throws IOException {
+        readInto(storage, dstAddress, null);
+    }
+
+    /**
+     * As {@link #readInto(PthStorage, long)}, and when {@code float32Name} is not null, checks that every value (a
+     * float32) is finite, in the same pass over the bytes; a NaN or an infinity is a {@link PthFormatException}
+     * naming {@code float32Name}.
+     */
+    public void readInto(PthStorage storage, long dstAddress, String float32Name) throws IOException {
+        StoragePass p = pass();
+        if (p == null || !p.deliver(storage, new StoragePass.Target(dstAddress, float32Name))) {
+            readDirectly(storage, dstAddress, float32Name);
+        }
+        read.add(storage);
+    }
+
+    /** A storage the pass went by: one read of its own, its pages dropped after. */
+    private void readDirectly(PthStorage storage, long dstAddress, String float32Name) throws IOException {
         StorageData data = reader.data(storage);
         long n = data.byteSize();
         NativeFile in = open();
@@ -69,6 +86,9 @@ public final class StoredCheckpoint {
             crc.update(NativeMemory.view(dstAddress + at, (int) Math.min(Integer.MAX_VALUE, n - at)));
         }
         StoragePass.verifyCrc(reader.file(), data, crc);
+        if (float32Name != null) {
+            StoragePass.requireFinite(reader.file(), float32Name, dstAddress, n);
+        }
         if (n > 0) {
             try {
                 in.dropCached(data.fileOffset(), n);
@@ -76,34 +96,30 @@ public final class StoredCheckpoint {
                 // the pages stay cached until the kernel needs them: nothing about the checkpoint is wrong
             }
         }
-        read.add(storage);
+    }
+
+    /** The pass, started at the first read: a restorer that reads nothing costs no read-ahead. */
+    private StoragePass pass() throws IOException {
+        if (!passStarted) {
+            passStarted = true;
+            pass = StoragePass.start(reader.file(), reader.storages()).orElse(null);
+        }
+        return pass;
     }
 
     /**
-     * Has {@code storage}'s bytes read into host memory at {@code dstAddress} (at least {@code storage.nbytes()}
-     * writable bytes) once the restorer returns, in one sequential pass with every other storage, the memory
-     * untouched until then. The pass checks the CRC-32 and, when {@code float32Name} is not null, that every
-     * float32 value is finite (the name is the tensor's, for the error); a failure makes the whole load fail.
-     */
-    public void readLater(PthStorage storage, long dstAddress, String float32Name) {
-        later.computeIfAbsent(storage, s -> new ArrayList<>()).add(new StoragePass.Target(dstAddress, float32Name));
-    }
-
-    /**
-     * Reads what the restorer asked for with {@link #readLater} and checks every storage no restorer read at once,
-     * in one pass, and the records that are no storage: every byte of the file was checked when it returns.
+     * Checks the storages no restorer read, in the pass or, where there was none, in one of their own, and the
+     * records that are no storage: every byte of the file was checked when it returns.
      */
     void finishReads() throws IOException {
         Set<String> storageRecords = new HashSet<>();
         reader.storages().forEach(d -> storageRecords.add("data/" + d.key()));
         reader.verify(record -> record.startsWith("data/") && !storageRecords.contains(record));
-        List<StorageData> pending = new ArrayList<>();
-        for (StorageData data : reader.storages()) {
-            if (!read.contains(data.storage())) {
-                pending.add(data);
-            }
+        StoragePass p = pass();
+        if (p != null) {
+            p.finish();
         }
-        StoragePass.run(reader.file(), pending, later);
+        // What the pass went by before it was asked for was read on its own and checked then; the rest it checked.
     }
 
     private NativeFile open() throws IOException {
@@ -114,8 +130,9 @@ public final class StoredCheckpoint {
     }
 
     void close() throws IOException {
-        if (file != null) {
-            file.close();
+        try (NativeFile f = file; StoragePass p = pass) {
+            file = null;
+            pass = null;
         }
     }
 }

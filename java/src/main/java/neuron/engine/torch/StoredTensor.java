@@ -36,11 +36,7 @@ public final class StoredTensor {
         return TensorTrees.scalarTypeOf(tensor.dtype());
     }
 
-    /**
-     * Reads the tensor into {@code target} (any device) after checking shape and dtype; {@code name} is for errors.
-     * A float32 or integer tensor into a dense CPU target is read once the restorer returns, with the rest of the
-     * file in one pass: its values are there when the loader returns the restored state, not before.
-     */
+    /** Reads the tensor into {@code target} (any device) after checking shape and dtype; {@code name} is for errors. */
     public void copyInto(String name, Tensor target) {
         long[] want = target.sizes().vec().get();
         if (!Arrays.equals(want, tensor.shape())) {
@@ -53,17 +49,16 @@ public final class StoredTensor {
         }
         boolean whole = tensor.storageOffset() == 0 && tensor.numel() == tensor.storage().numel()
                 && Arrays.equals(tensor.stride(), PthTensor.contiguousStride(tensor.shape()));
-        boolean float32 = scalarType() == ScalarType.Float;
-        if (whole && target.is_cpu() && target.is_contiguous() && (float32 || !is_floating_point(target))) {
-            // Read, and checked finite, in the load's one sequential pass once the restorer returns.
-            checkpoint.readLater(tensor.storage(), target.data_ptr().address(), float32 ? name : null);
-            return;
-        }
         if (whole && target.is_cpu() && target.is_contiguous()) {
+            boolean float32 = scalarType() == ScalarType.Float;
             try {
-                checkpoint.readInto(tensor.storage(), target.data_ptr().address());
+                // float32 values are checked finite as they are read, in the same pass over the bytes
+                checkpoint.readInto(tensor.storage(), target.data_ptr().address(), float32 ? name : null);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+            if (float32) {
+                return;
             }
         } else {
             try (Tensor host = read()) {   // a device target or a view: one tensor's worth, freed at once

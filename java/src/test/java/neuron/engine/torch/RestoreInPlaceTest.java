@@ -24,8 +24,11 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.bytedeco.pytorch.global.torch.empty;
@@ -35,8 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A restore in place: the tensors a restorer asks for are read, CRC-checked and checked finite in one sequential
- * pass once it returns, with {@code O_DIRECT} or, where the file system refuses it, buffered; a damaged file fails
- * the load and the state built on it is closed.
+ * pass, with {@code O_DIRECT} or, where the file system refuses it, buffered, or on their own when the restorer goes
+ * back; a damaged file fails the load, and a state built on it before the damage was found is closed.
  */
 class RestoreInPlaceTest {
     /** Spans several of the pass's reads, so checks cross read boundaries. */
@@ -71,21 +74,35 @@ class RestoreInPlaceTest {
     }
 
     @Test
-    void aDamagedStorageFailsTheLoadAndClosesTheStateBuiltOnIt() throws IOException {
+    void aRestorerOutOfFileOrderGetsEveryValue() throws IOException {
         Path file = save(source(-1));
-        damage(file, largestStorage(file).fileOffset() + 4L * BIG / 2);
-        Closing state = new Closing();
-        PthFormatException e = assertThrows(PthFormatException.class, () -> CheckpointLoader.load(file, "global_step",
-                stored -> {
-                    restoreInto(targets(), stored);
-                    return state;
-                }));
-        assertTrue(e.getMessage().contains("CRC-32 mismatch"), e.getMessage());
-        assertTrue(state.closed, "the state built on the damaged file is closed, not handed out");
+        Map<String, Tensor> live = targets();
+        Map<String, Tensor> backwards = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(live.keySet());
+        Collections.reverse(names);
+        names.forEach(k -> backwards.put(k, live.get(k)));
+        CheckpointLoader.load(file, "global_step", stored -> {
+            restoreInto(backwards, stored);
+            return null;
+        });
+        Map<?, ?> model = (Map<?, ?>) source(-1).get("model");
+        live.forEach((name, t) -> assertTrue(t.equal((Tensor) model.get(name)), name + " restored bit for bit"));
     }
 
     @Test
-    void aNaNInATensorReadLaterIsNamed() throws IOException {
+    void aDamagedStorageFailsTheRestorerThatReadsIt() throws IOException {
+        Path file = save(source(-1));
+        damage(file, largestStorage(file).fileOffset() + 4L * BIG / 2);
+        PthFormatException e = assertThrows(PthFormatException.class, () -> CheckpointLoader.load(file, "global_step",
+                stored -> {
+                    restoreInto(targets(), stored);
+                    return null;
+                }));
+        assertTrue(e.getMessage().contains("CRC-32 mismatch"), e.getMessage());
+    }
+
+    @Test
+    void aNaNIsNamed() throws IOException {
         Path file = save(source(BIG - 7));
         NativeIO.nn_refuse_direct(1);
         PthFormatException e = assertThrows(PthFormatException.class, () -> CheckpointLoader.load(file, "global_step",
@@ -97,16 +114,21 @@ class RestoreInPlaceTest {
     }
 
     @Test
-    void aDamagedStorageNoRestorerReadIsRefused() throws IOException {
+    void aDamagedStorageNoRestorerReadIsRefusedAndTheStateBuiltClosed() throws IOException {
         Path file = save(source(-1));
         try (PthReader reader = PthReader.open(file)) {
             StorageData unread = reader.storages().stream().filter(d -> d.byteSize() == 4L * 10_000).findFirst()
                     .orElseThrow();
             damage(file, unread.fileOffset() + 8);
         }
+        Closing state = new Closing();
         PthFormatException e = assertThrows(PthFormatException.class,
-                () -> CheckpointLoader.load(file, "global_step", stored -> null));
+                () -> CheckpointLoader.load(file, "global_step", stored -> {
+                    restoreInto(targets(), stored);
+                    return state;
+                }));
         assertTrue(e.getMessage().contains("CRC-32 mismatch"), e.getMessage());
+        assertTrue(state.closed, "the state built on the damaged file is closed, not handed out");
     }
 
     /** A checkpoint's tree: a large tensor, small ones, integers, and a tensor no restorer here reads. */
