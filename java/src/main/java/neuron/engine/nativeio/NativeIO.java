@@ -42,6 +42,15 @@ public final class NativeIO {
 
     public static native long nn_count_nonfinite_f32(@Cast("const void*") long p, @Cast("size_t") long n);
 
+    public static native int nn_open_for_direct_read(String path);
+
+    public static native void nn_refuse_direct(int refuse);
+
+    public static native long nn_pread_upto(int fd, @Cast("void*") long dst, @Cast("size_t") long n, long offset);
+
+    public static native long nn_copy_count_nonfinite_f32(@Cast("void*") long dst, @Cast("const void*") long src,
+                                                          @Cast("size_t") long n);
+
     public static native long nn_write_fully(int fd, @Cast("const void*") long buf, @Cast("size_t") long n);
 
     public static native int nn_fallocate(int fd, long offset, long length);

@@ -8,7 +8,7 @@ public final class NativeIOException extends IOException {
     public static final int ENOSPC = 28;
     /** errno of an open that met a symbolic link it must not follow. */
     public static final int ELOOP = 40;
-    /** errno of an open that met something else than a regular file. */
+    /** errno of an argument the call refuses: O_DIRECT on a file system without it, an open of no regular file. */
     public static final int EINVAL = 22;
 
     private final int errno;
