@@ -334,7 +334,7 @@ final class StoragePass implements AutoCloseable {
                 break;
             }
         }
-        return new PthFormatException(file, name + " holds " + what + ", which no saved state has: the file is damaged");
+        return new NonFiniteCheckpointException(file, name, what);
     }
 
     private void verifyCrc(StorageData data, CRC32 crc) throws PthFormatException {
