@@ -194,8 +194,10 @@ public final class ValidatorRun {
             checkpoints.close();
             if (block < 0 && settings.chain() != null && settings.chain().startsWith("ws")) {
                 // stopped before the chain sent a single block: nothing was validated, which is no success
-                throw new IOException("validator stopped before " + settings.chain() + " sent any "
-                        + "block: nothing was validated; " + checkpoints.onDisk());
+                String line = "validator stopped before " + settings.chain() + " sent any block: nothing was "
+                        + "validated; " + checkpoints.onDisk();
+                LOG.error(line);   // now: a SIGTERM's exit may come before the command line prints the failure
+                throw new IOException(line);
             }
             LOG.info("validator stopped at block {} (global_step {}); {}", block, validator.globalStep(),
                     checkpoints.onDisk());

@@ -32,7 +32,7 @@ class ValidatorUnreachableChainTest {
         int status = validator.await(120);
         assertTrue(status == 1 || status == 143, "a failure, or the signal's own status (128 + 15): " + status);
         String log = validator.log();
-        assertTrue(log.contains("neuron validator: validator stopped before ws://127.0.0.1:1 sent any block: nothing "
+        assertTrue(log.contains("validator stopped before ws://127.0.0.1:1 sent any block: nothing "
                 + "was validated; no checkpoint was written"), log);
         assertFalse(log.contains("is on disk"), log);
         assertFalse(Files.exists(ckpt));
