@@ -2,6 +2,7 @@ package neuron.engine.backup;
 
 import neuron.engine.checkpoint.UnusablePathException;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * listings go past one page, a wrong secret is refused with a line that says so, and a manifest is checked as
  * hostile input.
  */
+@Slow
 class BackupStoreTest {
     private static final String BUCKET = "neuron-store-test";
 

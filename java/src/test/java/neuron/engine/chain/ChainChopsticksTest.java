@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import neuron.engine.chain.scale.ScaleReader;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.NodeScripts;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its finalized heads. Every block is journaled once, with the hash chopsticks reports and its parent linked, across
  * a SIGKILL and a restart; the client reads the runtime's Timestamp.Now, which is the block's timestamp inherent.
  */
+@Slow
 class ChainChopsticksTest {
     private static final Pattern LISTENING = Pattern.compile("ws://127\\.0\\.0\\.1:(\\d+)");
 

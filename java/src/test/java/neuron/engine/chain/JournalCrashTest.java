@@ -10,10 +10,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A writer JVM killed with SIGKILL in the middle of appending leaves a journal that reopens, reads and continues. */
+@Slow
 class JournalCrashTest {
 
     @TempDir

@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What an operator sees: help everywhere, one line and exit 2 for bad usage, Prometheus figures, plain log lines. */
+@Slow
 class CliOperatorTest {
     @TempDir
     Path dir;

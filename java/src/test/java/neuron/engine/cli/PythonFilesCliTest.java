@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * --init_from} starts from it; a readable checkpoint that does not fit is refused with exit 2 and one line, and is
  * left byte for byte where it was, never called corrupt.
  */
+@Slow
 class PythonFilesCliTest {
     @TempDir
     static Path dir;

@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.eval.ModelHash;
 import neuron.engine.eval.ValidatorRun;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * global_step, scores, weights) resumes with its scores and weights, the rest taken from the chain; a readable
  * checkpoint that does not fit is refused (exit 2, one line) and left exactly as it was.
  */
+@Slow
 class ValidatorPythonCheckpointTest {
     /** argv: path, shapes (JSON name -> shape), what to write: "validator", "wrong-shape" or "miner". */
     private static final String WRITE = """

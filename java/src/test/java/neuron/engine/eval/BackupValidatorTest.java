@@ -7,6 +7,7 @@ import neuron.engine.chain.LocalChain;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Slow;
 import neuron.engine.testing.Trees;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * resumes from the bucket with its scores and its journal, and reaches exactly the state of a validator that
  * never stopped.
  */
+@Slow
 class BackupValidatorTest {
     private static final String BUCKET = "neuron-validator-backups";
     private static final long UNTIL = 45;

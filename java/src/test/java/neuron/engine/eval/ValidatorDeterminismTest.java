@@ -9,6 +9,8 @@ import neuron.engine.chain.JournalCursor;
 import neuron.engine.chain.Follow;
 import neuron.engine.chain.LocalChain;
 import neuron.engine.chain.WsChainClient;
+import neuron.engine.testing.Seeds;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
@@ -18,6 +20,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -34,6 +38,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.HashSet;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -48,6 +53,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * validator's checkpoint from its oldest backup exactly. {@code -Dneuron.determinism.seed} repeats a run's kill
  * moments; {@code -Dneuron.determinism.blocks} sets its length.
  */
+@Slow
+@ExtendWith(Seeds.class)
+@Timeout(value = 45, unit = TimeUnit.MINUTES) // its run may take RUN_PATIENCE on busy cores
 class ValidatorDeterminismTest {
     private static final long BLOCK_TIME_MS = 200;
     /** How long the chain waits at most for the honest miner's update before it closes a window. */
@@ -113,7 +121,7 @@ class ValidatorDeterminismTest {
 
     @Test
     void validatorsThatStartLateOrCrashAgreeBitForBitWhileTheCoresAreBusy() throws Exception {
-        long seed = Long.getLong("neuron.determinism.seed", System.nanoTime());
+        long seed = Seeds.of("neuron.determinism.seed");
         Random random = new Random(seed);
         for (int i = 0; i < 2; i++) {
             hogs.add(new ProcessBuilder("/bin/sh", "-c", "while :; do :; done").start());
