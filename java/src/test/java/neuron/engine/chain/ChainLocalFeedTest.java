@@ -50,11 +50,15 @@ class ChainLocalFeedTest {
 
     @Test
     void aReorganisationRollsBackToTheCommonAncestor() throws Exception {
-        LocalChain chain = new LocalChain("reorg-test", 100, 0);
+        // blocks on demand: the replaced block is not final whatever the machine's speed
+        LocalChain chain = LocalChain.onDemand("reorg-test");
         try (BlockFeed feed = new ChainFollower(chain, List.of())) {
-            List<BlockEvent> before = Feeds.take(feed, 3);
+            List<BlockEvent> before = Feeds.makeAndTake(chain, feed, 3);
             long from = feed.lastDelivered().number();
             chain.reorganise(from);
+            for (int i = 0; i < 4; i++) {
+                chain.makeBlock();
+            }
             BlockEvent next = feed.next(Feeds.PATIENCE);
             assertTrue(next.reorg(), "the first block of the new branch is flagged: " + next);
             assertEquals(from, next.number(), "it replaces the delivered block it forks at");

@@ -25,6 +25,21 @@ final class Feeds {
         return events;
     }
 
+    /**
+     * Makes {@code blocks} blocks of a chain made on demand and takes what the feed delivers up to its head: the
+     * feed is at the head, so nothing it delivered is final but what lies {@link LocalChain#FINALITY_LAG} behind.
+     */
+    static List<BlockEvent> makeAndTake(LocalChain chain, BlockFeed feed, int blocks) throws InterruptedException {
+        for (int i = 0; i < blocks; i++) {
+            chain.makeBlock();
+        }
+        List<BlockEvent> events = new ArrayList<>();
+        while (events.isEmpty() || events.get(events.size() - 1).number() < chain.head()) {
+            events.addAll(take(feed, 1));
+        }
+        return events;
+    }
+
     /** Numbers strictly consecutive from {@code first}. */
     static void assertConsecutive(long first, List<BlockEvent> events) {
         for (int i = 0; i < events.size(); i++) {
