@@ -3,19 +3,21 @@ package neuron.engine.chain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import neuron.engine.chain.local.LocalChain;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /** Test helpers: bounded waits on feeds and conditions (never a wall-clock assertion). */
-final class Feeds {
-    static final Duration PATIENCE = Duration.ofSeconds(20);
+public final class Feeds {
+    public static final Duration PATIENCE = Duration.ofSeconds(20);
 
     private Feeds() {
     }
 
-    static List<BlockEvent> take(BlockFeed feed, int count) throws InterruptedException {
+    public static List<BlockEvent> take(BlockFeed feed, int count) throws InterruptedException {
         List<BlockEvent> events = new ArrayList<>();
         while (events.size() < count) {
             BlockEvent event = feed.next(PATIENCE);
@@ -29,7 +31,7 @@ final class Feeds {
      * Makes {@code blocks} blocks of a chain made on demand and takes what the feed delivers up to its head: the
      * feed is at the head, so nothing it delivered is final but what lies {@link LocalChain#FINALITY_LAG} behind.
      */
-    static List<BlockEvent> makeAndTake(LocalChain chain, BlockFeed feed, int blocks) throws InterruptedException {
+    public static List<BlockEvent> makeAndTake(LocalChain chain, BlockFeed feed, int blocks) throws InterruptedException {
         for (int i = 0; i < blocks; i++) {
             chain.makeBlock();
         }
@@ -41,13 +43,13 @@ final class Feeds {
     }
 
     /** Numbers strictly consecutive from {@code first}. */
-    static void assertConsecutive(long first, List<BlockEvent> events) {
+    public static void assertConsecutive(long first, List<BlockEvent> events) {
         for (int i = 0; i < events.size(); i++) {
             assertEquals(first + i, events.get(i).number(), "block " + i + " of " + events);
         }
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    public static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
