@@ -16,6 +16,7 @@ import neuron.engine.chain.local.ChainServer;
 import neuron.engine.chain.local.LocalChain;
 import neuron.engine.network.ChainUnavailableException;
 import neuron.engine.network.Hash32;
+import neuron.engine.testing.Deadline;
 import org.java_websocket.WebSocket;
 import org.junit.jupiter.api.Test;
 
@@ -92,15 +93,17 @@ class ChainWebSocketTest {
 
     @Test
     void followingBestHeadsAReorganisationRollsBackToTheCommonAncestor() throws Exception {
-        // blocks on demand, the follower at the head: the blocks it has are not final yet, whatever the machine's speed
-        LocalChain chain = LocalChain.onDemand(SEED);
-        try (ChainServer server = ChainServer.start(chain, new InetSocketAddress("127.0.0.1", 0));
-             ChainFollower feed = follow(server, Follow.BEST)) {
-            Feeds.makeAndTake(chain, feed, 4);
+        // blocks slow enough for the follower to keep up, so that the blocks it has are not final yet
+        try (ChainServer server = serve(0, 0, 150); ChainFollower feed = follow(server, Follow.BEST)) {
+            Feeds.take(feed, 3);
             Block last = feed.lastDelivered();
-            chain.reorganise(last.number() - 1);
-            chain.makeBlock();
-            chain.makeBlock();
+            Deadline notFinal = Deadline.in(Feeds.PATIENCE);
+            while (!Feeds.reorganised(server.chain(), last.number() - 1)) {
+                // a busy machine delivered the blocks only once they were final: fork at a newer one
+                notFinal.check(() -> "a delivered block that is not final yet, to fork at");
+                Feeds.take(feed, 1);
+                last = feed.lastDelivered();
+            }
             BlockEvent first = Feeds.take(feed, 1).get(0);
             assertTrue(first.reorg(), "the first block of the new branch is flagged: " + first);
             assertEquals(last.number() - 1, first.number(), "it replaces the blocks from the fork on");

@@ -27,19 +27,14 @@ public final class Feeds {
         return events;
     }
 
-    /**
-     * Makes {@code blocks} blocks of a chain made on demand and takes what the feed delivers up to its head: the
-     * feed is at the head, so nothing it delivered is final but what lies {@link LocalChain#FINALITY_LAG} behind.
-     */
-    public static List<BlockEvent> makeAndTake(LocalChain chain, BlockFeed feed, int blocks) throws InterruptedException {
-        for (int i = 0; i < blocks; i++) {
-            chain.makeBlock();
+    /** Replaces the chain from {@code from} on, unless that block is final by now (then it says false). */
+    public static boolean reorganised(LocalChain chain, long from) {
+        try {
+            chain.reorganise(from);
+            return true;
+        } catch (IllegalArgumentException finalAlready) {
+            return false;
         }
-        List<BlockEvent> events = new ArrayList<>();
-        while (events.isEmpty() || events.get(events.size() - 1).number() < chain.head()) {
-            events.addAll(take(feed, 1));
-        }
-        return events;
     }
 
     /** Numbers strictly consecutive from {@code first}. */

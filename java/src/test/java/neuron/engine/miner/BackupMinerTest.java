@@ -172,6 +172,7 @@ class BackupMinerTest {
         long last = CheckpointLoader.load(machine.resolve("m.pth"), "global_step", StoredCheckpoint::progress);
         assertTrue(Files.readString(s3.object(BUCKET, "outage/latest")).contains("\"progress\":" + last + ","), log);
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth")), Files.readAllBytes(version("outage", last)));
+        assertFalse(log.contains(S3Proxy.SECRET_KEY), "no secret in the outage's lines, the S3 library's messages included");
     }
 
     @Test
