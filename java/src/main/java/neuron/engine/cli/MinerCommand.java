@@ -45,7 +45,7 @@ final class MinerCommand implements Callable<Integer> {
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "take part in a network: follow its base model, train on the rows "
+    @Option(names = {"--chain", "--subtensor.chain_endpoint"}, description = "take part in a network: follow its base model, train on the rows "
             + "each window assigns, commit an update every window: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
@@ -62,6 +62,9 @@ final class MinerCommand implements Callable<Integer> {
 
     @Mixin
     WindowOptions window;
+
+    @Mixin
+    SubnetOptions subnet;
 
     @Option(names = "--submit", defaultValue = "trained", hidden = true,
             description = "trained | zero | noise: what the miner submits (zero and noise show what validators do "
