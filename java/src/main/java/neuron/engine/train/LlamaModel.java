@@ -42,7 +42,10 @@ public final class LlamaModel implements AutoCloseable {
     private final Device device;
     private final Map<String, Tensor> parameters;      // leaves with requires_grad, in HF order
     private final Map<String, Tensor> detachedViews;   // the same storage without autograd: what state_dict() shows
-    private final Tensor[] flat;
+    private final Tensor embed;
+    private final Layer[] layers;
+    private final Tensor norm;
+    private final Tensor head;
     private final Tensor ropeCos;
     private final Tensor ropeSin;
 
@@ -62,7 +65,13 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         this.parameters = Collections.unmodifiableMap(params);
-        this.flat = params.values().toArray(new Tensor[0]);
+        this.embed = params.get("model.embed_tokens.weight");
+        this.layers = new Layer[config.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = Layer.of(params, "model.layers." + i + ".");
+        }
+        this.norm = params.get("model.norm.weight");
+        this.head = params.get("lm_head.weight");
         Map<String, Tensor> views = new LinkedHashMap<>();
         params.forEach((name, p) -> views.put(name, p.detach()));
         this.detachedViews = Collections.unmodifiableMap(views);
@@ -101,23 +110,19 @@ public final class LlamaModel implements AutoCloseable {
         long hidden = config.hidden();
         Tensor cos = ropeCos.narrow(0, 0, seq);
         Tensor sin = ropeSin.narrow(0, 0, seq);
-        Tensor h = embedding(flat[0], tokens);
-        int perLayer = 9;
-        for (int i = 0; i < config.layers(); i++) {
-            int base = 1 + i * perLayer;
-            Tensor x = rmsNorm(h, flat[base + 7]);
-            Tensor q = rotate(heads(linear(x, flat[base]), batch, seq), cos, sin);
-            Tensor k = rotate(heads(linear(x, flat[base + 1]), batch, seq), cos, sin);
-            Tensor v = heads(linear(x, flat[base + 2]), batch, seq);
+        Tensor h = embedding(embed, tokens);
+        for (Layer layer : layers) {
+            Tensor x = rmsNorm(h, layer.attnNorm);
+            Tensor q = rotate(heads(linear(x, layer.q), batch, seq), cos, sin);
+            Tensor k = rotate(heads(linear(x, layer.k), batch, seq), cos, sin);
+            Tensor v = heads(linear(x, layer.v), batch, seq);
             Tensor attention = scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true,
                     new DoubleOptional(), false);
-            h = h.add(linear(attention.transpose(1, 2).reshape(batch, seq, hidden), flat[base + 3]));
-            x = rmsNorm(h, flat[base + 8]);
-            Tensor gated = silu(linear(x, flat[base + 4])).mul(linear(x, flat[base + 5]));
-            h = h.add(linear(gated, flat[base + 6]));
+            h = h.add(linear(attention.transpose(1, 2).reshape(batch, seq, hidden), layer.o));
+            x = rmsNorm(h, layer.mlpNorm);
+            h = h.add(linear(silu(linear(x, layer.gate)).mul(linear(x, layer.up)), layer.down));
         }
-        int end = 1 + config.layers() * perLayer;
-        return linear(rmsNorm(h, flat[end]), flat[end + 1]);
+        return linear(rmsNorm(h, norm), head);
     }
 
     /** Mean next-token cross-entropy of {@code inputs} against {@code targets} (both batch × seq). */
@@ -143,11 +148,23 @@ public final class LlamaModel implements AutoCloseable {
         for (Tensor t : detachedViews.values()) {
             t.close();
         }
-        for (Tensor t : flat) {
+        for (Tensor t : parameters.values()) {
             t.close();
         }
         ropeCos.close();
         ropeSin.close();
+    }
+
+    /** One decoder layer's weights: attention's q/k/v/o, the MLP's gate/up/down, and the norm before each. */
+    private record Layer(Tensor q, Tensor k, Tensor v, Tensor o, Tensor gate, Tensor up, Tensor down,
+                         Tensor attnNorm, Tensor mlpNorm) {
+        static Layer of(Map<String, Tensor> params, String prefix) {
+            return new Layer(params.get(prefix + "self_attn.q_proj.weight"), params.get(prefix + "self_attn.k_proj.weight"),
+                    params.get(prefix + "self_attn.v_proj.weight"), params.get(prefix + "self_attn.o_proj.weight"),
+                    params.get(prefix + "mlp.gate_proj.weight"), params.get(prefix + "mlp.up_proj.weight"),
+                    params.get(prefix + "mlp.down_proj.weight"), params.get(prefix + "input_layernorm.weight"),
+                    params.get(prefix + "post_attention_layernorm.weight"));
+        }
     }
 
     private Tensor rmsNorm(Tensor x, Tensor weight) {
