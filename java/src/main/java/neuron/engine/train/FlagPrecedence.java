@@ -59,13 +59,14 @@ final class FlagPrecedence {
         return new Resolved(options, warning);
     }
 
-    /** --model's shape is compared where no finer flag (--vocab, --heads, --seq_len) was given. */
+    /** --model's shape is compared where no finer flag (--vocab, --heads, --kv_heads, --seq_len) was given. */
     private void model(ModelConfig checkpoint, ModelConfig flags) {
         boolean shape = checkpoint.hidden() != flags.hidden() || checkpoint.layers() != flags.layers()
                 || checkpoint.intermediate() != flags.intermediate() || checkpoint.ropeTheta() != flags.ropeTheta()
                 || checkpoint.rmsEps() != flags.rmsEps()
                 || !given.given("vocab") && checkpoint.vocab() != flags.vocab()
                 || !given.given("heads") && checkpoint.heads() != flags.heads()
+                || !given.given("kv_heads") && checkpoint.kvHeads() != flags.kvHeads()
                 || !given.given("seq_len") && checkpoint.seqLen() != flags.seqLen();
         if (given.given("model") && shape) {
             notes.add("--model gives " + LlamaLayout.describe(flags) + ", seq_len " + flags.seqLen() + " (" + source
@@ -74,6 +75,7 @@ final class FlagPrecedence {
         }
         checkpointWins("vocab", flags.vocab(), checkpoint.vocab(), "its tensors have that shape");
         checkpointWins("heads", flags.heads(), checkpoint.heads(), "its tensors were trained with them");
+        checkpointWins("kv_heads", flags.kvHeads(), checkpoint.kvHeads(), "its k_proj and v_proj have that shape");
         checkpointWins("seq_len", flags.seqLen(), checkpoint.seqLen(), "part of the model's configuration");
     }
 

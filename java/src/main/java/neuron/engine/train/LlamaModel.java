@@ -29,6 +29,7 @@ import static org.bytedeco.pytorch.global.torch.pow;
 import static org.bytedeco.pytorch.global.torch.rms_norm;
 import static org.bytedeco.pytorch.global.torch.scaled_dot_product_attention;
 import static org.bytedeco.pytorch.global.torch.silu;
+import static org.bytedeco.pytorch.global.torch.where;
 
 /**
  * A LLaMA decoder written as functional LibTorch ops over leaf tensors named exactly as Hugging Face's
@@ -55,7 +56,7 @@ public final class LlamaModel implements AutoCloseable {
         this.device = device;
         manual_seed(seed);
         Map<String, Tensor> params = new LinkedHashMap<>();
-        for (Map.Entry<String, long[]> shape : shapes(config).entrySet()) {
+        for (Map.Entry<String, long[]> shape : LlamaLayout.parameterShapes(config).entrySet()) {
             try (Tensor cpu = shape.getKey().endsWith("norm.weight")
                     ? ones(shape.getValue())
                     : normal(0.0, INIT_STD, shape.getValue())) {
@@ -71,7 +72,7 @@ public final class LlamaModel implements AutoCloseable {
             layers[i] = Layer.of(params, "model.layers." + i + ".");
         }
         this.norm = params.get("model.norm.weight");
-        this.head = params.get("lm_head.weight");
+        this.head = config.tiedEmbeddings() ? embed : params.get(LlamaLayout.HEAD);
         Map<String, Tensor> views = new LinkedHashMap<>();
         params.forEach((name, p) -> views.put(name, p.detach()));
         this.detachedViews = Collections.unmodifiableMap(views);
@@ -80,9 +81,9 @@ public final class LlamaModel implements AutoCloseable {
         this.ropeSin = rope[1];
     }
 
-    /** Parameter names and shapes of {@code LlamaForCausalLM}, in its {@code state_dict()} order. */
+    /** The trainable leaves' names and shapes, in {@code LlamaForCausalLM.parameters()} order (a tied head is none). */
     public static Map<String, long[]> shapes(ModelConfig c) {
-        return LlamaLayout.shapes(c);
+        return LlamaLayout.parameterShapes(c);
     }
 
     public ModelConfig config() {
@@ -98,9 +99,23 @@ public final class LlamaModel implements AutoCloseable {
         return parameters;
     }
 
-    /** Detached aliases of the parameters (same storage, no autograd): a live {@code state_dict()}. */
+    /** Detached aliases of the parameters (same storage, no autograd), one per parameter: the live weights. */
     public Map<String, Tensor> stateDict() {
         return detachedViews;
+    }
+
+    /**
+     * {@code state_dict()} as PyTorch saves it: {@link #stateDict()} plus, for a tied head, {@code lm_head.weight}
+     * as the very tensor of the embedding, so a writer stores one storage under both names.
+     */
+    public static Map<String, Tensor> withTiedHead(ModelConfig config, Map<String, Tensor> parameters) {
+        String embedding = "model.embed_tokens.weight";
+        if (!config.tiedEmbeddings() || !parameters.containsKey(embedding)) {
+            return parameters;
+        }
+        Map<String, Tensor> saved = new LinkedHashMap<>(parameters);
+        saved.put(LlamaLayout.HEAD, parameters.get(embedding));
+        return saved;
     }
 
     /** Logits (batch, seq, vocab) for int64 token ids (batch, seq) on the model's device. */
@@ -110,14 +125,15 @@ public final class LlamaModel implements AutoCloseable {
         long hidden = config.hidden();
         Tensor cos = ropeCos.narrow(0, 0, seq);
         Tensor sin = ropeSin.narrow(0, 0, seq);
+        boolean grouped = config.kvHeads() != config.heads();   // each key/value head serves heads/kvHeads queries
         Tensor h = embedding(embed, tokens);
         for (Layer layer : layers) {
             Tensor x = rmsNorm(h, layer.attnNorm);
             Tensor q = rotate(heads(linear(x, layer.q), batch, seq), cos, sin);
-            Tensor k = rotate(heads(linear(x, layer.k), batch, seq), cos, sin);
-            Tensor v = heads(linear(x, layer.v), batch, seq);
+            Tensor k = rotate(kvHeads(linear(x, layer.k), batch, seq), cos, sin);
+            Tensor v = kvHeads(linear(x, layer.v), batch, seq);
             Tensor attention = scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true,
-                    new DoubleOptional(), false);
+                    new DoubleOptional(), grouped);
             h = h.add(linear(attention.transpose(1, 2).reshape(batch, seq, hidden), layer.o));
             x = rmsNorm(h, layer.mlpNorm);
             h = h.add(linear(silu(linear(x, layer.gate)).mul(linear(x, layer.up)), layer.down));
@@ -130,9 +146,13 @@ public final class LlamaModel implements AutoCloseable {
         return cross_entropy_loss(forward(inputs).view(-1, config.vocab()), targets.reshape(-1));
     }
 
-    /** Copies {@code source}'s tensors (any device) into the parameters, checking names and shapes. */
+    /**
+     * Copies {@code source}'s tensors (any device) into the parameters, checking names and shapes; with a tied head
+     * the source may also hold {@code lm_head.weight}, which must then equal the embedding.
+     */
     public void load(Map<?, ?> source) {
-        if (!source.keySet().equals(parameters.keySet())) {
+        if (!source.keySet().equals(parameters.keySet())
+                && !source.keySet().equals(withTiedHead(config, parameters).keySet())) {
             List<Object> missing = new ArrayList<>(parameters.keySet());
             missing.removeAll(source.keySet());
             List<Object> extra = new ArrayList<>(source.keySet());
@@ -141,6 +161,16 @@ public final class LlamaModel implements AutoCloseable {
                     + ", unexpected " + extra);
         }
         detachedViews.forEach((name, target) -> Tensors.copyInto(name, target, StateTrees.tensorLeaf(source, name)));
+        if (config.tiedEmbeddings() && source.containsKey(LlamaLayout.HEAD)) {
+            Tensor embedding = detachedViews.get("model.embed_tokens.weight");
+            try (Tensor head = embedding.clone()) {
+                Tensors.copyInto(LlamaLayout.HEAD, head, StateTrees.tensorLeaf(source, LlamaLayout.HEAD));
+                if (!head.equal(embedding)) {
+                    throw new IllegalArgumentException("lm_head.weight differs from model.embed_tokens.weight, but the "
+                            + "model ties them");
+                }
+            }
+        }
     }
 
     @Override
@@ -176,11 +206,34 @@ public final class LlamaModel implements AutoCloseable {
         return x.view(batch, seq, config.heads(), config.headDim()).transpose(1, 2);
     }
 
+    /** (batch, seq, kvDim) → (batch, kvHeads, seq, headDim). */
+    private Tensor kvHeads(Tensor x, long batch, long seq) {
+        return x.view(batch, seq, config.kvHeads(), config.headDim()).transpose(1, 2);
+    }
+
     /** HF {@code apply_rotary_pos_emb}: x·cos + rotate_half(x)·sin, rotate_half(x) = cat(−x₂, x₁). */
     private Tensor rotate(Tensor x, Tensor cos, Tensor sin) {
         long half = config.headDim() / 2;
         Tensor rotated = cat(new TensorVector(x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)), -1);
         return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    /**
+     * HF {@code _compute_llama3_parameters}: wavelengths longer than original/low_freq_factor are slowed by
+     * {@code factor}, those shorter than original/high_freq_factor are kept, and the band between is interpolated.
+     */
+    private static Tensor llama3(Tensor invFreq, ModelConfig.RopeScaling s) {
+        double lowWavelen = s.originalMaxPositions() / s.lowFreqFactor();
+        double highWavelen = s.originalMaxPositions() / s.highFreqFactor();
+        Tensor wavelen = invFreq.reciprocal().mul(new Scalar(2 * Math.PI));
+        Tensor slowed = where(wavelen.gt(new Scalar(lowWavelen)), invFreq.div(new Scalar(s.factor())), invFreq);
+        Tensor smooth = wavelen.reciprocal().mul(new Scalar((double) s.originalMaxPositions()))
+                .sub(new Scalar(s.lowFreqFactor())).div(new Scalar(s.highFreqFactor() - s.lowFreqFactor()));
+        Tensor smoothed = smooth.neg().add(new Scalar(1.0)).mul(slowed).div(new Scalar(s.factor()))
+                .add(smooth.mul(slowed));
+        Tensor medium = wavelen.lt(new Scalar(highWavelen)).logical_not()
+                .logical_and(wavelen.gt(new Scalar(lowWavelen)).logical_not());
+        return where(medium, smoothed, slowed);
     }
 
     /** HF {@code LlamaRotaryEmbedding} in float32: inv_freq = 1/θ^(2i/d), tables (seqLen, headDim). */
@@ -190,6 +243,9 @@ public final class LlamaModel implements AutoCloseable {
             long dim = config.headDim();
             Tensor exponents = arange(new Scalar(0L), new Scalar(dim), new Scalar(2L), f32).div(new Scalar((double) dim));
             Tensor invFreq = pow(new Scalar(config.ropeTheta()), exponents).reciprocal();
+            if (config.ropeScaling() != null) {
+                invFreq = llama3(invFreq, config.ropeScaling());
+            }
             Tensor positions = arange(new Scalar((long) config.seqLen()), f32);
             Tensor freqs = outer(positions, invFreq);
             Tensor angles = cat(new TensorVector(freqs, freqs), -1);

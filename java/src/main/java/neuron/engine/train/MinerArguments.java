@@ -32,6 +32,11 @@ public final class MinerArguments {
                     + "without the engine's config its head count")
     Integer heads;
 
+    @Option(names = "--kv_heads", paramLabel = "N",
+            description = "key/value heads (grouped-query attention; default: as many as the query heads); a "
+                    + "checkpoint's own come from its k_proj")
+    Integer kvHeads;
+
     @Option(names = "--data", paramLabel = "PATH", description = "text file (byte tokens), llm.c .bin token shard, or a "
             + "directory of shards (default: the built-in corpus)")
     Path data;
@@ -120,6 +125,7 @@ public final class MinerArguments {
         config = vocab == null ? config : config.withVocab(vocab);
         config = seqLen == null ? config : config.withSeqLen(seqLen);
         config = heads == null ? config : config.withHeads(heads);
+        config = kvHeads == null ? config : config.withKvHeads(kvHeads);
         TrainingOptions d = TrainingOptions.defaults();
         TrainingOptions training = new TrainingOptions(batchSize, lr, d.beta1(), d.beta2(), d.eps(), weightDecay,
                 gradClip, warmupSteps, decaySteps, minLrRatio);

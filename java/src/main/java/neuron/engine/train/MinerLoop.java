@@ -208,14 +208,14 @@ public final class MinerLoop implements AutoCloseable {
     public Map<String, Object> state() {
         Map<String, Object> tree = new LinkedHashMap<>();
         tree.put("global_step", globalStep);
-        PyOrderedDict parameters = new PyOrderedDict();
+        Map<String, Tensor> parameters = new LinkedHashMap<>();
         int i = 0;
         for (Map.Entry<String, Tensor> p : model.stateDict().entrySet()) {
             if (replica.updates(i++)) {
                 parameters.put(p.getKey(), p.getValue());
             }
         }
-        tree.put("model_state_dict", parameters);
+        tree.put("model_state_dict", new PyOrderedDict(LlamaModel.withTiedHead(model.config(), parameters)));
         tree.put("optimizer_state_dict", optimizer.stateDict());
         tree.put("scheduler_state_dict", schedule.stateDict());
         tree.put("config", options.toConfigMap(dataFingerprint));

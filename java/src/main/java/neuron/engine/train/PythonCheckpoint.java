@@ -1,5 +1,8 @@
 package neuron.engine.train;
 
+import neuron.engine.torch.StoredTensor;
+import org.bytedeco.pytorch.Tensor;
+
 import neuron.engine.pth.PyOrderedDict;
 
 import java.util.ArrayList;
@@ -34,6 +37,9 @@ final class PythonCheckpoint {
             shapes.put((String) name, Tensors.shapeOf(value));
         });
         LlamaLayout.Derived derived = LlamaLayout.derive(shapes, new LlamaLayout.Hints(flags.model(), given.given("heads")));
+        if (tied(stateDict)) {
+            derived = new LlamaLayout.Derived(derived.config().withTiedEmbeddings(true), derived.headsFrom());
+        }
         PyOrderedDict model = new PyOrderedDict();
         for (String name : LlamaLayout.parameters(shapes).keySet()) {
             Object t = stateDict.get(name);
@@ -79,6 +85,16 @@ final class PythonCheckpoint {
         MinerOptions options = new MinerOptions(derived.config(), t, flags.data(), flags.seed(), flags.device(),
                 flags.threads());
         return new Completed(completed, options, String.join("; ", origin));
+    }
+
+    /** A head saved as the embedding's own storage: PyTorch's tie_word_embeddings. */
+    private static boolean tied(Map<?, ?> stateDict) {
+        Object embedding = stateDict.get("model.embed_tokens.weight");
+        Object head = stateDict.get(LlamaLayout.HEAD);
+        if (embedding instanceof StoredTensor e && head instanceof StoredTensor h) {
+            return e.sharesStorageWith(h);
+        }
+        return embedding instanceof Tensor e && head instanceof Tensor h && e.data_ptr().address() == h.data_ptr().address();
     }
 
     private static Map<?, ?> onlyGroup(Map<?, ?> optimizer) {
