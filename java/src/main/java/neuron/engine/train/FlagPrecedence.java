@@ -13,7 +13,7 @@ import java.util.Objects;
  * <li>the model's shape ({@code --model}, {@code --vocab}, {@code --heads}, {@code --seq_len}): the checkpoint's,
  * always: its tensors have that shape;</li>
  * <li>what the run's steps are made of ({@code --lr}, {@code --warmup_steps}, {@code --decay_steps},
- * {@code --min_lr_ratio}, {@code --batch_size}, {@code --grad_clip}, {@code --data}, {@code --seed}): the
+ * {@code --min_lr_ratio}, {@code --batch_size}, {@code --grad_accum}, {@code --grad_clip}, {@code --data}, {@code --seed}): the
  * checkpoint's, so that a resumed run continues bit for bit as if never stopped; {@code --override FLAG} makes the
  * flag win, which leaves the state valid but makes the rest a different run;</li>
  * <li>{@code --weight_decay}: the checkpoint's, which AdamW's state carries;</li>
@@ -48,7 +48,8 @@ final class FlagPrecedence {
                 p.overridable("grad_clip", f.gradClip(), c.gradClip()),
                 p.overridable("warmup_steps", f.warmupSteps(), c.warmupSteps()),
                 p.overridable("decay_steps", f.decaySteps(), c.decaySteps()),
-                p.overridable("min_lr_ratio", f.minLrRatio(), c.minLrRatio()));
+                p.overridable("min_lr_ratio", f.minLrRatio(), c.minLrRatio()),
+                p.overridable("grad_accum", f.gradAccum(), c.gradAccum()));
         MinerOptions options = new MinerOptions(checkpoint.model(), training,
                 p.overridable("data", flags.data(), checkpoint.data()),
                 p.overridable("seed", flags.seed(), checkpoint.seed()),

@@ -22,7 +22,7 @@ import java.util.Set;
 public final class MinerArguments {
     /** The flags {@code --override} may name: settings a resumed run can change without invalidating its state. */
     public static final Set<String> OVERRIDABLE = Set.of("lr", "warmup_steps", "decay_steps", "min_lr_ratio",
-            "batch_size", "grad_clip", "data", "seed");
+            "batch_size", "grad_accum", "grad_clip", "data", "seed");
 
     @Option(names = "--model", defaultValue = "tiny", description = "model preset: tiny, small, llama-1b (default: ${DEFAULT-VALUE})")
     String model;
@@ -58,8 +58,12 @@ public final class MinerArguments {
     @Option(names = "--seq_len", paramLabel = "N", description = "tokens per sequence, overriding the preset's (default: the preset's)")
     Integer seqLen;
 
-    @Option(names = "--batch_size", paramLabel = "N", description = "sequences per step")
+    @Option(names = "--batch_size", paramLabel = "N", description = "sequences per micro-batch")
     int batchSize;
+
+    @Option(names = "--grad_accum", paramLabel = "N", description = "micro-batches whose gradients add up to one "
+            + "optimizer step: the update of a batch N times larger")
+    int gradAccum;
 
     @Option(names = "--lr", paramLabel = "LR", description = "peak learning rate")
     double lr;
@@ -81,7 +85,7 @@ public final class MinerArguments {
 
     @Option(names = "--override", paramLabel = "FLAG", split = ",",
             description = "on resume, let these given flags win over the checkpoint: any of lr, warmup_steps, "
-                    + "decay_steps, min_lr_ratio, batch_size, grad_clip, data, seed (default: none; the checkpoint wins)")
+                    + "decay_steps, min_lr_ratio, batch_size, grad_accum, grad_clip, data, seed (default: none; the checkpoint wins)")
     List<String> override;
 
     @Option(names = "--init_from", paramLabel = "DIR",
@@ -128,7 +132,7 @@ public final class MinerArguments {
         config = kvHeads == null ? config : config.withKvHeads(kvHeads);
         TrainingOptions d = TrainingOptions.defaults();
         TrainingOptions training = new TrainingOptions(batchSize, lr, d.beta1(), d.beta2(), d.eps(), weightDecay,
-                gradClip, warmupSteps, decaySteps, minLrRatio);
+                gradClip, warmupSteps, decaySteps, minLrRatio, gradAccum);
         return new MinerOptions(config, training, data == null ? BuiltinCorpus.SOURCE : data.toAbsolutePath().toString(),
                 seed, device, threads);
     }

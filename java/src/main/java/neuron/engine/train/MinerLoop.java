@@ -4,6 +4,7 @@ import neuron.engine.pth.PyOrderedDict;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 
@@ -165,19 +166,31 @@ public final class MinerLoop implements AutoCloseable {
     }
 
     /**
-     * One optimizer step on the batch of the current global step; returns that batch's loss (before the update).
-     * If it throws, the state may be half-updated: restore from the last snapshot rather than stepping on.
+     * One optimizer step on the batch of the current global step (its {@code gradAccum} micro-batches); returns that
+     * batch's loss (before the update). If it throws, the state may be half-updated: restore from the last snapshot
+     * rather than stepping on.
      */
     public float step() {
         ModelConfig config = options.model();
         int seq = config.seqLen();
+        int microBatches = options.training().gradAccum();
+        int batchRows = options.training().batchSize();
         try (PointerScope scope = new PointerScope()) {
-            batches.fill(data, globalStep, firstRow, (int) batchHost.size(0), seq + 1, batchTokens);
-            batchHostData.put(batchTokens);
-            Tensor batch = batchHost.to(device, ScalarType.Long);
-            Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
-            replica.beforeBackward();
-            loss.backward();
+            Tensor loss = null;
+            for (int micro = 0; micro < microBatches; micro++) {
+                batches.fill(data, globalStep, micro * batchRows + firstRow, (int) batchHost.size(0), seq + 1,
+                        batchTokens);
+                batchHostData.put(batchTokens);
+                Tensor batch = batchHost.to(device, ScalarType.Long);
+                Tensor microLoss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
+                // the mean over all micro-batches' rows: each adds 1/N of its mean to the gradients
+                Tensor scaled = microBatches == 1 ? microLoss : microLoss.div(new Scalar((double) microBatches));
+                if (micro == microBatches - 1) {
+                    replica.beforeBackward();   // ranks average the summed gradients once, as DDP after no_sync
+                }
+                scaled.backward();
+                loss = loss == null ? scaled.detach() : loss.add(scaled.detach());
+            }
             GradientClipping.clip(model.parameters().values(), options.training().gradClip());
             beforeUpdate.run();
             optimizer.step();
@@ -251,9 +264,9 @@ public final class MinerLoop implements AutoCloseable {
         return optimizer.lr();
     }
 
-    /** Tokens one step consumes (batch × sequence length). */
+    /** Tokens one optimizer step consumes (micro-batch × micro-batches × sequence length). */
     public long tokensPerStep() {
-        return (long) options.training().batchSize() * options.model().seqLen();
+        return (long) options.training().batchSize() * options.training().gradAccum() * options.model().seqLen();
     }
 
     @Override

@@ -61,7 +61,7 @@ final class PythonCheckpoint {
             List<?> betas = StateTrees.list(group, "betas");
             t = new TrainingOptions(t.batchSize(), lr, number(betas, 0, "betas"), number(betas, 1, "betas"),
                     StateTrees.doubleValue(group, "eps"), StateTrees.doubleValue(group, "weight_decay"),
-                    t.gradClip(), t.warmupSteps(), t.decaySteps(), t.minLrRatio());
+                    t.gradClip(), t.warmupSteps(), t.decaySteps(), t.minLrRatio(), t.gradAccum());
         } else {
             t = t.withSchedule(lr, t.warmupSteps(), t.decaySteps(), t.minLrRatio());
         }
