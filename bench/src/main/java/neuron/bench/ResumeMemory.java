@@ -1,10 +1,10 @@
 package neuron.bench;
 
 import neuron.engine.checkpoint.CheckpointLoader;
+import neuron.engine.miner.MinerArguments;
+import neuron.engine.miner.MinerLoop;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.torch.TensorTrees;
-import neuron.engine.train.MinerArguments;
-import neuron.engine.train.MinerLoop;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package neuron.engine.api;
 
 import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.Evaluation;
-import neuron.engine.chain.WindowEvaluated;
+import neuron.engine.journal.Evaluation;
+import neuron.engine.journal.WindowEvaluated;
 
 import java.util.List;
 

@@ -2,14 +2,14 @@ package neuron.engine.api;
 
 import neuron.engine.chain.Block;
 import neuron.engine.chain.BlockEvent;
-import neuron.engine.chain.BlockFeeds;
-import neuron.engine.chain.BlockJournal;
 import neuron.engine.chain.ChainFollower;
 import neuron.engine.chain.Follow;
-import neuron.engine.chain.Hash32;
-import neuron.engine.chain.JournalCursor;
-import neuron.engine.chain.WindowChain;
+import neuron.engine.chain.local.BlockFeeds;
 import neuron.engine.checkpoint.CheckpointFiles;
+import neuron.engine.journal.BlockJournal;
+import neuron.engine.journal.JournalCursor;
+import neuron.engine.network.Hash32;
+import neuron.engine.network.WindowChain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

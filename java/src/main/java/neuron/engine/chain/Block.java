@@ -2,6 +2,8 @@ package neuron.engine.chain;
 
 import java.util.List;
 import java.util.Objects;
+import neuron.engine.network.Commitment;
+import neuron.engine.network.Hash32;
 
 /**
  * A chain block as the engine needs it: its number, its hash, its parent's hash, and the window protocol's

@@ -1,6 +1,7 @@
 package neuron.engine.chain;
 
 import java.time.Duration;
+import neuron.engine.network.ChainUnavailableException;
 
 /**
  * The blocks of a chain, one after the other, for one consumer thread (the validator or miner loop).

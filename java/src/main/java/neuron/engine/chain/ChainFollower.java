@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import neuron.engine.chain.scale.ScaleReader;
+import neuron.engine.network.ChainUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

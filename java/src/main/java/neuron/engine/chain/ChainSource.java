@@ -1,6 +1,7 @@
 package neuron.engine.chain;
 
 import java.time.Duration;
+import neuron.engine.network.ChainUnavailableException;
 
 /** Where a {@link ChainFollower} gets blocks: a chain that knows its head and can look a block up by number. */
 public interface ChainSource extends AutoCloseable {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import neuron.engine.chain.scale.Hashing;
 import neuron.engine.chain.scale.ScaleWriter;
+import neuron.engine.network.Hash32;
 
 /**
  * A Substrate block header: parent hash, number, state root, extrinsics root and digest (each log an encoded
@@ -16,11 +17,13 @@ import neuron.engine.chain.scale.ScaleWriter;
  * header it is given against the hash it asked for.
  */
 public record Header(Hash32 parentHash, long number, Hash32 stateRoot, Hash32 extrinsicsRoot, List<byte[]> digest) {
+    /** Block numbers are u32, as on Substrate chains (subtensor's included). */
+    public static final long MAX_BLOCK_NUMBER = 0xFFFF_FFFFL;
     private static final HexFormat HEX = HexFormat.of();
 
     public Header {
-        if (number < 0 || number > SubstrateRpc.MAX_BLOCK_NUMBER) {
-            throw new IllegalArgumentException("a block number is 0.." + SubstrateRpc.MAX_BLOCK_NUMBER + ", got " + number);
+        if (number < 0 || number > MAX_BLOCK_NUMBER) {
+            throw new IllegalArgumentException("a block number is 0.." + MAX_BLOCK_NUMBER + ", got " + number);
         }
         Objects.requireNonNull(parentHash, "parentHash");
         Objects.requireNonNull(stateRoot, "stateRoot");
@@ -79,7 +82,7 @@ public record Header(Hash32 parentHash, long number, Hash32 stateRoot, Hash32 ex
     }
 
     /** "0x" and an even number of hex digits. */
-    static byte[] hexBytes(JsonNode node) {
+    public static byte[] hexBytes(JsonNode node) {
         String text = node.asText("");
         if (!node.isTextual() || !text.startsWith("0x") || text.length() % 2 != 0) {
             throw new IllegalArgumentException("not 0x-prefixed hex bytes: " + abbreviate(node.toString()));

@@ -4,22 +4,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import neuron.engine.chain.rpc.RpcTable;
 
-/** Substrate JSON-RPC 2.0 as a subtensor node speaks it: the names and shapes {@link SubstrateRpc} and {@link WsChainClient} share. */
-final class SubstrateJson {
-    static final ObjectMapper MAPPER = RpcTable.MAPPER;
-    static final String SUBSCRIBE_NEW_HEADS = "chain_subscribeNewHeads";
-    static final String SUBSCRIBE_FINALIZED_HEADS = "chain_subscribeFinalizedHeads";
-    static final String NEW_HEAD = "chain_newHead";
-    static final String FINALIZED_HEAD = "chain_finalizedHead";
-    static final String GET_HEADER = "chain_getHeader";
-    static final String GET_BLOCK_HASH = "chain_getBlockHash";
+/** Substrate JSON-RPC 2.0 as a subtensor node speaks it: the names and shapes {@code SubstrateRpc} and {@link WsChainClient} share. */
+public final class SubstrateJson {
+    public static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final String SUBSCRIBE_NEW_HEADS = "chain_subscribeNewHeads";
+    public static final String SUBSCRIBE_FINALIZED_HEADS = "chain_subscribeFinalizedHeads";
+    public static final String NEW_HEAD = "chain_newHead";
+    public static final String FINALIZED_HEAD = "chain_finalizedHead";
+    public static final String GET_HEADER = "chain_getHeader";
+    public static final String GET_BLOCK_HASH = "chain_getBlockHash";
 
     private SubstrateJson() {
     }
 
-    static String request(long id, String method, Object... params) {
+    public static String request(long id, String method, Object... params) {
         ObjectNode msg = envelope();
         msg.put("id", id);
         msg.put("method", method);
@@ -31,7 +30,7 @@ final class SubstrateJson {
     }
 
     /** A block number as a hex string ("0x1a", how headers carry it) or a plain JSON number. */
-    static long number(JsonNode node) {
+    public static long number(JsonNode node) {
         if (node.isIntegralNumber()) {
             return node.asLong();
         }

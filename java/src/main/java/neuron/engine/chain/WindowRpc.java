@@ -3,6 +3,9 @@ package neuron.engine.chain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import neuron.engine.network.ChainWeights;
+import neuron.engine.network.Commitment;
+import neuron.engine.network.Hash32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,7 +15,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The window protocol's JSON-RPC methods, the one codec {@link WindowRpcHandler} (server) and {@link WsChainClient}
+ * The window protocol's JSON-RPC methods, the one codec {@code WindowRpcHandler} (server) and {@link WsChainClient}
  * (client) share:
  * <pre>
  * neuron_commit      [{"kind": "update"|"aggregate", "uid": u16, "window": n, "hash": "0x…"}]   → null
@@ -23,23 +26,23 @@ import java.util.TreeMap;
  * Decoding a request is strict (a value out of range is an error answer); decoding what a node sent is lenient
  * where that loses nothing else: a commitment that does not parse is skipped with a log line, never fatal.
  */
-final class WindowRpc {
-    static final String COMMIT = "neuron_commit";
-    static final String COMMITMENTS = "neuron_commitments";
-    static final String SET_WEIGHTS = "neuron_setWeights";
-    static final String WEIGHTS = "neuron_weights";
+public final class WindowRpc {
+    public static final String COMMIT = "neuron_commit";
+    public static final String COMMITMENTS = "neuron_commitments";
+    public static final String SET_WEIGHTS = "neuron_setWeights";
+    public static final String WEIGHTS = "neuron_weights";
     private static final Logger log = LoggerFactory.getLogger(WindowRpc.class);
 
     private WindowRpc() {
     }
 
-    static ObjectNode commitment(Commitment c) {
+    public static ObjectNode commitment(Commitment c) {
         return SubstrateJson.MAPPER.createObjectNode().put("kind", c.kind().wireName()).put("uid", c.uid())
                 .put("window", c.window()).put("hash", c.hash().toHex());
     }
 
     /** IllegalArgumentException, saying what is wrong, for anything but a well-formed commitment. */
-    static Commitment commitment(JsonNode node) {
+    public static Commitment commitment(JsonNode node) {
         if (!node.isObject()) {
             throw new IllegalArgumentException("a commitment is an object {kind, uid, window, hash}");
         }
@@ -48,7 +51,7 @@ final class WindowRpc {
                 Long.MAX_VALUE), Hash32.parseHex(node.path("hash").isTextual() ? node.path("hash").asText() : null));
     }
 
-    static ObjectNode blockCommitments(Block block) {
+    public static ObjectNode blockCommitments(Block block) {
         ObjectNode out = SubstrateJson.MAPPER.createObjectNode().put("number", block.number())
                 .put("hash", block.hash().toHex());
         ArrayNode list = out.putArray("commitments");
@@ -61,7 +64,7 @@ final class WindowRpc {
      * block (the chain reorganised between two calls) is an IllegalArgumentException; an entry that does not
      * parse is skipped with a log line.
      */
-    static List<Commitment> commitmentsOf(JsonNode answer, long number, Hash32 hash) {
+    public static List<Commitment> commitmentsOf(JsonNode answer, long number, Hash32 hash) {
         if (!answer.isObject() || answer.path("number").asLong(-1) != number
                 || !hash.toHex().equals(answer.path("hash").asText())) {
             throw new IllegalArgumentException("the commitments answered are not those of block " + number + " " + hash);
@@ -78,14 +81,14 @@ final class WindowRpc {
         return out;
     }
 
-    static ArrayNode weightValues(SortedMap<Integer, Integer> values) {
+    public static ArrayNode weightValues(SortedMap<Integer, Integer> values) {
         ArrayNode list = SubstrateJson.MAPPER.createArrayNode();
         values.forEach((uid, value) -> list.addArray().add(uid).add(value));
         return list;
     }
 
     /** [[uid, value]…] as the chain takes it; IllegalArgumentException for duplicates or values out of range. */
-    static SortedMap<Integer, Integer> weightValues(JsonNode node) {
+    public static SortedMap<Integer, Integer> weightValues(JsonNode node) {
         if (!node.isArray()) {
             throw new IllegalArgumentException("weights are a list of [uid, value] pairs");
         }
@@ -102,20 +105,20 @@ final class WindowRpc {
         return values;
     }
 
-    static ObjectNode weights(ChainWeights weights) {
+    public static ObjectNode weights(ChainWeights weights) {
         ObjectNode out = SubstrateJson.MAPPER.createObjectNode().put("validator", weights.validatorUid())
                 .put("block", weights.block());
         out.set("weights", weightValues(weights.values()));
         return out;
     }
 
-    static ChainWeights weights(JsonNode node) {
+    public static ChainWeights weights(JsonNode node) {
         return new ChainWeights((int) integer(node.path("validator"), "validator", Commitment.MAX_UID),
                 integer(node.path("block"), "block", Long.MAX_VALUE), weightValues(node.path("weights")));
     }
 
     /** A JSON integer in {@code 0..max}; IllegalArgumentException naming {@code what} otherwise. */
-    static long integer(JsonNode node, String what, long max) {
+    public static long integer(JsonNode node, String what, long max) {
         if (node == null || !node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < 0
                 || node.asLong() > max) {
             throw new IllegalArgumentException(what + " must be an integer 0.." + max + ", got "

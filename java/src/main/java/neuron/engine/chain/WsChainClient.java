@@ -18,6 +18,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import neuron.engine.network.ChainUnavailableException;
+import neuron.engine.network.ChainWeights;
+import neuron.engine.network.Commitment;
+import neuron.engine.network.Hash32;
+import neuron.engine.network.WindowChain;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.ServerHandshake;
@@ -44,7 +49,7 @@ public final class WsChainClient implements ChainSource, WindowChain {
     private static final Duration WINDOW_CALL_TIMEOUT = Duration.ofSeconds(5);
     private static final int METHOD_NOT_FOUND = -32601;
     /** The largest frame or message accepted: a Substrate node's own default response limit (15 MiB) and then some. */
-    static final int MAX_MESSAGE_BYTES = 16 << 20;
+    public static final int MAX_MESSAGE_BYTES = 16 << 20;
 
     private final URI uri;
     private final Follow follow;

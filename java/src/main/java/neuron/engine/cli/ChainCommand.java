@@ -5,11 +5,11 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import neuron.engine.chain.ChainServer;
-import neuron.engine.chain.LocalChain;
-import picocli.CommandLine;
+import neuron.engine.chain.local.ChainServer;
+import neuron.engine.chain.local.LocalChain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code bin/neuron chain}: the embedded chain served over Substrate JSON-RPC WebSocket until the process is stopped. */
 @Command(name = "chain", mixinStandardHelpOptions = true,

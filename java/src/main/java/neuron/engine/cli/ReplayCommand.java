@@ -2,16 +2,16 @@ package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import neuron.engine.chain.BlockJournal;
-import neuron.engine.chain.JournalInfo;
 import neuron.engine.checkpoint.CheckpointFiles;
-import neuron.engine.eval.ValidatorConfig;
-import neuron.engine.torch.TensorTrees;
-import neuron.engine.eval.ValidatorReplay;
-import neuron.engine.eval.ValidatorRun;
+import neuron.engine.journal.BlockJournal;
+import neuron.engine.journal.JournalInfo;
+import neuron.engine.model.BuiltinCorpus;
+import neuron.engine.model.ModelConfig;
 import neuron.engine.nativeio.LibTorch;
-import neuron.engine.train.BuiltinCorpus;
-import neuron.engine.train.ModelConfig;
+import neuron.engine.torch.TensorTrees;
+import neuron.engine.validator.ValidatorConfig;
+import neuron.engine.validator.ValidatorReplay;
+import neuron.engine.validator.ValidatorRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,6 +1,6 @@
 package neuron.engine.cli;
 
-import neuron.engine.eval.ValidatorConfig;
+import neuron.engine.validator.ValidatorConfig;
 import picocli.CommandLine.Option;
 
 /** The window length a network's miners and validators share. */

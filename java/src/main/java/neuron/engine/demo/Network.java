@@ -1,9 +1,9 @@
 package neuron.engine.demo;
 
-import neuron.engine.chain.ChainUnavailableException;
-import neuron.engine.chain.ChainWeights;
 import neuron.engine.chain.Follow;
 import neuron.engine.chain.WsChainClient;
+import neuron.engine.network.ChainUnavailableException;
+import neuron.engine.network.ChainWeights;
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,8 +1,8 @@
 package neuron.engine.dist;
 
-import neuron.engine.train.LlamaModel;
-import neuron.engine.train.ModelConfig;
-import neuron.engine.train.Replica;
+import neuron.engine.miner.Replica;
+import neuron.engine.model.LlamaModel;
+import neuron.engine.model.ModelConfig;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.Work;

@@ -2,12 +2,12 @@ package neuron.engine.dist;
 
 import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointLoader;
-import neuron.engine.torch.TensorTrees;
+import neuron.engine.miner.MinerLoop;
+import neuron.engine.miner.MinerRun;
+import neuron.engine.miner.Replica;
+import neuron.engine.model.ModelConfig;
 import neuron.engine.pth.PthReader;
-import neuron.engine.train.MinerLoop;
-import neuron.engine.train.MinerRun;
-import neuron.engine.train.ModelConfig;
-import neuron.engine.train.Replica;
+import neuron.engine.torch.TensorTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

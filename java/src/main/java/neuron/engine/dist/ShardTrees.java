@@ -1,9 +1,9 @@
 package neuron.engine.dist;
 
+import neuron.engine.model.LlamaModel;
+import neuron.engine.model.ModelConfig;
+import neuron.engine.model.StateTrees;
 import neuron.engine.pth.PyOrderedDict;
-import neuron.engine.train.LlamaModel;
-import neuron.engine.train.ModelConfig;
-import neuron.engine.train.StateTrees;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,8 +1,8 @@
 package neuron.engine.api;
 
-import neuron.engine.chain.Evaluation;
-import neuron.engine.chain.Hash32;
-import neuron.engine.chain.WindowEvaluated;
+import neuron.engine.journal.Evaluation;
+import neuron.engine.journal.WindowEvaluated;
+import neuron.engine.network.Hash32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,6 +2,7 @@ package neuron.engine.api;
 
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.StoredCheckpoint;
+import neuron.engine.miner.TrainTrees;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
@@ -9,7 +10,6 @@ import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.PythonTorch;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
-import neuron.engine.train.TrainTrees;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;

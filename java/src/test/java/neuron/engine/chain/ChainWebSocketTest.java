@@ -9,6 +9,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import neuron.engine.chain.local.ChainServer;
+import neuron.engine.chain.local.LocalChain;
+import neuron.engine.network.Hash32;
 import org.java_websocket.WebSocket;
 import org.junit.jupiter.api.Test;
 

@@ -9,13 +9,13 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /** Test helpers: bounded waits on feeds and conditions (never a wall-clock assertion). */
-final class Feeds {
-    static final Duration PATIENCE = Duration.ofSeconds(20);
+public final class Feeds {
+    public static final Duration PATIENCE = Duration.ofSeconds(20);
 
     private Feeds() {
     }
 
-    static List<BlockEvent> take(BlockFeed feed, int count) throws InterruptedException {
+    public static List<BlockEvent> take(BlockFeed feed, int count) throws InterruptedException {
         List<BlockEvent> events = new ArrayList<>();
         while (events.size() < count) {
             BlockEvent event = feed.next(PATIENCE);
@@ -26,13 +26,13 @@ final class Feeds {
     }
 
     /** Numbers strictly consecutive from {@code first}. */
-    static void assertConsecutive(long first, List<BlockEvent> events) {
+    public static void assertConsecutive(long first, List<BlockEvent> events) {
         for (int i = 0; i < events.size(); i++) {
             assertEquals(first + i, events.get(i).number(), "block " + i + " of " + events);
         }
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    public static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

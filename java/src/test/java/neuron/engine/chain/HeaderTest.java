@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import neuron.engine.network.Hash32;
 import org.junit.jupiter.api.Test;
 
 /** Headers decode, encode and hash exactly as a Substrate node's do. */

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * more than it will deliver, a handshake that never ends, a reader that never reads. Frames are masked with a zero
  * key, so payload bytes go out as they are.
  */
-final class RawWebSocket implements Closeable {
+public final class RawWebSocket implements Closeable {
     private static final int TEXT = 1;
     private static final int CLOSE = 8;
 
@@ -25,7 +25,7 @@ final class RawWebSocket implements Closeable {
     private final OutputStream out;
 
     /** Connects; {@code receiveBuffer} > 0 shrinks the socket's receive buffer (a slow reader fills up sooner). */
-    RawWebSocket(int port, int receiveBuffer) throws IOException {
+    public RawWebSocket(int port, int receiveBuffer) throws IOException {
         socket = new Socket();
         if (receiveBuffer > 0) {
             socket.setReceiveBufferSize(receiveBuffer);
@@ -37,7 +37,7 @@ final class RawWebSocket implements Closeable {
     }
 
     /** The upgrade request and the server's 101 answer. */
-    RawWebSocket handshake() throws IOException {
+    public RawWebSocket handshake() throws IOException {
         out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
@@ -52,17 +52,17 @@ final class RawWebSocket implements Closeable {
     }
 
     /** A frame header announcing {@code length} payload bytes; the payload is up to the caller. */
-    void frameHeader(int opcode, long length) throws IOException {
+    public void frameHeader(int opcode, long length) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(14);
         header.put((byte) (0x80 | opcode)).put((byte) (0x80 | 127)).putLong(length).putInt(0); // mask key 0
         out.write(header.array());
     }
 
-    void payload(byte[] bytes) throws IOException {
+    public void payload(byte[] bytes) throws IOException {
         out.write(bytes);
     }
 
-    void text(String text) throws IOException {
+    public void text(String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         frameHeader(TEXT, bytes.length);
         out.write(bytes);
@@ -70,7 +70,7 @@ final class RawWebSocket implements Closeable {
     }
 
     /** Reads frames until the server's close frame: its code and reason; "EOF" when the connection just ends. */
-    String awaitClose() throws IOException {
+    public String awaitClose() throws IOException {
         try {
             while (true) {
                 int first = in.readUnsignedByte();
@@ -94,7 +94,7 @@ final class RawWebSocket implements Closeable {
     }
 
     /** Writes {@code bytes} until the server stops taking them; returns how many it took. */
-    long writeUntilRefused(byte[] chunk, long atMost) {
+    public long writeUntilRefused(byte[] chunk, long atMost) {
         long written = 0;
         try {
             while (written < atMost) {
@@ -112,7 +112,7 @@ final class RawWebSocket implements Closeable {
         socket.close();
     }
 
-    static byte[] bytes(int size) {
+    public static byte[] bytes(int size) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(size);
         for (int i = 0; i < size; i++) {
             out.write('a');

@@ -12,12 +12,12 @@ import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.handshake.ServerHandshake;
 
 /** A plain JSON-RPC client for tests: sends requests (or raw text) and collects answers, notifications and the close. */
-final class RpcClient extends WebSocketClient implements AutoCloseable {
-    final BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
-    final CompletableFuture<String> closed = new CompletableFuture<>();
+public final class RpcClient extends WebSocketClient implements AutoCloseable {
+    public final BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
+    public final CompletableFuture<String> closed = new CompletableFuture<>();
     private long ids;
 
-    RpcClient(URI uri) throws InterruptedException {
+    public RpcClient(URI uri) throws InterruptedException {
         super(uri);
         if (!connectBlocking(Feeds.PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("cannot connect to " + uri);
@@ -25,7 +25,7 @@ final class RpcClient extends WebSocketClient implements AutoCloseable {
     }
 
     /** Sends a request and returns its answer (the whole message: result or error), skipping notifications. */
-    JsonNode call(String method, Object... params) throws InterruptedException {
+    public JsonNode call(String method, Object... params) throws InterruptedException {
         ObjectNode request = SubstrateJson.MAPPER.createObjectNode().put("jsonrpc", "2.0").put("id", ++ids)
                 .put("method", method);
         ArrayNode array = request.putArray("params");
@@ -36,7 +36,7 @@ final class RpcClient extends WebSocketClient implements AutoCloseable {
     }
 
     /** Sends {@code text} as is and returns the next message with id {@code id} (null: the next answer at all). */
-    JsonNode ask(String text, Object id) throws InterruptedException {
+    public JsonNode ask(String text, Object id) throws InterruptedException {
         send(text);
         while (true) {
             JsonNode message = next();
@@ -50,7 +50,7 @@ final class RpcClient extends WebSocketClient implements AutoCloseable {
     }
 
     /** The next message, whatever it is. */
-    JsonNode next() throws InterruptedException {
+    public JsonNode next() throws InterruptedException {
         JsonNode message = received.poll(Feeds.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
         if (message == null) {
             throw new AssertionError("nothing received in " + Feeds.PATIENCE + (closed.isDone() ? "; closed: "
@@ -60,7 +60,7 @@ final class RpcClient extends WebSocketClient implements AutoCloseable {
     }
 
     /** The next notification of {@code method}, skipping others. */
-    JsonNode notification(String method) throws InterruptedException {
+    public JsonNode notification(String method) throws InterruptedException {
         while (true) {
             JsonNode message = next();
             if (method.equals(message.path("method").asText())) {

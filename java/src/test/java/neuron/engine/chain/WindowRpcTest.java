@@ -3,6 +3,14 @@ package neuron.engine.chain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import net.openhft.chronicle.bytes.Bytes;
+import neuron.engine.chain.local.ChainServer;
+import neuron.engine.chain.local.LocalChain;
+import neuron.engine.journal.BlockJournal;
+import neuron.engine.journal.JournalCursor;
+import neuron.engine.network.ChainUnavailableException;
+import neuron.engine.network.ChainWeights;
+import neuron.engine.network.Commitment;
+import neuron.engine.network.Hash32;
 import org.java_websocket.WebSocket;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.handshake.ServerHandshake;
@@ -154,16 +162,6 @@ class WindowRpcTest {
         } finally {
             node.stop(1000);
         }
-    }
-
-    @Test
-    void aBlockRecordJournaledBeforeBlocksCarriedCommitmentsReadsAsABlockWithNone() {
-        Bytes<?> old = Bytes.allocateElasticDirect();
-        old.writeByte(JournalRecords.BLOCK).writeLong(12).write(hash("12").toBytes()).write(hash("11").toBytes())
-                .writeByte((byte) 0);
-        BlockEvent read = (BlockEvent) JournalRecords.read(old);
-        assertEquals(new Block(12, hash("12"), hash("11")), read.block());
-        old.releaseLast();
     }
 
     /** Sends one request at a time and waits for its answer. */

@@ -19,7 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.BlockFeed;
-import neuron.engine.chain.BlockFeeds;
+import neuron.engine.chain.local.BlockFeeds;
 import neuron.engine.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,15 +1,15 @@
 package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import neuron.engine.torch.TensorTrees;
+import neuron.engine.miner.MinerArguments;
+import neuron.engine.miner.MinerLoop;
+import neuron.engine.miner.MinerOptions;
+import neuron.engine.miner.MinerRun;
+import neuron.engine.miner.MinerStart;
+import neuron.engine.model.TokenData;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
-import neuron.engine.train.MinerArguments;
-import neuron.engine.train.MinerLoop;
-import neuron.engine.train.MinerOptions;
-import neuron.engine.train.MinerRun;
-import neuron.engine.train.MinerStart;
-import neuron.engine.train.TokenData;
+import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,7 @@ class PythonFilesCliTest {
     static void checkpoints() throws Exception {
         PythonTorch.assumeAvailable();
         LibTorch.load();
-        script = Path.of(PythonFilesCliTest.class.getResource("/neuron/engine/train/python_miner.py").toURI());
+        script = Path.of(PythonFilesCliTest.class.getResource("/neuron/engine/miner/python_miner.py").toURI());
         PythonTorch.runFile(script, "save", dir.toString(), "3", "miner", "bias");
         engineCheckpoint = dir.resolve("engine.pth");
         try (MinerLoop loop = MinerLoop.create(MinerArguments.parse("--device", "cpu", "--batch_size", "2"))) {

@@ -1,13 +1,13 @@
 package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import neuron.engine.torch.TensorTrees;
-import neuron.engine.eval.ModelHash;
-import neuron.engine.eval.ValidatorRun;
+import neuron.engine.model.LlamaModel;
+import neuron.engine.model.ModelConfig;
+import neuron.engine.network.ModelHash;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
-import neuron.engine.train.LlamaModel;
-import neuron.engine.train.ModelConfig;
+import neuron.engine.torch.TensorTrees;
+import neuron.engine.validator.ValidatorRun;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

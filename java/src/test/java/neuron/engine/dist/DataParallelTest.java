@@ -1,12 +1,12 @@
 package neuron.engine.dist;
 
 import neuron.engine.cli.Main;
+import neuron.engine.miner.MinerRun;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
 import neuron.engine.torch.TensorTrees;
-import neuron.engine.train.MinerRun;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;

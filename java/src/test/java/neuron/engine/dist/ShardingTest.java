@@ -1,8 +1,8 @@
 package neuron.engine.dist;
 
+import neuron.engine.model.LlamaModel;
+import neuron.engine.model.ModelConfig;
 import neuron.engine.pth.PyOrderedDict;
-import neuron.engine.train.LlamaModel;
-import neuron.engine.train.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
