@@ -19,7 +19,8 @@ import java.util.Objects;
  * checkpoint's, so that a resumed run continues bit for bit as if never stopped; {@code --override FLAG} makes the
  * flag win, which leaves the state valid but makes the rest a different run;</li>
  * <li>{@code --weight_decay}: the checkpoint's, which AdamW's state carries;</li>
- * <li>the machine ({@code --device}, {@code --threads}): the flag's when given, else the checkpoint's.</li>
+ * <li>the machine ({@code --device}, {@code --threads}, {@code --precision}): the flag's when given, else the
+ * checkpoint's.</li>
  * </ul>
  */
 final class FlagPrecedence {
@@ -56,7 +57,8 @@ final class FlagPrecedence {
                 p.overridable("data", flags.data(), checkpoint.data()),
                 p.overridable("seed", flags.seed(), checkpoint.seed()),
                 p.machine("device", flags.device(), checkpoint.device(), ""),
-                p.machine("threads", flags.threads(), checkpoint.threads(), "; bit-exact resume needs the checkpoint's"));
+                p.machine("threads", flags.threads(), checkpoint.threads(), "; bit-exact resume needs the checkpoint's"),
+                p.machine("precision", flags.precision(), checkpoint.precision(), "; the weights stay float32"));
         String warning = p.notes.isEmpty() ? null
                 : "flags that disagree with " + source + ": " + String.join("; ", p.notes);
         return new Resolved(options, warning);

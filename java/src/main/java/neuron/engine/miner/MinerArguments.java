@@ -46,6 +46,10 @@ public final class MinerArguments {
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--precision", defaultValue = "auto", description = "matrix products in fp32 or bf16 (float32 "
+            + "weights and AdamW state either way); auto: bf16 on CUDA, fp32 on the CPU (default: ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--seed", defaultValue = "0", description = "seed of the initial weights and of every batch (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -136,7 +140,7 @@ public final class MinerArguments {
         TrainingOptions training = new TrainingOptions(batchSize, lr, d.beta1(), d.beta2(), d.eps(), weightDecay,
                 gradClip, warmupSteps, decaySteps, minLrRatio, gradAccum);
         return new MinerOptions(config, training, data == null ? BuiltinCorpus.SOURCE : data.toAbsolutePath().toString(),
-                seed, device, threads);
+                seed, device, threads, precision);
     }
 
     /** Which flags {@code result} (this command line's parse) holds, and what they ask of a resume. */

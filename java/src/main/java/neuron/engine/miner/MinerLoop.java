@@ -4,6 +4,7 @@ import neuron.engine.model.BatchPlan;
 import neuron.engine.model.Devices;
 import neuron.engine.model.LlamaModel;
 import neuron.engine.model.ModelConfig;
+import neuron.engine.model.Precision;
 import neuron.engine.model.StateTrees;
 import neuron.engine.model.TokenData;
 import neuron.engine.pth.PyOrderedDict;
@@ -77,6 +78,7 @@ public final class MinerLoop implements AutoCloseable {
         blas_set_num_threads(1);
         this.device = Devices.resolve(options.device());
         this.model = new LlamaModel(config, options.seed(), device);
+        model.computeIn(Precision.resolve(options.precision(), device));
         this.optimizer = new AdamW(model, options.training(), replica::updates);
         this.schedule = new WarmupCosineSchedule(options.training());
         optimizer.setLr(schedule.lr());

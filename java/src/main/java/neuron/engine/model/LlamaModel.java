@@ -49,6 +49,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Tensor head;
     private final Tensor ropeCos;
     private final Tensor ropeSin;
+    private Precision precision = Precision.FP32;
 
     /** Fresh weights drawn on the CPU from {@code seed}, so the initial model does not depend on the device. */
     public LlamaModel(ModelConfig config, long seed, Device device) {
@@ -84,6 +85,15 @@ public final class LlamaModel implements AutoCloseable {
     /** The trainable leaves' names and shapes, in {@code LlamaForCausalLM.parameters()} order (a tied head is none). */
     public static Map<String, long[]> shapes(ModelConfig c) {
         return LlamaLayout.parameterShapes(c);
+    }
+
+    /** The dtype of the matrix products from the next forward on; the weights stay float32. */
+    public void computeIn(Precision newPrecision) {
+        this.precision = newPrecision;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     public ModelConfig config() {
@@ -129,16 +139,33 @@ public final class LlamaModel implements AutoCloseable {
         Tensor h = embedding(embed, tokens);
         for (Layer layer : layers) {
             Tensor x = rmsNorm(h, layer.attnNorm);
-            Tensor q = rotate(heads(linear(x, layer.q), batch, seq), cos, sin);
-            Tensor k = rotate(kvHeads(linear(x, layer.k), batch, seq), cos, sin);
-            Tensor v = kvHeads(linear(x, layer.v), batch, seq);
-            Tensor attention = scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true,
-                    new DoubleOptional(), grouped);
-            h = h.add(linear(attention.transpose(1, 2).reshape(batch, seq, hidden), layer.o));
+            Tensor q = rotate(heads(matmul(x, layer.q), batch, seq), cos, sin);
+            Tensor k = rotate(kvHeads(matmul(x, layer.k), batch, seq), cos, sin);
+            Tensor v = kvHeads(matmul(x, layer.v), batch, seq);
+            Tensor attention = attention(q, k, v, grouped);
+            h = h.add(matmul(attention.transpose(1, 2).reshape(batch, seq, hidden), layer.o));
             x = rmsNorm(h, layer.mlpNorm);
-            h = h.add(linear(silu(linear(x, layer.gate)).mul(linear(x, layer.up)), layer.down));
+            h = h.add(matmul(silu(matmul(x, layer.gate)).mul(matmul(x, layer.up)), layer.down));
         }
-        return linear(rmsNorm(h, norm), head);
+        return matmul(rmsNorm(h, norm), head);
+    }
+
+    /** {@code x @ w.T}: in float32, or with both operands in bfloat16 and the result widened back. */
+    private Tensor matmul(Tensor x, Tensor w) {
+        if (precision == Precision.FP32) {
+            return linear(x, w);
+        }
+        return linear(x.to(ScalarType.BFloat16), w.to(ScalarType.BFloat16)).to(ScalarType.Float);
+    }
+
+    /** Causal attention (softmax(q·kᵀ/√d)·v): in float32, or over bfloat16 operands widened back. */
+    private Tensor attention(Tensor q, Tensor k, Tensor v, boolean grouped) {
+        if (precision == Precision.FP32) {
+            return scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), grouped);
+        }
+        return scaled_dot_product_attention(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16),
+                v.to(ScalarType.BFloat16), new TensorOptional(), 0.0, true, new DoubleOptional(), grouped)
+                .to(ScalarType.Float);
     }
 
     /** Mean next-token cross-entropy of {@code inputs} against {@code targets} (both batch × seq). */
