@@ -1,5 +1,6 @@
 package neuron.bench;
 
+import neuron.engine.api.JvmCommand;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.dist.DataParallelReplica;
 import neuron.engine.dist.DistConfig;
@@ -24,11 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -131,11 +129,7 @@ public class DataParallelBench {
     }
 
     private static Process startPeer(int port, String model) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Peer.class.getName(),
-                Integer.toString(port), model));
+        List<String> cmd = JvmCommand.of(Peer.class).line(List.of(Integer.toString(port), model));
         return new ProcessBuilder(cmd).inheritIO().start();
     }
 

@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.api.JvmCommand;
 import neuron.engine.demo.DemoFailure;
 import neuron.engine.demo.DemoRun;
 import picocli.CommandLine;
@@ -47,7 +48,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         System.setProperty("java.awt.headless", "true");  // the picture is drawn without a display
         DemoRun.Settings settings = new DemoRun.Settings(out, durationSeconds, blockTimeMs, blocksPerWindow,
-                minerCheckpointInterval, validatorCheckpointInterval);
+                minerCheckpointInterval, validatorCheckpointInterval, JvmCommand.of(Main.class));
         try {
             return DemoRun.run(settings, spec.commandLine().getOut());
         } catch (DemoFailure e) {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         version = "neuron engine 0.1.0",
         description = "Checkpointed training (miner) and evaluation (validator) on LibTorch.",
         subcommands = {MinerCommand.class, ValidatorCommand.class, ChainCommand.class, ReplayCommand.class,
-                InspectCommand.class, ExportCommand.class, MergeCommand.class, DemoCommand.class,
+                InspectCommand.class, ExportCommand.class, MergeCommand.class, DemoCommand.class, KeysCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

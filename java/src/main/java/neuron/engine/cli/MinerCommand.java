@@ -1,5 +1,6 @@
 package neuron.engine.cli;
 
+import neuron.engine.api.JvmCommand;
 import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
@@ -11,7 +12,8 @@ import neuron.engine.miner.MinerArguments;
 import neuron.engine.miner.MinerRun;
 import neuron.engine.miner.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
-import neuron.engine.validator.ValidatorConfig;
+import neuron.engine.network.WindowData;
+import neuron.engine.network.WindowSchedule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,7 +45,7 @@ final class MinerCommand implements Callable<Integer> {
             description = "stop gracefully once global_step reaches N (0: run until stopped)")
     long maxSteps;
 
-    @Option(names = "--chain", description = "take part in a network: follow its base model, train on the rows "
+    @Option(names = {"--chain", "--subtensor.chain_endpoint"}, description = "take part in a network: follow its base model, train on the rows "
             + "each window assigns, commit an update every window: local | ws://HOST:PORT (default: none, train alone)")
     String chain;
 
@@ -60,6 +62,9 @@ final class MinerCommand implements Callable<Integer> {
 
     @Mixin
     WindowOptions window;
+
+    @Mixin
+    SubnetOptions subnet;
 
     @Option(names = "--submit", defaultValue = "trained", hidden = true,
             description = "trained | zero | noise: what the miner submits (zero and noise show what validators do "
@@ -80,7 +85,7 @@ final class MinerCommand implements Callable<Integer> {
                     + "in one process: drop --nproc to take part in a network");
         }
         if (nproc > 1) {
-            return LocalLauncher.run(nproc, dist, spec.name(), rankArguments());
+            return LocalLauncher.run(nproc, dist, JvmCommand.of(Main.class), spec.name(), rankArguments());
         }
         DistConfig place = dist.toConfig(System.getenv());
         if (place.distributed() && checkpoint.backup != null) {
@@ -108,8 +113,8 @@ final class MinerCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--submit must be trained, zero or noise, got '" + submit + "'");
         };
         WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
-                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid, window.blocksPerWindow,
-                ValidatorConfig.DEFAULT_ASSIGNED_ROWS, update);
+                Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid,
+                WindowSchedule.of(window.blocksPerWindow), WindowData.DEFAULT_ASSIGNED_ROWS, update);
         LibTorch.load();
         try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
             return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->

@@ -8,6 +8,7 @@ import neuron.engine.journal.JournalInfo;
 import neuron.engine.model.BuiltinCorpus;
 import neuron.engine.model.ModelConfig;
 import neuron.engine.nativeio.LibTorch;
+import neuron.engine.network.WindowSchedule;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.validator.ValidatorConfig;
 import neuron.engine.validator.ValidatorReplay;
@@ -78,7 +79,7 @@ final class ReplayCommand implements Callable<Integer> {
             }
             ValidatorReplay.Rebuilt rebuilt = ValidatorReplay.rebuild(start, journal, submissions, until,
                     ValidatorConfig.of(ModelConfig.preset("tiny"), 0, BuiltinCorpus.SOURCE,
-                            ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW, 1), device);
+                            WindowSchedule.DEFAULT_BLOCKS_PER_WINDOW, 1), device);
             try {
                 report.put("from_checkpoint", start.toString());
                 report.put("from_block", rebuilt.fromBlock());

@@ -27,7 +27,7 @@ final class ValidatorCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoint;
 
-    @Option(names = "--chain", defaultValue = "local", description = "local | ws://HOST:PORT (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--chain", "--subtensor.chain_endpoint"}, defaultValue = "local", description = "local | ws://HOST:PORT (default: ${DEFAULT-VALUE})")
     String chain;
 
     @Option(names = "--follow", defaultValue = "finalized",
@@ -74,6 +74,9 @@ final class ValidatorCommand implements Callable<Integer> {
 
     @Mixin
     WindowOptions window;
+
+    @Mixin
+    SubnetOptions subnet;
 
     @Option(names = "--weights_interval", paramLabel = "WINDOWS", defaultValue = "3",
             description = "set the weights on the chain every this many windows (default: ${DEFAULT-VALUE})")

@@ -1,9 +1,8 @@
 package neuron.engine.demo;
 
-import neuron.engine.cli.Main;
+import neuron.engine.api.JvmCommand;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,30 +14,29 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One {@code neuron} subcommand of the demo in a JVM of its own (this JVM's engine flags and classpath), its
+ * One {@code neuron} subcommand of the demo in a JVM of its own (the engine's command, with light JVM flags), its
  * output appended to one log file across restarts. Remembers where each start begins in the log, so facts are
  * read per run.
  */
 final class Child {
     /** Light JVMs: four of them share two cores. */
     private static final List<String> LIGHT_JVM = List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
-    /** A debugger or agent of this JVM would clash (a port) or slow the children down. */
-    private static final List<String> NOT_INHERITED = List.of("-agentlib", "-agentpath", "-javaagent", "-Xrunjdwp",
-            "-Xdebug");
     private static final Duration POLL = Duration.ofMillis(100);
 
     private final String name;
     private final Path workDir;
     private final Path log;
+    private final JvmCommand engine;
     private final List<String> args;
     private final List<Long> runStarts = new ArrayList<>();
     private volatile Process process;  // read by the cleanup hook too
     private volatile boolean stopExpected;
 
-    Child(String name, Path workDir, List<String> args) {
+    Child(String name, Path workDir, JvmCommand engine, List<String> args) {
         this.name = name;
         this.workDir = workDir;
         this.log = workDir.resolve(name + ".log");
+        this.engine = engine.withJvmArgs(LIGHT_JVM);
         this.args = List.copyOf(args);
     }
 
@@ -55,23 +53,11 @@ final class Child {
         try {
             runStarts.add(Files.exists(log) ? Files.size(log) : 0L);
             stopExpected = false;
-            process = new ProcessBuilder(command()).directory(workDir.toFile()).redirectErrorStream(true)
+            process = new ProcessBuilder(engine.line(args)).directory(workDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         } catch (IOException e) {
             throw new DemoFailure(name + " could not be started: " + e.getMessage() + " (log: " + log + ")");
         }
-    }
-
-    /** java, with this JVM's flags (the engine's opens and settings) but no debugger or agent, then the light ones. */
-    private List<String> command() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(arg -> NOT_INHERITED.stream().noneMatch(arg::startsWith)).forEach(cmd::add);
-        cmd.addAll(LIGHT_JVM);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(args);
-        return cmd;
     }
 
     /** How many times it was started. */

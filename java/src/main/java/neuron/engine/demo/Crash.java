@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
+import neuron.engine.network.WindowSchedule;
 
 /**
  * The crash of miner-1 and the validator (SIGKILL), what their checkpoint files held at that moment, and the
@@ -168,7 +169,7 @@ final class Crash {
      * Says how miner-1's score went over the windows it committed nothing for (while it was down): each counts as a
      * zero in the moving average, so a miner that stops submitting loses its score. Returns what was not so.
      */
-    List<String> showMissedWindows(Roles roles, Child miner, int blocksPerWindow) throws IOException {
+    List<String> showMissedWindows(Roles roles, Child miner, WindowSchedule schedule) throws IOException {
         List<Long> before = LogFacts.all(miner.logOfRun(miner.runs() - 1), LogFacts.COMMITTED);
         List<Long> after = LogFacts.all(miner.logOfRun(miner.runs()), LogFacts.COMMITTED);
         if (before.isEmpty() || after.isEmpty() || after.get(0) <= before.get(before.size() - 1) + 1) {
@@ -179,9 +180,9 @@ final class Crash {
         long last = after.get(0) - 1;
         Series honest = Series.read(roles.metrics("validator"), 0, 2, 1, "uid ").stream()
                 .filter(s -> s.name().equals("uid " + Roles.HONEST)).findFirst().orElse(null);
-        // window w is evaluated at block (w+1)·B + 1: the score before the first missed one, after the last
-        Double from = honest == null ? null : scoreAt(honest, (first + 1) * blocksPerWindow);
-        Double to = honest == null ? null : scoreAt(honest, (last + 1) * blocksPerWindow + 1);
+        // the score before the first missed window's evaluation, and after the last one's
+        Double from = honest == null ? null : scoreAt(honest, schedule.evaluationBlock(first) - 1);
+        Double to = honest == null ? null : scoreAt(honest, schedule.evaluationBlock(last));
         if (from == null || to == null) {
             narrator.say("miner-1 committed nothing for windows " + first + ".." + last + " while it was down");
             return List.of();

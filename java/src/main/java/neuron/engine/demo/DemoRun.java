@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import neuron.engine.api.JvmCommand;
+import neuron.engine.network.WindowSchedule;
 
 /**
  * The demo from start to end: a chain, three miners (honest, lazy, noisy) and a validator as separate processes,
@@ -30,14 +32,15 @@ public final class DemoRun {
      * @param out             the output folder; null for a new one in the system's temporary directory (never the
      *                        working directory: run from a checkout, the demo would leave its folder in it)
      * @param durationSeconds from the start of the miners to the graceful stop
+     * @param engine          the JVM that runs a {@code neuron} subcommand
      */
     public record Settings(Path out, int durationSeconds, long blockTimeMs, int blocksPerWindow,
-                           long minerCheckpointInterval, long validatorCheckpointInterval) {
+                           long minerCheckpointInterval, long validatorCheckpointInterval, JvmCommand engine) {
         public Settings {
-            if (durationSeconds < 10 || blockTimeMs < 50 || blocksPerWindow < 5 || minerCheckpointInterval < 1
-                    || validatorCheckpointInterval < 1) {
+            if (durationSeconds < 10 || blockTimeMs < 50 || blocksPerWindow < WindowSchedule.MIN_BLOCKS_PER_WINDOW
+                    || minerCheckpointInterval < 1 || validatorCheckpointInterval < 1) {
                 throw new IllegalArgumentException("--duration_s must be >= 10, --block_time_ms >= 50, "
-                        + "--blocks_per_window >= 5, checkpoint intervals >= 1");
+                        + "--blocks_per_window >= " + WindowSchedule.MIN_BLOCKS_PER_WINDOW + ", checkpoint intervals >= 1");
             }
         }
     }
@@ -66,7 +69,7 @@ public final class DemoRun {
         try {
             narrator.say("neuron demo: a chain, three miners and a validator, each a process of its own; all output "
                     + "in " + dir);
-            Child chain = start(new Child("chain", dir, List.of("chain", "--port", "0", "--block_time_ms",
+            Child chain = start(new Child("chain", dir, settings.engine(), List.of("chain", "--port", "0", "--block_time_ms",
                     Long.toString(settings.blockTimeMs()))));
             String uri = chain.await(LogFacts.SERVING, START_PATIENCE, "serve the chain").group(1);
             narrator.say("chain: serving " + uri + ", a block every " + settings.blockTimeMs() + " ms, a window every "
@@ -109,7 +112,7 @@ public final class DemoRun {
                     Duration.ofSeconds(settings.durationSeconds()).plus(START_PATIENCE).plus(windows(10)),
                     "the end of the run and the validator's verdict on miner-1's first update after its restart");
             problems.addAll(crash.showMinerInSync(miner1, validator));
-            problems.addAll(crash.showMissedWindows(roles, miner1, settings.blocksPerWindow()));
+            problems.addAll(crash.showMissedWindows(roles, miner1, WindowSchedule.of(settings.blocksPerWindow())));
             narrator.say("stopping the miners and the validator gracefully (SIGTERM): each takes a final checkpoint "
                     + "and waits until it is on disk");
             List<Child> network = new ArrayList<>(miners);

@@ -51,7 +51,7 @@ final class Roles {
                 // the lazy and the noisy miner barely train: they only take a step per block
                 "--batch_size", uid == HONEST ? "8" : "1"));
         args.addAll(LIGHT_TRAINING);
-        return new Child(name, dir, args);
+        return new Child(name, dir, settings.engine(), args);
     }
 
     Child validator() {
@@ -62,7 +62,7 @@ final class Roles {
                 "--checkpoint_interval", Long.toString(settings.validatorCheckpointInterval()),
                 "--metrics_csv", metrics("validator").toString()));
         args.addAll(List.of("--model", "tiny", "--device", "cpu", "--threads", "1", "--seed", "0"));
-        return new Child("validator", dir, args);
+        return new Child("validator", dir, settings.engine(), args);
     }
 
     static String minerName(int uid) {

@@ -1,5 +1,6 @@
 package neuron.engine.dist;
 
+import neuron.engine.api.JvmCommand;
 import neuron.engine.nativeio.LibTorch;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.javacpp.chrono.Milliseconds;
@@ -12,9 +13,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -39,11 +38,11 @@ public final class LocalLauncher {
     }
 
     /**
-     * Runs {@code nproc} ranks of {@code bin/neuron <command> <args>} and returns the exit status for the group:
+     * Runs {@code nproc} ranks of {@code engine}'s {@code <command> <args>} and returns the exit status for the group:
      * 0 if every rank exited 0 or stopped gracefully on a signal, else the status of the first rank to fail (1
      * for a rank killed by a signal).
      */
-    public static int run(int nproc, DistArguments flags, String command, List<String> args)
+    public static int run(int nproc, DistArguments flags, JvmCommand engine, String command, List<String> args)
             throws IOException, InterruptedException {
         LibTorch.load();
         int port = flags.launcherPort(System.getenv());
@@ -67,7 +66,7 @@ public final class LocalLauncher {
         Runtime.getRuntime().addShutdownHook(passOn);
         try {
             for (int r = 0; r < nproc; r++) {
-                ProcessBuilder pb = new ProcessBuilder(childCommand(command, args)).redirectErrorStream(true);
+                ProcessBuilder pb = new ProcessBuilder(engine.line(rankArguments(command, args))).redirectErrorStream(true);
                 pb.environment().putAll(group.environment(r, r));
                 Process p = pb.start();
                 ranks.add(p);
@@ -122,18 +121,10 @@ public final class LocalLauncher {
         return status;
     }
 
-    /** This JVM's command line (java, its flags, its classpath, the engine's main class) for {@code command args}. */
-    private static List<String> childCommand(String command, List<String> args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("neuron.engine.cli.Main");
-        cmd.add(command);
-        cmd.addAll(args);
-        return cmd;
+    private static List<String> rankArguments(String command, List<String> args) {
+        List<String> all = new ArrayList<>(List.of(command));
+        all.addAll(args);
+        return all;
     }
 
     private static void joinAll(List<Thread> threads) {

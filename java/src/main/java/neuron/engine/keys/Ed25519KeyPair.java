@@ -44,6 +44,14 @@ public final class Ed25519KeyPair implements KeyPair {
         return signer.generateSignature();
     }
 
+    /** The secret as wallet files hold it: the seed, then the public key (64 bytes). Only for writing them. */
+    byte[] secretKeyBytes() {
+        byte[] bytes = new byte[64];
+        secret.encode(bytes, 0);
+        System.arraycopy(publicKey, 0, bytes, 32, 32);
+        return bytes;
+    }
+
     /** Whether {@code signature} is {@code publicKey}'s signature of {@code message}; false for malformed input. */
     public static boolean verify(byte[] publicKey, byte[] message, byte[] signature) {
         if (publicKey.length != 32 || signature.length != 64) {

@@ -16,8 +16,8 @@ import neuron.engine.network.ModelHash;
 import neuron.engine.network.Submission;
 import neuron.engine.network.SubmissionStore;
 import neuron.engine.network.WindowData;
+import neuron.engine.network.WindowSchedule;
 import neuron.engine.pth.PyOrderedDict;
-import neuron.engine.validator.ValidatorConfig;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -69,15 +69,11 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
      * @param validatorUid the validator whose aggregates the miner follows (the network's lead validator)
      * @param assignedRows the rows a window assigns each miner, as the validators' configuration says
      */
-    public record Settings(String chain, long blockTimeMs, Path store, int uid, int validatorUid, int blocksPerWindow,
-                           int assignedRows, Update update) {
+    public record Settings(String chain, long blockTimeMs, Path store, int uid, int validatorUid,
+                           WindowSchedule schedule, int assignedRows, Update update) {
         public Settings {
             if (uid < 0 || uid > Commitment.MAX_UID || validatorUid < 0 || validatorUid > Commitment.MAX_UID) {
                 throw new IllegalArgumentException("--uid and --validator_uid must be 0.." + Commitment.MAX_UID);
-            }
-            if (blocksPerWindow < ValidatorConfig.MIN_BLOCKS_PER_WINDOW) {
-                throw new IllegalArgumentException("--blocks_per_window must be at least "
-                        + ValidatorConfig.MIN_BLOCKS_PER_WINDOW + ", got " + blocksPerWindow);
             }
         }
     }
@@ -163,7 +159,7 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                     settings.uid(), baseHash);
         }
         chain = BlockFeeds.connect(settings.chain(), settings.blockTimeMs(), Follow.BEST, List.of(),
-                Math.max(0, baseWindow * settings.blocksPerWindow()));
+                Math.max(0, settings.schedule().firstBlock(baseWindow)));
         follower = new Thread(this::follow, "chain-follower");
         follower.setDaemon(true);
         follower.start();
@@ -229,12 +225,12 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
             chain.window().awaitHead(0, IDLE_WAIT);
             return;
         }
-        long current = block / settings.blocksPerWindow();
-        if (trainingWindow >= 0 && !submitted && block >= submitFrom(trainingWindow)) {
+        long current = settings.schedule().windowOf(block);
+        if (trainingWindow >= 0 && !submitted && block >= settings.schedule().submitBlock(trainingWindow)) {
             submit(loop, block);
         }
         catchUp(current, beforeChange);
-        if (baseWindow == current && trainingWindow != current && block < submitFrom(current)) {
+        if (baseWindow == current && trainingWindow != current && block < settings.schedule().submitBlock(current)) {
             beforeChange.run();
             loop.model().load(base);
             trainingWindow = current;
@@ -253,20 +249,11 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
                 settings.assignedRows(), loop.options().model().seqLen() + 1));
     }
 
-    /**
-     * The first block at which the update of {@code window} is submitted: a few blocks before its end, so that the
-     * commitment still reaches a block of the window when the head this miner sees, or the call, is a little late.
-     */
-    private long submitFrom(long window) {
-        int b = settings.blocksPerWindow();
-        return (window + 1) * b - 1 - Math.max(2, b / 5);
-    }
-
     /** Puts the update in the store and commits it, if a block of its window can still include the commitment. */
     private void submit(MinerLoop loop, long block) {
         submitted = true;
         long window = trainingWindow;
-        if (block > (window + 1) * settings.blocksPerWindow() - 2) {
+        if (block > settings.schedule().lastSubmitBlock(window)) {
             LOG.warn("miner {}: window {} is over (block {}) before its update was ready: not submitted",
                     settings.uid(), window, block);
             return;

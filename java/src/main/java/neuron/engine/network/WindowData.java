@@ -17,6 +17,9 @@ public final class WindowData {
     private WindowData() {
     }
 
+    /** The rows a window assigns each miner, unless a network's validators configure another number. */
+    public static final int DEFAULT_ASSIGNED_ROWS = 32;
+
     /** Miner {@code uid}'s assigned rows for {@code window}: what it trains on, and what it is measured on. */
     public static void assigned(TokenData data, long seed, int uid, long window, int rows, int width, long[] out) {
         data.fillBatch(seed ^ ASSIGNED_SALT ^ ((long) uid << 20), window, rows, width, out);

@@ -10,6 +10,7 @@ import neuron.engine.network.Commitment;
 import neuron.engine.network.Hash32;
 import neuron.engine.network.ModelHash;
 import neuron.engine.network.SubmissionStore;
+import neuron.engine.network.WindowSchedule;
 import neuron.engine.pth.PyOrderedDict;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -193,18 +194,19 @@ public final class Validator implements AutoCloseable {
         }
         block = b.number();
         blockHash = b.hash();
+        WindowSchedule schedule = config.schedule();
         if (!positionUnknown.isEmpty()) {
-            nextWindow = config.windowOf(block) + 1;
+            nextWindow = schedule.windowOf(block) + 1;
             LOG.info("validator: the checkpoint lacks {}; taken from the chain: block {} ({}), the next window "
                     + "evaluated is {}, and the base is its model_state_dict ({})", String.join(", ", positionUnknown),
                     block, blockHash, nextWindow, base);
             positionUnknown = List.of();
         } else if (nextWindow < 0) {
-            nextWindow = config.windowOf(block);
+            nextWindow = schedule.windowOf(block);
         }
         note(b);
         int scored = 0;
-        while (config.evaluationBlock(nextWindow) <= block) {
+        while (schedule.evaluationBlock(nextWindow) <= block) {
             scored += evaluate(nextWindow, store, evaluated);
         }
         return scored;
@@ -212,7 +214,7 @@ public final class Validator implements AutoCloseable {
 
     /** Takes note of the updates a block includes: those for the block's own window count, the last per uid. */
     private void note(Block b) {
-        long window = config.windowOf(b.number());
+        long window = config.schedule().windowOf(b.number());
         for (Commitment c : b.commitments()) {
             if (c.kind() != Commitment.Kind.UPDATE) {
                 continue;

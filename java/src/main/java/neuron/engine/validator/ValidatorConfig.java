@@ -2,6 +2,8 @@ package neuron.engine.validator;
 
 import neuron.engine.model.ModelConfig;
 import neuron.engine.model.StateTrees;
+import neuron.engine.network.WindowData;
+import neuron.engine.network.WindowSchedule;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +12,7 @@ import java.util.Map;
  * What fixes a validator's evaluation, saved in its checkpoint so a restart or a replay evaluates the same way.
  * Miners and validators of one network use the same model, seed, data and window length.
  *
- * @param blocksPerWindow blocks in a window: window = block / blocksPerWindow
+ * @param blocksPerWindow blocks in a window ({@link #schedule()})
  * @param graceBlocks     window w is evaluated at the first block at or past its end plus this many blocks
  * @param alpha           scores[uid] = alpha * scores[uid] + (1 - alpha) * score of the window
  * @param evalRows        the validator's own rows per window, a pure function of (seed, window)
@@ -20,23 +22,15 @@ import java.util.Map;
 public record ValidatorConfig(ModelConfig model, long seed, String data, int blocksPerWindow, int graceBlocks,
                               double alpha, int maxUids, int evalRows, int assignedRows, int heldOutRows,
                               int threads) {
-    public static final int DEFAULT_BLOCKS_PER_WINDOW = 10;
-    /** Training, submitting a few blocks before the end, and the commitment's inclusion all fit in a window. */
-    public static final int MIN_BLOCKS_PER_WINDOW = 5;
-    public static final int DEFAULT_GRACE_BLOCKS = 1;
     public static final double DEFAULT_ALPHA = 0.85;
     public static final int DEFAULT_MAX_UIDS = 256;
     public static final int DEFAULT_EVAL_ROWS = 16;
-    public static final int DEFAULT_ASSIGNED_ROWS = 32;
     public static final int DEFAULT_HELD_OUT_ROWS = 32;
 
     public ValidatorConfig {
-        if (blocksPerWindow < MIN_BLOCKS_PER_WINDOW) {
-            throw new IllegalArgumentException("--blocks_per_window must be at least " + MIN_BLOCKS_PER_WINDOW
-                    + " (a window holds the training, the submission and its inclusion), got " + blocksPerWindow);
-        }
-        if (graceBlocks < 0 || maxUids <= 0 || evalRows <= 0 || assignedRows <= 0 || heldOutRows <= 0 || threads <= 0) {
-            throw new IllegalArgumentException("grace blocks, uids, rows and threads must be positive");
+        new WindowSchedule(blocksPerWindow, graceBlocks);  // checks the window's length
+        if (maxUids <= 0 || evalRows <= 0 || assignedRows <= 0 || heldOutRows <= 0 || threads <= 0) {
+            throw new IllegalArgumentException("uids, rows and threads must be positive");
         }
         if (!(alpha >= 0 && alpha < 1)) {
             throw new IllegalArgumentException("the moving-average alpha must lie in [0, 1), got " + alpha);
@@ -45,18 +39,13 @@ public record ValidatorConfig(ModelConfig model, long seed, String data, int blo
 
     /** The defaults for a network of {@code model}, {@code seed} and {@code blocksPerWindow}. */
     public static ValidatorConfig of(ModelConfig model, long seed, String data, int blocksPerWindow, int threads) {
-        return new ValidatorConfig(model, seed, data, blocksPerWindow, DEFAULT_GRACE_BLOCKS, DEFAULT_ALPHA,
-                DEFAULT_MAX_UIDS, DEFAULT_EVAL_ROWS, DEFAULT_ASSIGNED_ROWS, DEFAULT_HELD_OUT_ROWS, threads);
+        return new ValidatorConfig(model, seed, data, blocksPerWindow, WindowSchedule.DEFAULT_GRACE_BLOCKS,
+                DEFAULT_ALPHA, DEFAULT_MAX_UIDS, DEFAULT_EVAL_ROWS, WindowData.DEFAULT_ASSIGNED_ROWS, DEFAULT_HELD_OUT_ROWS, threads);
     }
 
-    /** The window a block belongs to. */
-    public long windowOf(long block) {
-        return block / blocksPerWindow;
-    }
-
-    /** The first block at which window {@code w} is evaluated. */
-    public long evaluationBlock(long window) {
-        return (window + 1) * blocksPerWindow + graceBlocks;
+    /** The network's windows: which block belongs to which, when each is evaluated. */
+    public WindowSchedule schedule() {
+        return new WindowSchedule(blocksPerWindow, graceBlocks);
     }
 
     public Map<String, Object> toMap() {

@@ -9,6 +9,7 @@ import neuron.engine.network.Hash32;
 import neuron.engine.network.ModelHash;
 import neuron.engine.network.Submission;
 import neuron.engine.network.SubmissionStore;
+import neuron.engine.network.WindowSchedule;
 import neuron.engine.testing.S3Proxy;
 import neuron.engine.testing.Trees;
 import neuron.engine.torch.TensorTrees;
@@ -103,7 +104,7 @@ class BackupValidatorTest {
         Map<String, Tensor> b0 = Updates.firstBase();
         Hash32 base0 = ModelHash.of(b0);
         LocalChain chain = LocalChain.onDemand("backup-validator");
-        int blocksPerWindow = ValidatorConfig.DEFAULT_BLOCKS_PER_WINDOW;
+        int blocksPerWindow = WindowSchedule.DEFAULT_BLOCKS_PER_WINDOW;
         for (long b = 1; b <= UNTIL + LocalChain.FINALITY_LAG + 1; b++) {
             if (b % blocksPerWindow == 1 && b / blocksPerWindow < 2) {
                 long w = b / blocksPerWindow;

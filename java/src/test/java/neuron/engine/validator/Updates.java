@@ -50,7 +50,7 @@ public final class Updates {
         try (MinerLoop loop = MinerLoop.create(options)) {
             loop.model().load(base);
             loop.useBatches(WindowData.assignedBatches(TokenData.builtin(), 0, uid, window,
-                    ValidatorConfig.DEFAULT_ASSIGNED_ROWS, TINY.seqLen() + 1));
+                    WindowData.DEFAULT_ASSIGNED_ROWS, TINY.seqLen() + 1));
             for (int i = 0; i < steps; i++) {
                 loop.step();
             }

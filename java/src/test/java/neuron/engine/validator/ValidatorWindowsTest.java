@@ -100,7 +100,7 @@ class ValidatorWindowsTest {
                 baseAfter.put((long) b, (String) v.state().get("base_hash"));
             }
             assertEquals(List.of(0L, 1L), evaluated.stream().map(Validator.Evaluated::window).toList());
-            assertEquals(CONFIG.evaluationBlock(0), evaluated.get(0).block());
+            assertEquals(CONFIG.schedule().evaluationBlock(0), evaluated.get(0).block());
 
             Map<Integer, WindowEvaluator.Status> status = new TreeMap<>();
             evaluated.get(0).outcomes().forEach(o -> status.put(o.uid(), o.status()));
@@ -125,10 +125,10 @@ class ValidatorWindowsTest {
 
             // B(1) = B(0): the base of window 1 is the seed's; A(0) (uid 1's update alone) makes B(2)
             Hash32 base2 = ModelHash.of(b0, honest);
-            assertEquals(base0.toHex(), baseAfter.get(CONFIG.evaluationBlock(0)));
+            assertEquals(base0.toHex(), baseAfter.get(CONFIG.schedule().evaluationBlock(0)));
             assertEquals(base2.toHex(), v.state().get("pending_base_hash"), "A(0) waits for the next evaluation");
             assertEquals(base2, evaluated.get(0).baseAfterAggregate());
-            assertEquals(base2.toHex(), baseAfter.get(CONFIG.evaluationBlock(1)), "B(2) = B(1) + A(0)");
+            assertEquals(base2.toHex(), baseAfter.get(CONFIG.schedule().evaluationBlock(1)), "B(2) = B(1) + A(0)");
             assertNull(evaluated.get(1).aggregate(), "nothing accepted in window 1: a zero aggregate");
 
             // the score is a moving average over every window: uid 1 decays once it stops

@@ -22,6 +22,11 @@ public final class Hashing {
         return blake2b(data, 256);
     }
 
+    /** BLAKE2b-512, e.g. the checksum of an SS58 address. */
+    public static byte[] blake2b512(byte[] data) {
+        return blake2b(data, 512);
+    }
+
     public static byte[] blake2b128(byte[] data) {
         return blake2b(data, 128);
     }
