@@ -85,7 +85,7 @@ final class PythonCheckpoint {
         }
         origin.add("schedule shape, batch, data and seed from the flags");
         MinerOptions options = new MinerOptions(derived.config(), t, flags.data(), flags.seed(), flags.device(),
-                flags.threads());
+                flags.threads(), flags.precision());
         return new Completed(completed, options, String.join("; ", origin));
     }
 
