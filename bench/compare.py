@@ -1,21 +1,30 @@
-"""PyTorch's half of bench/compare, and the report.
+"""bench/compare's driver, PyTorch's half, and the report.
 
-Loads each state the engine wrote (state-<MiB>.pth, so both sides save the identical state dict), measures with
-Debian's torch: torch.save + fsync on the calling thread; torch.save + fsync in a thread as the reference system
-does it (asyncio.to_thread), with the loop's longest stall while it runs and the total; torch.load of the same
-file, from disk as a resume reads it (its pages dropped from the page cache first, as the engine's writer and
-restore leave them). One unmeasured round first, then medians of the repetitions. Prints one table (engine / PyTorch) and writes
-JSON and an SVG chart. Run by bench/compare with /usr/bin/python3.
+Starts the engine's half (EngineComparison) and, for each state size, runs the repetitions of both sides
+interleaved, one round at a time (the side that goes first alternates), so a disk or a neighbour that slows down
+for a minute slows both. Each round measures, on the same file and disk:
+  - the raw disk: a cold sequential read of state-<MiB>.pth (its pages dropped first, large reads into one reused
+    buffer; buffered and O_DIRECT, the faster counts) and a sequential write of the same size plus fsync;
+  - the engine: snapshot pause, persist (temporary file, fsync, rename, directory fsync), restore into live tensors;
+  - Debian's torch: torch.save + fsync on the calling thread; torch.save + fsync in a thread as the reference
+    system does it (the loop's longest stall and the total); torch.load of state-<MiB>.pth with its pages dropped.
+One unmeasured round first. Each ratio is taken within a round and reported as the median over rounds with its
+spread (min-max); the load average is printed before and after. Writes JSON and an SVG chart. Run by bench/compare
+with /usr/bin/python3.
 """
 import argparse
 import json
+import mmap
 import os
 import platform
 import statistics
+import subprocess
 import threading
 import time
 
 import torch
+
+RAW_CHUNK = 16 << 20
 
 
 def save_durably(state, path):
@@ -51,21 +60,106 @@ def threaded_save(state, path):
     return stall, time.perf_counter() - started
 
 
-def measure(directory, mib, repetitions):
+def raw_read(path, buffer, direct):
+    """The disk's cold sequential read of the whole file: large reads into one reused, page-aligned buffer."""
+    if not direct:
+        uncached(path)
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECT if direct else 0))
+    try:
+        started, offset = time.perf_counter(), 0
+        while True:
+            n = os.preadv(fd, [buffer], offset)
+            offset += n
+            if n < len(buffer):
+                break
+        return time.perf_counter() - started
+    finally:
+        os.close(fd)
+
+
+def raw_write(path, buffer, nbytes):
+    """The disk's sequential write of nbytes plus fsync (the bytes of a reused buffer, as dd conv=fsync does)."""
+    started = time.perf_counter()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view, written = memoryview(buffer), 0
+        while written < nbytes:
+            written += os.write(fd, view[:min(len(buffer), nbytes - written)])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    took = time.perf_counter() - started
+    os.remove(path)
+    return took
+
+
+class Engine:
+    """The engine's half, one command and one JSON answer per line."""
+
+    def __init__(self, command):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.jdk = self.expect("jdk")
+
+    def expect(self, word):
+        line = self.process.stdout.readline().strip()
+        if not line.startswith(word + " "):
+            raise SystemExit("bench/compare: the engine's half said %r, expected %r" % (line, word))
+        return line[len(word) + 1:]
+
+    def ask(self, command):
+        self.process.stdin.write(command + "\n")
+        if command == "next":
+            return None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit("bench/compare: the engine's half ended (see its output above)")
+        return json.loads(line)
+
+    def close(self):
+        self.process.stdin.close()
+        if self.process.wait() != 0:
+            raise SystemExit("bench/compare: the engine's half failed with exit code %d" % self.process.returncode)
+
+
+def measure(engine, directory, mib, repetitions):
+    engine.expect("ready")
     source = os.path.join(directory, "state-%d.pth" % mib)
     target = os.path.join(directory, "torch-%d.pth" % mib)
+    scratch = os.path.join(directory, "raw-%d.bin" % mib)
+    nbytes = os.path.getsize(source)
+    buffer = mmap.mmap(-1, RAW_CHUNK)   # page aligned, as O_DIRECT needs
+    buffer.write(b"\x5a" * RAW_CHUNK)
     state = torch.load(source)
-    out = {"save_sync_s": [], "thread_stall_s": [], "thread_total_s": [], "load_s": []}
-    for round_ in range(repetitions + 1):
-        sync = timed(lambda: save_durably(state, target))
-        stall, total = threaded_save(state, target)
+    keys = ("raw_read_s", "raw_read_buffered_s", "raw_read_direct_s", "raw_write_s", "pause_s", "copy_s",
+            "persist_s", "restore_s", "save_sync_s", "thread_stall_s", "thread_total_s", "load_s")
+    out = {k: [] for k in keys}
+
+    def engine_side(round_):
+        got = engine.ask("persist")
+        got.update(engine.ask("restore"))
+        return got
+
+    def torch_side(round_):
+        got = {"save_sync_s": timed(lambda: save_durably(state, target))}
+        got["thread_stall_s"], got["thread_total_s"] = threaded_save(state, target)
         uncached(source)
-        load = timed(lambda: torch.load(source))
+        got["load_s"] = timed(lambda: torch.load(source))
+        return got
+
+    def disk_side(round_):
+        buffered, direct = raw_read(source, buffer, False), raw_read(source, buffer, True)
+        return {"raw_read_buffered_s": buffered, "raw_read_direct_s": direct, "raw_read_s": min(buffered, direct),
+                "raw_write_s": raw_write(scratch, buffer, nbytes)}
+
+    sides = [engine_side, torch_side, disk_side]
+    for round_ in range(repetitions + 1):
+        got = {}
+        for side in sides[round_ % 3:] + sides[:round_ % 3]:   # who goes first rotates
+            got.update(side(round_))
         if round_ > 0:
-            out["save_sync_s"].append(sync)
-            out["thread_stall_s"].append(stall)
-            out["thread_total_s"].append(total)
-            out["load_s"].append(load)
+            for k in keys:
+                out[k].append(got[k])
+    engine.ask("next")
     os.remove(target)
     return out
 
@@ -74,23 +168,42 @@ def median(values):
     return statistics.median(values)
 
 
-def rows(engine, torch_side):
-    """(size, what, engine s, PyTorch s) for the table and the JSON."""
-    for e in engine["sizes"]:
-        t = torch_side[str(e["mib"])]
-        mib = e["mib"]
-        yield mib, "loop pause: engine snapshot / torch.save+fsync in the loop", median(e["pause_s"]), median(t["save_sync_s"])
-        yield mib, "loop pause: engine snapshot / longest loop stall, torch.save in a thread", median(e["pause_s"]), median(t["thread_stall_s"])
-        yield mib, "persist: engine writer / torch.save+fsync", median(e["persist_s"]), median(t["save_sync_s"])
-        yield mib, "checkpoint total: engine copy+persist / torch.save in a thread", median(e["copy_s"]) + median(e["persist_s"]), median(t["thread_total_s"])
-        yield mib, "restore: engine into the live state / torch.load", median(e["restore_s"]), median(t["load_s"])
+def spread(values):
+    return min(values), max(values)
 
 
-def machine(engine):
+# (what, engine key or keys summed, reference key, reference's name): engine ÷ reference, round by round
+ROWS = [
+    ("loop pause: engine snapshot / torch.save+fsync in the loop", ("pause_s",), "save_sync_s"),
+    ("loop pause: engine snapshot / longest loop stall, torch.save in a thread", ("pause_s",), "thread_stall_s"),
+    ("persist: engine writer / torch.save+fsync", ("persist_s",), "save_sync_s"),
+    ("persist: engine writer / raw write+fsync of the same size", ("persist_s",), "raw_write_s"),
+    ("checkpoint total: engine copy+persist / torch.save in a thread", ("copy_s", "persist_s"), "thread_total_s"),
+    ("restore: engine into the live state / cold torch.load", ("restore_s",), "load_s"),
+    ("restore: engine into the live state / raw cold read", ("restore_s",), "raw_read_s"),
+    ("torch.load / raw cold read", ("load_s",), "raw_read_s"),
+]
+
+
+def rows(sizes):
+    """Per size and row: the medians of both sides, and the median and spread of the per-round ratios."""
+    for mib, m in sizes.items():
+        for what, engine_keys, reference in ROWS:
+            left = [sum(vs) for vs in zip(*(m[k] for k in engine_keys))]
+            ratios = [a / b for a, b in zip(left, m[reference])]
+            yield {"mib": int(mib), "what": what, "engine_s": median(left), "reference_s": median(m[reference]),
+                   "ratio": median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios)}
+
+
+def machine(jdk):
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
     return {"nproc": os.cpu_count(), "ram_gib": round(mem_kib / 2**20, 1), "kernel": platform.release(),
-            "jdk": engine["jdk"], "torch": torch.__version__, "python": platform.python_version()}
+            "jdk": jdk, "torch": torch.__version__, "python": platform.python_version()}
+
+
+def load_average():
+    return "%.2f %.2f %.2f" % os.getloadavg()
 
 
 def svg_panel(x0, title, ylabel, series, sizes, log_y):
@@ -122,20 +235,21 @@ def svg_panel(x0, title, ylabel, series, sizes, log_y):
     return out
 
 
-def chart(engine, torch_side, path):
+def chart(sizes, path):
     """An SVG of the pause and the throughputs by state size (drawn here: CI and users need no plotting package)."""
-    sizes = [e["mib"] for e in engine["sizes"]]
-    t = [torch_side[str(m)] for m in sizes]
-    es = engine["sizes"]
-    pause = [("engine snapshot (hand-over; the copy runs beside the step)", [median(e["pause_s"]) * 1e3 for e in es], "#1f77b4", False),
-             ("torch.save+fsync in the loop", [median(x["save_sync_s"]) * 1e3 for x in t], "#d62728", True),
-             ("torch.save in a thread (longest stall)", [median(x["thread_stall_s"]) * 1e3 for x in t], "#ff7f0e", True)]
-    speed = [("engine persist", [e["mib"] / median(e["persist_s"]) for e in es], "#1f77b4", False),
-             ("torch.save+fsync", [m / median(x["save_sync_s"]) for m, x in zip(sizes, t)], "#d62728", True),
-             ("engine restore", [e["mib"] / median(e["restore_s"]) for e in es], "#2ca02c", False),
-             ("torch.load", [m / median(x["load_s"]) for m, x in zip(sizes, t)], "#9467bd", True)]
-    body = svg_panel(0, "Pause per checkpoint", "loop pause (ms, log)", pause, sizes, True) \
-        + svg_panel(420, "Throughput", "MiB/s", speed, sizes, False)
+    mibs = sorted(int(m) for m in sizes)
+    ms = [sizes[str(m)] for m in mibs]
+    pause = [("engine snapshot (hand-over; the copy runs beside the step)", [median(m["pause_s"]) * 1e3 for m in ms], "#1f77b4", False),
+             ("torch.save+fsync in the loop", [median(m["save_sync_s"]) * 1e3 for m in ms], "#d62728", True),
+             ("torch.save in a thread (longest stall)", [median(m["thread_stall_s"]) * 1e3 for m in ms], "#ff7f0e", True)]
+    speed = [("engine persist", [mib / median(m["persist_s"]) for mib, m in zip(mibs, ms)], "#1f77b4", False),
+             ("torch.save+fsync", [mib / median(m["save_sync_s"]) for mib, m in zip(mibs, ms)], "#d62728", True),
+             ("raw write+fsync", [mib / median(m["raw_write_s"]) for mib, m in zip(mibs, ms)], "#7f7f7f", True),
+             ("engine restore", [mib / median(m["restore_s"]) for mib, m in zip(mibs, ms)], "#2ca02c", False),
+             ("torch.load", [mib / median(m["load_s"]) for mib, m in zip(mibs, ms)], "#9467bd", True),
+             ("raw cold read", [mib / median(m["raw_read_s"]) for mib, m in zip(mibs, ms)], "#000000", True)]
+    body = svg_panel(0, "Pause per checkpoint", "loop pause (ms, log)", pause, mibs, True) \
+        + svg_panel(420, "Throughput", "MiB/s", speed, mibs, False)
     with open(path, "w") as f:
         f.write('<svg xmlns="http://www.w3.org/2000/svg" width="820" height="300" font-family="sans-serif" '
                 'font-size="12"><rect width="820" height="300" fill="white"/>\n%s\n</svg>\n' % "\n".join(body))
@@ -143,29 +257,36 @@ def chart(engine, torch_side, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--engine", required=True, help="the engine's JSON (EngineComparison)")
-    p.add_argument("--dir", required=True, help="where state-<MiB>.pth are; torch writes its files there too")
-    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--dir", required=True, help="scratch directory on the disk to measure")
+    p.add_argument("--sizes", default="64,256,1024", help="state sizes in MiB, comma-separated")
+    p.add_argument("--reps", type=int, default=7, help="measured rounds per size (one unmeasured round first)")
     p.add_argument("--out", required=True, help="JSON report")
     p.add_argument("--chart", help="SVG chart")
+    p.add_argument("engine", nargs=argparse.REMAINDER, help="the command that starts the engine's half")
     args = p.parse_args()
-    with open(args.engine) as f:
-        engine = json.load(f)
     torch.set_num_threads(os.cpu_count())
-    torch_side = {}
-    for e in engine["sizes"]:
-        torch_side[str(e["mib"])] = measure(args.dir, e["mib"], args.reps)
-    table = [{"mib": m, "what": w, "engine_s": es, "pytorch_s": ts, "engine_over_pytorch": es / ts}
-             for m, w, es, ts in rows(engine, torch_side)]
-    print("%6s  %-76s %10s %10s %8s" % ("MiB", "measure (medians of %d)" % args.reps, "engine s", "PyTorch s", "ratio"))
+    load_before = load_average()
+    command = args.engine[1:] if args.engine[:1] == ["--"] else args.engine
+    engine = Engine(command + [args.dir, args.sizes])
+    sizes = {}
+    for mib in args.sizes.split(","):
+        sizes[mib.strip()] = measure(engine, args.dir, int(mib), args.reps)
+    engine.close()
+    load_after = load_average()
+    table = list(rows(sizes))
+    print("load average before %s, after %s; %d rounds per size, engine and PyTorch interleaved"
+          % (load_before, load_after, args.reps))
+    print("%6s  %-74s %9s %9s %7s  %s" % ("MiB", "measure: engine / reference (ratio < 1: engine faster)",
+                                          "engine s", "ref s", "ratio", "min-max"))
     for r in table:
-        print("%6d  %-76s %10.3f %10.3f %8.3f" % (r["mib"], r["what"], r["engine_s"], r["pytorch_s"], r["engine_over_pytorch"]))
-    report = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(engine), "repetitions": args.reps,
-              "table": table, "engine": engine["sizes"], "pytorch": torch_side}
+        print("%6d  %-74s %9.3f %9.3f %7.3f  %.3f-%.3f" % (r["mib"], r["what"], r["engine_s"], r["reference_s"],
+                                                          r["ratio"], r["ratio_min"], r["ratio_max"]))
+    report = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(engine.jdk), "repetitions": args.reps,
+              "load_average": {"before": load_before, "after": load_after}, "table": table, "measurements": sizes}
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
     if args.chart:
-        chart(engine, torch_side, args.chart)
+        chart(sizes, args.chart)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,46 @@ int nn_read_ahead(int fd, int64_t offset, int64_t length) {
     return rc == 0 ? 0 : -rc;
 }
 
+namespace {
+int refuse_direct = 0;   // set only by tests: behave as a file system that refuses O_DIRECT
+}
+
+void nn_refuse_direct(int refuse) { __atomic_store_n(&refuse_direct, refuse, __ATOMIC_RELAXED); }
+
+int nn_open_for_direct_read(const char* path) {
+    if (__atomic_load_n(&refuse_direct, __ATOMIC_RELAXED)) return -EINVAL;
+    int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    return fd >= 0 ? fd : neg_errno();
+}
+
+int64_t nn_pread_upto(int fd, void* dst, size_t n, int64_t offset) {
+    char* p = static_cast<char*>(dst);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, p + done, std::min(n - done, size_t(1) << 30), offset + int64_t(done));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return neg_errno();
+        }
+        if (r == 0) break;
+        done += size_t(r);
+    }
+    return int64_t(done);
+}
+
+int64_t nn_copy_count_nonfinite_f32(void* dst, const void* src, size_t n) {
+    unsigned char* out = static_cast<unsigned char*>(dst);
+    const unsigned char* in = static_cast<const unsigned char*>(src);
+    int64_t bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t w;
+        std::memcpy(&w, in + 4 * i, 4);
+        std::memcpy(out + 4 * i, &w, 4);
+        bad += (w & 0x7f800000u) == 0x7f800000u;
+    }
+    return bad;
+}
+
 int64_t nn_count_nonfinite_f32(const void* p, size_t n) {
     const unsigned char* bytes = static_cast<const unsigned char*>(p);
     int64_t bad = 0;

@@ -12,7 +12,7 @@
 #endif
 
 // Bumped when a signature changes; Java checks it at load (the smoke function).
-#define NN_ABI_VERSION 4
+#define NN_ABI_VERSION 5
 
 NN_API int nn_abi_version();
 
@@ -50,6 +50,17 @@ NN_API int nn_drop_cached(int fd, int64_t offset, int64_t length);   // posix_fa
 NN_API int nn_read_ahead(int fd, int64_t offset, int64_t length);    // posix_fadvise WILLNEED: start reading, no wait
 // How many of the n float32 values at p are NaN or infinite (all exponent bits set): one vectorised pass.
 NN_API int64_t nn_count_nonfinite_f32(const void* p, size_t n);
+// --- the restore's sequential pass ---
+// Opens path for reading with O_DIRECT (no page cache is filled, so none must be dropped); -EINVAL where the file
+// system refuses it, as it does when nn_refuse_direct(1) was called (tests of the fallback set that).
+NN_API int nn_open_for_direct_read(const char* path);
+NN_API void nn_refuse_direct(int refuse);
+// Reads up to n bytes at `offset` into dst, retried on EINTR and short reads until n or end of file; returns the
+// count (less than n only at end of file) or -errno. With O_DIRECT, dst, n and offset must be block aligned.
+NN_API int64_t nn_pread_upto(int fd, void* dst, size_t n, int64_t offset);
+// Copies n float32-sized words from src to dst and returns how many are NaN or infinite: the restore's copy out of
+// its read buffer and its finite-value check in one pass over the bytes. n counts 4-byte words.
+NN_API int64_t nn_copy_count_nonfinite_f32(void* dst, const void* src, size_t n);
 // The text of any code a native function returned (-errno or a CUDA code, neuron_cuda.h); thread-safe.
 // Valid in the calling thread until its next call.
 NN_API const char* nn_strerror(int code);

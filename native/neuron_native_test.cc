@@ -113,6 +113,18 @@ static void check_count_nonfinite() {
     CHECK(nn_count_nonfinite_f32(v.data(), v.size()) == 3);
     CHECK(nn_count_nonfinite_f32(v.data() + 1, 499) == 0);
     CHECK(nn_count_nonfinite_f32(v.data(), 0) == 0);
+    std::vector<float> copied(v.size(), 0.0f);
+    CHECK(nn_copy_count_nonfinite_f32(copied.data(), v.data(), v.size()) == 3);
+    CHECK(std::memcmp(copied.data(), v.data(), v.size() * sizeof(float)) == 0);
+}
+
+static void check_direct_refusal(const char* path) {
+    nn_refuse_direct(1);
+    CHECK(nn_open_for_direct_read(path) == -EINVAL);
+    nn_refuse_direct(0);
+    int fd = nn_open_for_direct_read(path);
+    CHECK(fd >= 0 || fd == -EINVAL);   // a file system may refuse O_DIRECT; the flag must not stay set
+    if (fd >= 0) CHECK(nn_close(fd) == 0);
 }
 
 int main() {
@@ -162,9 +174,11 @@ int main() {
     CHECK(nn_pread_fully(rfd, back, sizeof msg - 2, 2) == int64_t(sizeof msg - 2));
     CHECK(std::memcmp(back, msg + 2, sizeof msg - 2) == 0);
     CHECK(nn_pread_fully(rfd, back, sizeof msg, 4) == -EIO);
+    CHECK(nn_pread_upto(rfd, back, sizeof msg, 4) == int64_t(sizeof msg - 4));   // short only at end of file
     CHECK(nn_read_ahead(rfd, 0, 0) == 0);
     CHECK(nn_drop_cached(rfd, 0, 0) == 0);
     CHECK(nn_close(rfd) == 0);
+    check_direct_refusal(path);
     unlink(path);
     check_strerror_threads();
     check_cuda_contract();

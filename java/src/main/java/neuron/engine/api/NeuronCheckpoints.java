@@ -2,6 +2,7 @@ package neuron.engine.api;
 
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointFallback;
+import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointListener;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointPolicy;
@@ -118,10 +119,7 @@ public final class NeuronCheckpoints implements AutoCloseable {
 
         /** Previous checkpoints kept as {@code FILE.1 .. FILE.n} ({@code --keep_backups}, default 2). */
         public Builder keepBackups(int n) {
-            if (n < 0) {
-                throw new IllegalArgumentException("keep_backups must be 0 or more, got " + n);
-            }
-            this.keepBackups = n;
+            this.keepBackups = CheckpointFiles.checkKeepBackups(n);
             return this;
         }
 

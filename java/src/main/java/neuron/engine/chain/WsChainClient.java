@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import neuron.engine.network.ChainUnavailableException;
 import neuron.engine.network.ChainWeights;
 import neuron.engine.network.Commitment;
@@ -57,6 +58,8 @@ public final class WsChainClient implements ChainSource, WindowChain {
     private final long maxBackoffMs;
     private final ScheduledExecutorService connector;
     private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    /** Subscriptions made with {@link #subscribe}, by the id the node gave them. */
+    private final Map<String, Consumer<JsonNode>> subscriptions = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong gapsDetected = new AtomicLong();
     private final AtomicLong malformedMessages = new AtomicLong();
@@ -201,6 +204,52 @@ public final class WsChainClient implements ChainSource, WindowChain {
         return System.nanoTime() + WINDOW_CALL_TIMEOUT.toNanos();
     }
 
+    /**
+     * Sends any JSON-RPC request and returns the node's whole answer, its {@code result} or its {@code error}, so that
+     * a caller can tell a refusal from an outage; no answer in time or a lost connection is "unavailable".
+     */
+    public JsonNode request(String method, Duration timeout, Object... params)
+            throws ChainUnavailableException, InterruptedException {
+        return answer(method, System.nanoTime() + timeout.toNanos(), params);
+    }
+
+    /**
+     * Sends a subscribing request and returns its answer. When that is a subscription id, each notification of it
+     * goes to {@code updates} (its {@code params.result}, in the order the node sent them, on the client's thread)
+     * until {@link #unsubscribe}; a lost connection ends it with one {@code null}.
+     */
+    public JsonNode subscribe(String method, Duration timeout, Consumer<JsonNode> updates, Object... params)
+            throws ChainUnavailableException, InterruptedException {
+        // registered before the answer can arrive, so no notification that follows it is missed
+        return exchange(method, System.nanoTime() + timeout.toNanos(), msg -> {
+            JsonNode subscription = msg.path("result");
+            if (subscription.isTextual() || subscription.isIntegralNumber()) {
+                subscriptions.put(subscription.asText(), updates);
+            }
+        }, params);
+    }
+
+    /** Stops delivering a subscription's notifications and tells the node with {@code method} (best effort). */
+    public void unsubscribe(String method, JsonNode subscription) {
+        if (subscriptions.remove(subscription.asText()) == null) {
+            return;
+        }
+        lock.lock();
+        Connection via;
+        try {
+            via = connection;
+        } finally {
+            lock.unlock();
+        }
+        if (via != null) {
+            try {
+                via.send(SubstrateJson.request(ids.incrementAndGet(), method, subscription));
+            } catch (RuntimeException e) { // closed meanwhile: the node forgets the subscription anyway
+                log.debug("could not send {} to {}: {}", method, uri, e.toString());
+            }
+        }
+    }
+
     /** Head announcements that skipped numbers (missed notifications, reconnects): each was fetched by number. */
     public long gapsDetected() {
         return gapsDetected.get();
@@ -312,6 +361,8 @@ public final class WsChainClient implements ChainSource, WindowChain {
             lock.unlock();
         }
         failPending("connection lost");
+        List.copyOf(subscriptions.values()).forEach(updates -> updates.accept(null));
+        subscriptions.clear();
         reconnectLater("connection lost (" + code + (reason == null || reason.isEmpty() ? "" : " " + reason) + ") to");
     }
 
@@ -344,6 +395,11 @@ public final class WsChainClient implements ChainSource, WindowChain {
                 }
             }
             String method = msg.path("method").asText("");
+            Consumer<JsonNode> updates = subscriptions.get(msg.path("params").path("subscription").asText("\0"));
+            if (updates != null) {
+                updates.accept(msg.path("params").path("result"));
+                return;
+            }
             if (method.equals(follow == Follow.BEST ? SubstrateJson.NEW_HEAD : SubstrateJson.FINALIZED_HEAD)) {
                 onHeadAnnounced(SubstrateJson.number(msg.path("params").path("result").path("number")));
                 return;
@@ -375,9 +431,18 @@ public final class WsChainClient implements ChainSource, WindowChain {
     /** Sends a request and waits for the answer (a result or an error); a drop or no answer in time is "unavailable". */
     private JsonNode answer(String method, long deadline, Object... params)
             throws ChainUnavailableException, InterruptedException {
+        return exchange(method, deadline, null, params);
+    }
+
+    /** {@link #answer}, with {@code onAnswer} (if not null) run on the client's thread as the answer arrives. */
+    private JsonNode exchange(String method, long deadline, Consumer<JsonNode> onAnswer, Object... params)
+            throws ChainUnavailableException, InterruptedException {
         Connection via = awaitConnection(deadline);
         long id = ids.incrementAndGet();
         CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+        if (onAnswer != null) {
+            answer.thenAccept(onAnswer);
+        }
         pending.put(id, answer);
         try {
             via.send(SubstrateJson.request(id, method, params));

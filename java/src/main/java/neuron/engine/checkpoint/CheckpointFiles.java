@@ -22,10 +22,16 @@ public final class CheckpointFiles {
     private final Path dir;
     private final int keepBackups;
 
-    public CheckpointFiles(Path path, int keepBackups) {
+    /** The one check of {@code --keep_backups}: 0 or more; returns it. */
+    public static int checkKeepBackups(int keepBackups) {
         if (keepBackups < 0) {
-            throw new IllegalArgumentException("keep_backups must be >= 0, got " + keepBackups);
+            throw new IllegalArgumentException("--keep_backups must be 0 or more, got " + keepBackups);
         }
+        return keepBackups;
+    }
+
+    public CheckpointFiles(Path path, int keepBackups) {
+        checkKeepBackups(keepBackups);
         this.path = path.toAbsolutePath().normalize();
         this.dir = this.path.getParent();
         this.keepBackups = keepBackups;

@@ -126,7 +126,9 @@ public final class CheckpointLoader {
 
     /**
      * Opens one checkpoint file and hands it to {@code restorer}; every CRC-32 is checked, the storages' as the
-     * restorer reads them ({@link StoredCheckpoint#readInto}) or, for those it did not read, afterwards.
+     * restorer reads them ({@link StoredCheckpoint#readInto}) or, for those it did not read, afterwards. A state the
+     * restorer built on a file that fails a check then is closed (if {@link AutoCloseable}) before the failure is
+     * thrown: what the loader hands out was checked whole.
      */
     public static <T> T load(Path file, String progressKey, Restorer<T> restorer) throws IOException {
         requireRegularFile(file);
@@ -140,7 +142,7 @@ public final class CheckpointLoader {
             try {
                 T restored = restore(restorer, stored);
                 try {
-                    stored.verifyUnread();
+                    stored.finishReads();
                 } catch (IOException | RuntimeException damaged) {
                     if (restored instanceof AutoCloseable c) {
                         closeQuietly(c);

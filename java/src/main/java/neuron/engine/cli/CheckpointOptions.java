@@ -4,6 +4,7 @@ import neuron.engine.backup.Backup;
 import neuron.engine.backup.BackupTarget;
 import neuron.engine.backup.Companion;
 import neuron.engine.checkpoint.CheckpointConfig;
+import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.UnusablePathException;
 import picocli.CommandLine.Option;
 
@@ -69,9 +70,7 @@ final class CheckpointOptions {
         if (checkpointInterval <= 0) {
             throw new IllegalArgumentException("--checkpoint_interval must be a positive number, got " + checkpointInterval);
         }
-        if (keepBackups < 0) {
-            throw new IllegalArgumentException("--keep_backups must be 0 or more, got " + keepBackups);
-        }
+        CheckpointFiles.checkKeepBackups(keepBackups);
         if (metricsPort != null && (metricsPort < 1 || metricsPort > 65535)) {
             throw new IllegalArgumentException("--metrics_port must be 1..65535, got " + metricsPort);
         }

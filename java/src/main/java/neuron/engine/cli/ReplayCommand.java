@@ -2,17 +2,10 @@ package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.journal.BlockJournal;
 import neuron.engine.journal.JournalInfo;
-import neuron.engine.model.BuiltinCorpus;
-import neuron.engine.model.ModelConfig;
 import neuron.engine.nativeio.LibTorch;
-import neuron.engine.network.WindowSchedule;
-import neuron.engine.torch.TensorTrees;
-import neuron.engine.validator.ValidatorConfig;
 import neuron.engine.validator.ValidatorReplay;
-import neuron.engine.validator.ValidatorRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,7 +13,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -68,18 +60,11 @@ final class ReplayCommand implements Callable<Integer> {
         int status = Main.EXIT_OK;
         try (BlockJournal journal = BlockJournal.open(journalDir)) {
             report.put("journal", journalReport(journal.info()));
-            Path start = checkpointPath;
-            long until = toBlock != null ? toBlock : Long.MAX_VALUE;
-            Map<?, ?> newest = null;
-            if (verify) {
-                newest = TensorTrees.load(checkpointPath, ValidatorRun.PROGRESS_KEY);
-                List<Path> candidates = new CheckpointFiles(checkpointPath, 0).candidates();
-                start = candidates.get(candidates.size() - 1);
-                until = (Long) newest.get(ValidatorRun.PROGRESS_KEY);
-            }
-            ValidatorReplay.Rebuilt rebuilt = ValidatorReplay.rebuild(start, journal, submissions, until,
-                    ValidatorConfig.of(ModelConfig.preset("tiny"), 0, BuiltinCorpus.SOURCE,
-                            WindowSchedule.DEFAULT_BLOCKS_PER_WINDOW, 1), device);
+            ValidatorReplay.Verified verified = verify
+                    ? ValidatorReplay.verify(checkpointPath, journal, submissions, device) : null;
+            ValidatorReplay.Rebuilt rebuilt = verify ? verified.rebuilt() : ValidatorReplay.rebuild(checkpointPath,
+                    journal, submissions, toBlock != null ? toBlock : Long.MAX_VALUE, device);
+            Path start = verify ? verified.from() : checkpointPath;
             try {
                 report.put("from_checkpoint", start.toString());
                 report.put("from_block", rebuilt.fromBlock());
@@ -89,11 +74,10 @@ final class ReplayCommand implements Callable<Integer> {
                 report.put("scores", rebuilt.validator().scores());
                 report.put("weights", rebuilt.validator().weights());
                 if (verify) {
-                    List<String> differences = ValidatorReplay.differences(newest, rebuilt.validator().state());
                     report.put("verified_against", checkpointPath.toString());
-                    report.put("differences", differences);
-                    status = differences.isEmpty() && !start.equals(checkpointPath) ? Main.EXIT_OK : Main.EXIT_FAILURE;
-                    if (start.equals(checkpointPath)) {
+                    report.put("differences", verified.differences());
+                    status = verified.passed(checkpointPath) ? Main.EXIT_OK : Main.EXIT_FAILURE;
+                    if (!verified.replayedFromABackup(checkpointPath)) {
                         report.put("warning", "no older backup to replay from; nothing was verified");
                     }
                 }

@@ -35,7 +35,12 @@ public final class MinerStart {
     }
 
     /** The loop to train; what the log says about how it began; the flags warning, or null. */
-    public record Started(MinerLoop loop, String summary, String flagWarning) {
+    public record Started(MinerLoop loop, String summary, String flagWarning) implements AutoCloseable {
+        /** Frees the loop: a checkpoint found damaged after its state was built is not resumed from. */
+        @Override
+        public void close() {
+            loop.close();
+        }
     }
 
     /**

@@ -72,9 +72,8 @@ public final class WindowMiner implements MinerRun.CheckpointPart, AutoCloseable
     public record Settings(String chain, long blockTimeMs, Path store, int uid, int validatorUid,
                            WindowSchedule schedule, int assignedRows, Update update) {
         public Settings {
-            if (uid < 0 || uid > Commitment.MAX_UID || validatorUid < 0 || validatorUid > Commitment.MAX_UID) {
-                throw new IllegalArgumentException("--uid and --validator_uid must be 0.." + Commitment.MAX_UID);
-            }
+            Commitment.checkUid("--uid", uid);
+            Commitment.checkUid("--validator_uid", validatorUid);
         }
     }
 

@@ -3,6 +3,7 @@ package neuron.engine.nativeio;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A file written through the native library: plain {@code write(2)} from native or mapped memory, plus the
@@ -27,6 +28,33 @@ public final class NativeFile implements AutoCloseable {
             throw error("cannot open", path, fd);
         }
         return new NativeFile(path, fd);
+    }
+
+    /**
+     * Opens {@code path} for reading with {@code O_DIRECT}, which fills no page cache (reads must then be
+     * {@link #DIRECT_ALIGNMENT}-aligned in offset, length and address); empty where the file system refuses it.
+     */
+    public static Optional<NativeFile> openForDirectRead(Path path) throws IOException {
+        int fd = NativeIO.nn_open_for_direct_read(path.toString());
+        if (fd == -NativeIOException.EINVAL) {
+            return Optional.empty();
+        }
+        if (fd < 0) {
+            throw error("cannot open", path, fd);
+        }
+        return Optional.of(new NativeFile(path, fd));
+    }
+
+    /** The alignment {@code O_DIRECT} reads keep: the page size, a multiple of every block size in use. */
+    public static final int DIRECT_ALIGNMENT = 4096;
+
+    /** Reads up to {@code length} bytes at {@code offset} into {@code dst}; returns how many (fewer only at end of file). */
+    public long readUpTo(long dst, long length, long offset) throws IOException {
+        long rc = NativeIO.nn_pread_upto(fd, dst, length, offset);
+        if (rc < 0) {
+            throw error("cannot read " + length + " bytes at " + offset + " of", path, (int) rc);
+        }
+        return rc;
     }
 
     /** Reads exactly {@code length} bytes at {@code offset} of the file into native memory at {@code dst}. */

@@ -20,7 +20,7 @@ public final class NativeIO {
     /** The ABI version the library was built with; the smoke check compares it with {@link #EXPECTED_ABI}. */
     public static native int nn_abi_version();
 
-    public static final int EXPECTED_ABI = 4;
+    public static final int EXPECTED_ABI = 5;
 
     public static native void nn_copy(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("size_t") long n, int threads);
 
@@ -41,6 +41,15 @@ public final class NativeIO {
     public static native int nn_read_ahead(int fd, long offset, long length);
 
     public static native long nn_count_nonfinite_f32(@Cast("const void*") long p, @Cast("size_t") long n);
+
+    public static native int nn_open_for_direct_read(String path);
+
+    public static native void nn_refuse_direct(int refuse);
+
+    public static native long nn_pread_upto(int fd, @Cast("void*") long dst, @Cast("size_t") long n, long offset);
+
+    public static native long nn_copy_count_nonfinite_f32(@Cast("void*") long dst, @Cast("const void*") long src,
+                                                          @Cast("size_t") long n);
 
     public static native long nn_write_fully(int fd, @Cast("const void*") long buf, @Cast("size_t") long n);
 

@@ -6,6 +6,8 @@ import java.io.IOException;
 public final class NativeIOException extends IOException {
     /** errno of a full disk. */
     public static final int ENOSPC = 28;
+    /** errno of an argument the call refuses, e.g. O_DIRECT on a file system without it. */
+    public static final int EINVAL = 22;
 
     private final int errno;
 

@@ -17,9 +17,7 @@ public record ChainWeights(int validatorUid, long block, SortedMap<Integer, Inte
         Objects.requireNonNull(values, "values");
         values = Collections.unmodifiableSortedMap(new TreeMap<>(values));
         // as the chain takes them: uids 0..65535, values 0..65535 summing to exactly 65535
-        if (validatorUid < 0 || validatorUid > Commitment.MAX_UID) {
-            throw new IllegalArgumentException("validator uid must be 0.." + Commitment.MAX_UID + ", got " + validatorUid);
-        }
+        Commitment.checkUid("validator uid", validatorUid);
         long sum = 0;
         for (var e : values.entrySet()) {
             if (e.getKey() < 0 || e.getKey() > Commitment.MAX_UID || e.getValue() < 0 || e.getValue() > TOTAL) {

@@ -32,12 +32,18 @@ public record Commitment(Kind kind, int uid, long window, Hash32 hash) {
         }
     }
 
+    /** The one check of a uid ({@code what} names it in the message): 0..{@value #MAX_UID}; returns it. */
+    public static int checkUid(String what, int uid) {
+        if (uid < 0 || uid > MAX_UID) {
+            throw new IllegalArgumentException(what + " must be 0.." + MAX_UID + ", got " + uid);
+        }
+        return uid;
+    }
+
     public Commitment {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(hash, "hash");
-        if (uid < 0 || uid > MAX_UID) {
-            throw new IllegalArgumentException("uid must be 0.." + MAX_UID + ", got " + uid);
-        }
+        checkUid("uid", uid);
         if (window < 0) {
             throw new IllegalArgumentException("window must be >= 0, got " + window);
         }

@@ -55,10 +55,15 @@ public final class StoredTensor {
         boolean whole = tensor.storageOffset() == 0 && tensor.numel() == tensor.storage().numel()
                 && Arrays.equals(tensor.stride(), PthTensor.contiguousStride(tensor.shape()));
         if (whole && target.is_cpu() && target.is_contiguous()) {
+            boolean float32 = scalarType() == ScalarType.Float;
             try {
-                checkpoint.readInto(tensor.storage(), target.data_ptr().address());
+                // float32 values are checked finite as they are read, in the same pass over the bytes
+                checkpoint.readInto(tensor.storage(), target.data_ptr().address(), float32 ? name : null);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+            if (float32) {
+                return;
             }
         } else {
             try (Tensor host = read()) {   // a device target or a view: one tensor's worth, freed at once

@@ -1,9 +1,13 @@
 package neuron.engine.validator;
 
+import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.journal.BlockJournal;
 import neuron.engine.journal.JournalCursor;
+import neuron.engine.model.BuiltinCorpus;
+import neuron.engine.model.ModelConfig;
 import neuron.engine.network.SubmissionStore;
+import neuron.engine.network.WindowSchedule;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 
@@ -27,6 +31,55 @@ public final class ValidatorReplay {
 
     /** A rebuilt state: the validator (close it), where it started, and how many blocks it replayed. */
     public record Rebuilt(Validator validator, long fromBlock, long blocksReplayed) {
+    }
+
+    /**
+     * A replay checked against the newest checkpoint: rebuilt from {@code from}, the oldest backup, up to the
+     * newest checkpoint's block, with every difference between the two states.
+     */
+    public record Verified(Path from, Rebuilt rebuilt, List<String> differences) {
+        /** Whether anything was verified: the checkpoint had an older backup to replay from. */
+        public boolean replayedFromABackup(Path checkpoint) {
+            return !from.equals(checkpoint);
+        }
+
+        /** Verified, and nothing differs. */
+        public boolean passed(Path checkpoint) {
+            return differences.isEmpty() && replayedFromABackup(checkpoint);
+        }
+    }
+
+    /**
+     * The configuration of a checkpoint that records none (one the Python validator wrote): the {@code tiny}
+     * model on the built-in corpus, seed 0, windows of the default length, one thread.
+     */
+    public static ValidatorConfig unrecordedConfig() {
+        return ValidatorConfig.of(ModelConfig.preset("tiny"), 0, BuiltinCorpus.SOURCE,
+                WindowSchedule.DEFAULT_BLOCKS_PER_WINDOW, 1);
+    }
+
+    /** As {@link #rebuild(Path, BlockJournal, Path, long, ValidatorConfig, String)}, with the checkpoint's config. */
+    public static Rebuilt rebuild(Path checkpoint, BlockJournal journal, Path submissions, long toBlock,
+                                  String device) throws IOException {
+        return rebuild(checkpoint, journal, submissions, toBlock, unrecordedConfig(), device);
+    }
+
+    /**
+     * Rebuilds from the oldest backup of {@code checkpoint} up to its block and compares the result with it: a
+     * replay is verified when the two states are the same.
+     */
+    public static Verified verify(Path checkpoint, BlockJournal journal, Path submissions, String device)
+            throws IOException {
+        Map<?, ?> newest = TensorTrees.load(checkpoint, ValidatorRun.PROGRESS_KEY);
+        List<Path> candidates = new CheckpointFiles(checkpoint, 0).candidates();
+        Path from = candidates.get(candidates.size() - 1);
+        Rebuilt rebuilt = rebuild(from, journal, submissions, (Long) newest.get(ValidatorRun.PROGRESS_KEY), device);
+        try {
+            return new Verified(from, rebuilt, differences(newest, rebuilt.validator().state()));
+        } catch (RuntimeException e) {
+            rebuilt.validator().close();
+            throw e;
+        }
     }
 
     /**

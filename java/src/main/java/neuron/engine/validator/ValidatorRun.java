@@ -62,9 +62,7 @@ public final class ValidatorRun {
             if (blockTimeMs <= 0) {
                 throw new IllegalArgumentException("--block_time_ms must be positive, got " + blockTimeMs);
             }
-            if (uid < 0 || uid > Commitment.MAX_UID) {
-                throw new IllegalArgumentException("--uid must be 0.." + Commitment.MAX_UID + ", got " + uid);
-            }
+            Commitment.checkUid("--uid", uid);
             if (weightsInterval < 1) {
                 throw new IllegalArgumentException("--weights_interval must be at least 1, got " + weightsInterval);
             }

@@ -12,14 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import neuron.engine.chain.local.BlockFeeds;
 import neuron.engine.chain.scale.ScaleReader;
 import neuron.engine.journal.BlockJournal;
 import neuron.engine.journal.JournalCursor;
 import neuron.engine.testing.NeuronProcess;
-import neuron.engine.testing.NodeScripts;
+import neuron.engine.testing.Chopsticks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,21 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
  * a SIGKILL and a restart; the client reads the runtime's Timestamp.Now, which is the block's timestamp inherent.
  */
 class ChainChopsticksTest {
-    private static final Pattern LISTENING = Pattern.compile("ws://127\\.0\\.0\\.1:(\\d+)");
-
     @TempDir
     Path dir;
 
     @Test
     void aValidatorJournalsEveryBlockOfARealRuntimeAcrossAKill() throws Exception {
-        NodeScripts.assumeInstalled();
-        Path spec = dir.resolve("asset-hub-rococo.json");
-        NodeScripts.run(Duration.ofSeconds(60), "", "chain-spec.mjs", spec.toString());
-        Path chopsticksLog = dir.resolve("chopsticks.log");
-        Process chopsticks = NodeScripts.start(chopsticksLog, "node_modules/@acala-network/chopsticks/chopsticks.cjs",
-                "--genesis", spec.toString(), "--host", "127.0.0.1", "--port", "0", "--build-block-mode", "Manual");
-        try {
-            URI uri = URI.create("ws://127.0.0.1:" + awaitPort(chopsticks, chopsticksLog));
+        try (Chopsticks chopsticks = Chopsticks.start(dir)) {
+            URI uri = chopsticks.uri();
             Path journalDir = dir.resolve("journal");
             String[] validator = {"validator", "--chain", uri.toString(), "--journal_dir", journalDir.toString(),
                     "--checkpoint_path", dir.resolve("validator.pth").toString(), "--checkpoint_interval", "3",
@@ -94,9 +84,6 @@ class ChainChopsticksTest {
                     }
                 }
             }
-        } finally {
-            chopsticks.destroy();
-            chopsticks.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
@@ -141,17 +128,5 @@ class ChainChopsticksTest {
             }
         }
         return blocks;
-    }
-
-    private static int awaitPort(Process chopsticks, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline && chopsticks.isAlive()) {
-            Matcher listening = LISTENING.matcher(Files.exists(log) ? Files.readString(log) : "");
-            if (listening.find()) {
-                return Integer.parseInt(listening.group(1));
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("chopsticks did not start: " + Files.readString(log));
     }
 }

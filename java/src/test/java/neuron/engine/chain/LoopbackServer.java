@@ -10,15 +10,15 @@ import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 
 /** A WebSocket server on a free loopback port, for tests that play a node: subclasses answer the messages. */
-abstract class LoopbackServer extends WebSocketServer {
+public abstract class LoopbackServer extends WebSocketServer {
     private final CountDownLatch started = new CountDownLatch(1);
 
-    LoopbackServer() {
+    protected LoopbackServer() {
         super(new InetSocketAddress("127.0.0.1", 0));
         setDaemon(true);
     }
 
-    int awaitPort() throws InterruptedException {
+    public int awaitPort() throws InterruptedException {
         assertTrue(started.await(Feeds.PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
         return getPort();
     }
