@@ -1,5 +1,7 @@
 package neuron.engine.api;
 
+import neuron.engine.testing.Slow;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Without the flags Chronicle needs, opening says which in one line instead of failing inside Chronicle. */
+@Slow
 class JvmFlagsTest {
     @TempDir
     Path dir;

@@ -8,6 +8,7 @@ import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Scalar;
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The embedding API's checkpoint lifecycle over an application's own state. */
+@Slow
 class NeuronCheckpointsTest {
     @TempDir
     Path dir;

@@ -2,6 +2,7 @@ package neuron.engine.backup;
 
 import neuron.engine.checkpoint.UnusablePathException;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,14 +19,17 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The store as backups use it, against a real S3 server: multipart uploads streamed from a file come back equal,
  * listings go past one page, a wrong secret is refused with a line that says so, and a manifest is checked as
  * hostile input.
  */
+@Slow
 class BackupStoreTest {
     private static final String BUCKET = "neuron-store-test";
 
@@ -86,6 +90,26 @@ class BackupStoreTest {
             UnusablePathException e = assertThrows(UnusablePathException.class, store::checkAccess);
             assertTrue(e.getMessage().contains("access denied (SignatureDoesNotMatch)"), e.getMessage());
             assertEquals(1, e.getMessage().lines().count());
+        }
+    }
+
+    @Test
+    void missingCredentialsOrRegionGetOneLineWithNoSecretInIt() {
+        assumeTrue(System.getenv("AWS_ACCESS_KEY_ID") == null && System.getenv("AWS_REGION") == null
+                && System.getenv("AWS_PROFILE") == null, "this machine has AWS settings of its own");
+        // only the secret half: no credentials, and the line that says so does not carry the secret
+        System.setProperty("aws.secretAccessKey", S3Proxy.SECRET_KEY);
+        UnusablePathException none = assertThrows(UnusablePathException.class,
+                () -> ObjectStore.connect(BackupTarget.parse("s3://" + BUCKET + "/p", s3.endpoint().toString())));
+        assertEquals("backup s3://" + BUCKET + "/p at " + s3.endpoint() + ": no credentials; set AWS_ACCESS_KEY_ID "
+                + "and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)", none.getMessage());
+        // credentials, but no region for AWS itself (no endpoint)
+        S3Proxy.useCredentials(S3Proxy.SECRET_KEY);
+        UnusablePathException noRegion = assertThrows(UnusablePathException.class,
+                () -> ObjectStore.connect(BackupTarget.parse("s3://" + BUCKET + "/p", null)));
+        assertEquals("backup s3://" + BUCKET + "/p: no AWS region; set AWS_REGION", noRegion.getMessage());
+        for (UnusablePathException e : List.of(none, noRegion)) {
+            assertFalse(e.getMessage().contains(S3Proxy.SECRET_KEY), e.getMessage());
         }
     }
 

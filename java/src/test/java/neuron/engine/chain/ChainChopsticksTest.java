@@ -16,8 +16,9 @@ import neuron.engine.chain.local.BlockFeeds;
 import neuron.engine.chain.scale.ScaleReader;
 import neuron.engine.journal.BlockJournal;
 import neuron.engine.journal.JournalCursor;
-import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.Chopsticks;
+import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its finalized heads. Every block is journaled once, with the hash chopsticks reports and its parent linked, across
  * a SIGKILL and a restart; the client reads the runtime's Timestamp.Now, which is the block's timestamp inherent.
  */
+@Slow
 class ChainChopsticksTest {
     @TempDir
     Path dir;

@@ -2,8 +2,11 @@ package neuron.engine.chain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -11,7 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import neuron.engine.chain.local.ChainServer;
 import neuron.engine.chain.local.LocalChain;
+import neuron.engine.network.ChainUnavailableException;
 import neuron.engine.network.Hash32;
+import neuron.engine.testing.Deadline;
 import org.java_websocket.WebSocket;
 import org.junit.jupiter.api.Test;
 
@@ -92,7 +97,13 @@ class ChainWebSocketTest {
         try (ChainServer server = serve(0, 0, 150); ChainFollower feed = follow(server, Follow.BEST)) {
             Feeds.take(feed, 3);
             Block last = feed.lastDelivered();
-            server.chain().reorganise(last.number() - 1);
+            Deadline notFinal = Deadline.in(Feeds.PATIENCE);
+            while (!Feeds.reorganised(server.chain(), last.number() - 1)) {
+                // a busy machine delivered the blocks only once they were final: fork at a newer one
+                notFinal.check(() -> "a delivered block that is not final yet, to fork at");
+                Feeds.take(feed, 1);
+                last = feed.lastDelivered();
+            }
             BlockEvent first = Feeds.take(feed, 1).get(0);
             assertTrue(first.reorg(), "the first block of the new branch is flagged: " + first);
             assertEquals(last.number() - 1, first.number(), "it replaces the blocks from the fork on");
@@ -150,6 +161,59 @@ class ChainWebSocketTest {
             assertTrue(client.isConnected());
         } finally {
             raw.stop(1000);
+        }
+    }
+
+    @Test
+    void aHeaderThatDoesNotHashToTheBlockHashIsRefusedAndAskedForAgain() throws Exception {
+        // block 1 of a real runtime: its hash, then headers for it that are not its own, then its own
+        String other = HeaderTest.CHOPSTICKS_HEADER.replace("\"stateRoot\":\"0x00", "\"stateRoot\":\"0x01");
+        String renumbered = HeaderTest.CHOPSTICKS_HEADER.replace("\"0x00000001\"", "\"0x00000002\"");
+        HeaderServer node = new HeaderServer(List.of(other, renumbered, HeaderTest.CHOPSTICKS_HEADER));
+        node.start();
+        try (WsChainClient client = client(URI.create("ws://127.0.0.1:" + node.awaitPort()), Follow.BEST)) {
+            ChainUnavailableException wrongHash = assertThrows(ChainUnavailableException.class,
+                    () -> client.blockAt(1, Feeds.PATIENCE));
+            assertTrue(wrongHash.getMessage().contains("the header of block 1 hashes to ")
+                    && wrongHash.getMessage().contains(", not to " + HeaderTest.CHOPSTICKS_HASH), wrongHash.getMessage());
+            ChainUnavailableException wrongNumber = assertThrows(ChainUnavailableException.class,
+                    () -> client.blockAt(1, Feeds.PATIENCE));
+            assertTrue(wrongNumber.getMessage().contains("the header of block 1 says number 2"), wrongNumber.getMessage());
+            assertEquals(2, client.malformedMessages(), "each refused header is counted as malformed");
+            Block block = client.blockAt(1, Feeds.PATIENCE);
+            assertEquals(HeaderTest.CHOPSTICKS_HASH, block.hash().toHex(), "asked again, its own header is taken");
+            assertEquals(2, client.malformedMessages());
+        } finally {
+            node.stop(1000);
+        }
+    }
+
+    /** A node that serves block 1's hash, and its header from a script: one header per request, the last one after. */
+    private static final class HeaderServer extends LoopbackServer {
+        private final List<String> headers;
+        private int served;
+
+        HeaderServer(List<String> headers) {
+            this.headers = headers;
+        }
+
+        @Override
+        public synchronized void onMessage(WebSocket socket, String message) {
+            try {
+                JsonNode request = SubstrateJson.MAPPER.readTree(message);
+                ObjectNode answer = SubstrateJson.MAPPER.createObjectNode().put("jsonrpc", "2.0");
+                answer.set("id", request.get("id"));
+                switch (request.path("method").asText()) {
+                    case SubstrateJson.GET_BLOCK_HASH -> answer.put("result", HeaderTest.CHOPSTICKS_HASH);
+                    case SubstrateJson.GET_HEADER -> answer.set("result",
+                            SubstrateJson.MAPPER.readTree(headers.get(Math.min(served++, headers.size() - 1))));
+                    case SubstrateJson.SUBSCRIBE_NEW_HEADS -> answer.put("result", "1");
+                    default -> answer.putObject("error").put("code", -32601).put("message", "Method not found");
+                }
+                socket.send(answer.toString());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
         }
     }
 

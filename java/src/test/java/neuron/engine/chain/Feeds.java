@@ -3,6 +3,8 @@ package neuron.engine.chain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import neuron.engine.chain.local.LocalChain;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,16 @@ public final class Feeds {
             events.add(event);
         }
         return events;
+    }
+
+    /** Replaces the chain from {@code from} on, unless that block is final by now (then it says false). */
+    public static boolean reorganised(LocalChain chain, long from) {
+        try {
+            chain.reorganise(from);
+            return true;
+        } catch (IllegalArgumentException finalAlready) {
+            return false;
+        }
     }
 
     /** Numbers strictly consecutive from {@code first}. */

@@ -10,11 +10,11 @@ import org.junit.jupiter.api.Test;
 /** Headers decode, encode and hash exactly as a Substrate node's do. */
 class HeaderTest {
     /** Block #1 of Rococo Asset Hub's runtime, built by chopsticks: its header as served, and the hash it reported. */
-    private static final String CHOPSTICKS_HEADER = "{\"parentHash\":\"0x4545454545454545454545454545454545454545454545454545454545454545\","
+    static final String CHOPSTICKS_HEADER = "{\"parentHash\":\"0x4545454545454545454545454545454545454545454545454545454545454545\","
             + "\"number\":\"0x00000001\",\"stateRoot\":\"0x0000000000000000000000000000000000000000000000000000000000000000\","
             + "\"extrinsicsRoot\":\"0xbe8c77b3f1e5299014ea50abb775f71ecdac6159bf77eae84edc6c1429c991eb\","
             + "\"digest\":{\"logs\":[\"0x06617572612059efeb0800000000\"]}}";
-    private static final String CHOPSTICKS_HASH = "0x54dac0156bba4b4a6e4c3e5fb098caf4ea2211e63b02baadf0f097e0c34fd041";
+    static final String CHOPSTICKS_HASH = "0x54dac0156bba4b4a6e4c3e5fb098caf4ea2211e63b02baadf0f097e0c34fd041";
 
     @Test
     void aRealRuntimesHeaderHashesToTheHashItsNodeReported() throws Exception {

@@ -69,4 +69,48 @@ class CheckpointFilesTest {
         assertFalse(inProc.getMessage().contains("\n"));
         assertThrows(UnusablePathException.class, () -> new CheckpointFiles(dir, 2).checkWritable());
     }
+
+    @Test
+    void theWriteProbeLeavesNothingBehind() throws Exception {
+        CheckpointFiles.checkWritableDirectory(dir.resolve("staging"), "staging directory");
+        try (var left = Files.list(dir.resolve("staging"))) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    @Test
+    void backupsFromALargerKeepStayWhereTheyAreAndAreStillCandidates() throws Exception {
+        CheckpointFiles files = new CheckpointFiles(dir.resolve("c.pth"), 2);
+        Files.writeString(files.backup(3), "from a run with --keep_backups 3");
+        Files.writeString(files.backup(10), "the last generation looked at");
+        persist(files, "a");
+        persist(files, "b");
+        assertEquals("from a run with --keep_backups 3", Files.readString(files.backup(3)));
+        assertFalse(Files.exists(files.backup(4)));
+        assertEquals(List.of(files.path(), files.backup(1), files.backup(3), files.backup(10)), files.candidates());
+    }
+
+    @Test
+    void aThirdCorruptFileGetsTheNextNumber() throws Exception {
+        CheckpointFiles files = new CheckpointFiles(dir.resolve("c.pth"), 0);
+        for (int i = 0; i < 3; i++) {
+            persist(files, "bad" + i);
+            files.moveAside(files.path());
+        }
+        assertEquals("bad2", Files.readString(dir.resolve("c.pth.corrupt.2")));
+    }
+
+    @Test
+    void anUnfinishedPersistIsRemovedAndALinkNotFollowed() throws Exception {
+        CheckpointFiles files = new CheckpointFiles(dir.resolve("c.pth"), 1);
+        Files.writeString(files.temporary(), "half");
+        files.discardTemporary();
+        assertFalse(Files.exists(files.temporary()));
+        Path target = Files.writeString(dir.resolve("elsewhere"), "kept");
+        Files.createSymbolicLink(files.temporary(), target);
+        files.discardTemporary();
+        assertFalse(Files.exists(files.temporary(), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals("kept", Files.readString(target));
+        files.discardTemporary();   // nothing there: nothing to do
+    }
 }

@@ -3,6 +3,7 @@ package neuron.engine.checkpoint;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * step always leaves a checkpoint that PyTorch loads; global_step never goes back past the last snapshot that was
  * committed to staging, and a restart loses at most the one step whose copy was cut off.
  */
+@Slow
 class CheckpointKillTest {
     private static final int TRIALS = 24;
 

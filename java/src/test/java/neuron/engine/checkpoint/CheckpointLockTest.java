@@ -2,6 +2,7 @@ package neuron.engine.checkpoint;
 
 import neuron.engine.testing.ChildJvm;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * One process per checkpoint and per staging directory: a second is refused at start-up (exit status 2, one line
  * naming the holder's PID), and a holder killed with SIGKILL leaves no stale lock.
  */
+@Slow
 class CheckpointLockTest {
     @TempDir
     Path dir;

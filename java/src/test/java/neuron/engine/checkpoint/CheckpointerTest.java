@@ -1,5 +1,6 @@
 package neuron.engine.checkpoint;
 
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTreeSource;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.nativeio.LibTorch;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@Slow
 class CheckpointerTest {
     private static final Duration WAIT = Duration.ofMinutes(2);
     private static final CheckpointPolicy EVERY_STEP = new CheckpointPolicy(1);

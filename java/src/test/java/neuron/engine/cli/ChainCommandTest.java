@@ -21,9 +21,11 @@ import neuron.engine.chain.BlockEvent;
 import neuron.engine.chain.BlockFeed;
 import neuron.engine.chain.local.BlockFeeds;
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Slow
 class ChainCommandTest {
     private static final Duration PATIENCE = Duration.ofSeconds(30);
     private static final Pattern SERVING = Pattern.compile("serving (ws://\\S+)");

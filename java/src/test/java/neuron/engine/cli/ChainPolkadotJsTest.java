@@ -23,6 +23,7 @@ import neuron.engine.network.Commitment;
 import neuron.engine.network.Hash32;
 import neuron.engine.testing.ChildJvm;
 import neuron.engine.testing.NodeScripts;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * them a miner's commitment ({@code Commitments.CommitmentOf}) and a validator's weights
  * ({@code SubtensorModule.Weights}) as the window protocol's calls put them on the chain.
  */
+@Slow
 class ChainPolkadotJsTest {
     private static final long BLOCK_TIME_MS = 100;
     private static final long GENESIS_TIME_MS = 1_735_689_600_000L;

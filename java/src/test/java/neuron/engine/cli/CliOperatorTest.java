@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What an operator sees: help everywhere, one line and exit 2 for bad usage, Prometheus figures, plain log lines. */
+@Slow
 class CliOperatorTest {
     @TempDir
     Path dir;
@@ -61,11 +64,25 @@ class CliOperatorTest {
                 new String[] {"demo", "--bogus"});
         for (String[] args : bad) {
             StringWriter err = new StringWriter();
-            int status = run(new StringWriter(), err, args);
+            int status = run(new StringWriter(), err, inDir(args));
             assertEquals(Main.EXIT_USAGE, status, String.join(" ", args) + ": " + err);
             assertEquals(1, err.toString().lines().count(), String.join(" ", args) + ": " + err);
             assertTrue(err.toString().startsWith("neuron " + args[0] + ": "), err.toString());
         }
+    }
+
+    /** The run's files in this test's directory, not the working directory's defaults, unless the case names them. */
+    private String[] inDir(String[] args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        for (String[] own : List.of(new String[] {"--checkpoint_path", "c.pth"}, new String[] {"--journal_dir", "journal"},
+                new String[] {"--staging_dir", "staging"})) {
+            boolean applies = own[0].equals("--journal_dir") ? args[0].equals("validator") : !args[0].equals("demo");
+            if (applies && !all.contains(own[0])) {
+                all.add(own[0]);
+                all.add(dir.resolve(own[1]).toString());
+            }
+        }
+        return all.toArray(String[]::new);
     }
 
     @Test

@@ -2,6 +2,7 @@ package neuron.engine.cli;
 
 import neuron.engine.testing.ChildJvm;
 import neuron.engine.testing.Required;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** On a terminal (a pseudo-terminal from util-linux's script) a miner shows one live line below its log lines. */
+@Slow
 class CliTerminalTest {
     @TempDir
     Path dir;

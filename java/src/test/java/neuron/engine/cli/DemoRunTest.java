@@ -1,7 +1,9 @@
 package neuron.engine.cli;
 
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
@@ -25,6 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A compressed demo, with real processes: the network learns and ranks its miners, the killed processes resume,
  * the folder holds the picture, the summary and the evidence, and the working directory stays empty.
  */
+@Slow
+@Timeout(value = 20, unit = TimeUnit.MINUTES) // the demo itself may run 10 minutes
 class DemoRunTest {
     private static final String[] COMPRESSED = {"--duration_s", "40", "--block_time_ms", "300",
             "--blocks_per_window", "6", "--miner_checkpoint_interval", "50", "--validator_checkpoint_interval", "5"};

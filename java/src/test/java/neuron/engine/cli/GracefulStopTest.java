@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Slow;
 import neuron.engine.testing.SpecialFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** SIGTERM ends the process in bounded time even when its loop is blocked in a read that never returns. */
+@Slow
 class GracefulStopTest {
     @TempDir
     Path dir;

@@ -21,11 +21,13 @@ import neuron.engine.pth.PthTensor;
 import neuron.engine.pth.PthWriter;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.pth.PyTuple;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code neuron inspect} through the real command line, on files the engine writes and then damages. */
+@Slow
 class InspectCommandTest {
     @TempDir
     Path dir;

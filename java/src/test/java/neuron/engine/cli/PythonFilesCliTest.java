@@ -9,6 +9,7 @@ import neuron.engine.miner.MinerStart;
 import neuron.engine.model.TokenData;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * --init_from} starts from it; a readable checkpoint that does not fit is refused with exit 2 and one line, and is
  * left byte for byte where it was, never called corrupt.
  */
+@Slow
 class PythonFilesCliTest {
     @TempDir
     static Path dir;

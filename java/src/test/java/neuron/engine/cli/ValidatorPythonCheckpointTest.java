@@ -6,6 +6,7 @@ import neuron.engine.model.ModelConfig;
 import neuron.engine.network.ModelHash;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import neuron.engine.validator.ValidatorRun;
 import org.bytedeco.pytorch.Tensor;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * global_step, scores, weights) resumes with its scores and weights, the rest taken from the chain; a readable
  * checkpoint that does not fit is refused (exit 2, one line) and left exactly as it was.
  */
+@Slow
 class ValidatorPythonCheckpointTest {
     /** argv: path, shapes (JSON name -> shape), what to write: "validator", "wrong-shape" or "miner". */
     private static final String WRITE = """

@@ -4,6 +4,7 @@ import neuron.engine.pth.PthReader;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The engine's update files against the Python reference (sparse_update.py, run by the real PyTorch): each side
  * decompresses the other's files to the same float32 values, bit for bit.
  */
+@Slow
 class SparseUpdatePythonTest {
     /** Every kind of chunking: full chunks, a right strip, a bottom strip, a corner, vectors, a tiny matrix. */
     private static final Map<String, long[]> SHAPES = SparseCodecTest.shapes(

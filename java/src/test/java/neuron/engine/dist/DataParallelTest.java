@@ -6,6 +6,7 @@ import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * several hosts, Gloo over TCP) train the global batch one process trains, to float tolerance; their sharded checkpoints resume with
  * another number of ranks (2 → 1, 1 → 2, 2 → 3) with every bit of the state restored.
  */
+@Slow
 class DataParallelTest {
     private static final int STEPS = 8;
     /**

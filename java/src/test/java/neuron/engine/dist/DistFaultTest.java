@@ -1,14 +1,19 @@
 package neuron.engine.dist;
 
+import neuron.engine.testing.Deadline;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
+import java.util.concurrent.TimeUnit;
 
 import static neuron.engine.dist.GroupRuns.start;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * resumes at the newest complete step, never at a newer partial one, and a SIGTERM to its launcher stops every rank
  * after the same step, which is then complete.
  */
+@Slow
+@Timeout(value = 20, unit = TimeUnit.MINUTES) // two groups of processes, each given 5 minutes
 class DistFaultTest {
     @TempDir
     Path dir;
@@ -40,13 +47,17 @@ class DistFaultTest {
         // next one it starts never ends, while ranks 0 and 2 go on persisting theirs.
         Path shards = run.resolve("m.pth.shards");
         Path fifo = shards.resolve("rank-1-of-3.pth.tmp");
+        Deadline fifoMade = Deadline.in(Duration.ofMinutes(2));
         while (!mkfifo(fifo)) {
+            fifoMade.check(() -> "a FIFO in place of rank 1's temporary file " + fifo + "\n" + group.log());
             Thread.sleep(5);   // a persist of rank 1 has the file open right now; the next one finds the FIFO
         }
         int persistedBefore = NeuronProcess.all(group.log(), "\\[rank 0\\].*checkpoint persisted: step (\\d+)").size();
+        Deadline twoMore = Deadline.in(Duration.ofMinutes(5));
         while (NeuronProcess.all(group.log(), "\\[rank 0\\].*checkpoint persisted: step (\\d+)").size()
                 < persistedBefore + 2) {
             assertTrue(group.process().isAlive(), group.log());
+            twoMore.check(() -> "two more persists of rank 0 while rank 1 hangs\n" + group.log());
             Thread.sleep(20);
         }
         ProcessHandle.of(Long.parseLong(pid.group(1))).orElseThrow().destroyForcibly();

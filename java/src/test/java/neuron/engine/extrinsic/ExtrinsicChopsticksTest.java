@@ -27,6 +27,7 @@ import neuron.engine.keys.Sr25519KeyPair;
 import neuron.engine.keys.Ss58;
 import neuron.engine.testing.Chopsticks;
 import neuron.engine.testing.NodeScripts;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * signature, a reused nonce and an expired era, and the engine reports each as the runtime's reason. polkadot.js,
  * given the same key, nonce and era, builds the very same bytes.
  */
+@Slow
 class ExtrinsicChopsticksTest {
     private static final Duration PATIENCE = Duration.ofSeconds(120);
     private static final ObjectMapper JSON = new ObjectMapper();

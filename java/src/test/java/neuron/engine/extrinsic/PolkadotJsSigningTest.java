@@ -14,6 +14,7 @@ import java.util.List;
 import neuron.engine.chain.Header;
 import neuron.engine.keys.Ed25519KeyPair;
 import neuron.engine.testing.NodeScripts;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * signed extrinsic for a fixed ed25519 key, nonce, era and hashes is polkadot.js's, byte for byte (ed25519
  * signatures are deterministic), as is a call with an enum and a compact argument.
  */
+@Slow
 class PolkadotJsSigningTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HexFormat HEX = HexFormat.of();

@@ -7,15 +7,19 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import neuron.engine.chain.Feeds;
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Deadline;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A writer JVM killed with SIGKILL in the middle of appending leaves a journal that reopens, reads and continues. */
+@Slow
 class JournalCrashTest {
+    private static final Duration WRITER_PATIENCE = Duration.ofMinutes(3);
 
     @TempDir
     Path dir;
@@ -31,11 +35,16 @@ class JournalCrashTest {
             try {
                 int linesBefore = lines(log);
                 // kill it once it has journaled a while: two progress lines (>= 10,000 blocks) after this start
-                Feeds.await("the writer to make progress", () -> lines(log) >= linesBefore + 2 || !writer.isAlive());
+                // decided by the writer's own lines; the patience only bounds a JVM start on a busy machine
+                Deadline progress = Deadline.in(WRITER_PATIENCE);
+                while (lines(log) < linesBefore + 2 && writer.isAlive()) {
+                    progress.check(() -> "two progress lines of the writer in " + log);
+                    Thread.sleep(10);
+                }
                 assertTrue(writer.isAlive(), "the writer died by itself; see " + log);
             } finally {
                 writer.destroyForcibly();
-                assertTrue(writer.waitFor(Feeds.PATIENCE.toSeconds(), TimeUnit.SECONDS));
+                assertTrue(writer.waitFor(WRITER_PATIENCE.toSeconds(), TimeUnit.SECONDS), "the killed writer ends");
             }
             try (BlockJournal journal = BlockJournal.open(journalDir)) {
                 JournalInfo info = journal.info();

@@ -6,6 +6,7 @@ import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Slow;
 import neuron.engine.testing.Trees;
 import neuron.engine.torch.TensorTrees;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -41,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * truncated object makes the older version be used; the store killed mid-run costs no step and no checkpoint,
  * and uploads resume once it is back; a wrong secret stops start-up with one line.
  */
+@Slow
 class BackupMinerTest {
     private static final String BUCKET = "neuron-miner-backups";
     private static final String[] COMMON = {"--batch_size", "2", "--seq_len", "32", "--warmup_steps", "3"};
@@ -128,6 +131,26 @@ class BackupMinerTest {
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth")), Files.readAllBytes(version("resume", 12)),
                 "the damaged version was uploaded again");
         assertFalse(log.contains(S3Proxy.SECRET_KEY), "no secret in the log");
+
+        // Bytes altered in place, the length kept: only the SHA-256 tells, and it refuses the version.
+        try (FileChannel object = FileChannel.open(version("resume", 12), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer middle = ByteBuffer.allocate(16);
+            object.read(middle, object.size() / 2);
+            for (int i = 0; i < middle.limit(); i++) {
+                middle.put(i, (byte) ~middle.get(i));
+            }
+            object.write(middle.flip(), object.size() / 2);
+        }
+        Trees.delete(machine);
+        NeuronProcess altered = NeuronProcess.start(dir, dir.resolve("altered.log"),
+                S3Proxy.credentials(S3Proxy.SECRET_KEY), args(machine, 12, 4, "99", "resume"));
+        assertEquals(0, altered.await(180), altered.log());
+        String alteredLog = altered.log();
+        assertTrue(alteredLog.contains("BACKUP VERSION " + target + " global_step 12 CANNOT BE USED (")
+                && alteredLog.contains(" has SHA-256 "), "refused by its SHA-256:\n" + alteredLog);
+        assertTrue(alteredLog.contains("(fetched from " + target + " global_step " + kept.get(0) + ")"), alteredLog);
+        assertBitIdentical(straight, machine);
     }
 
     @Test
@@ -149,6 +172,7 @@ class BackupMinerTest {
         long last = CheckpointLoader.load(machine.resolve("m.pth"), "global_step", StoredCheckpoint::progress);
         assertTrue(Files.readString(s3.object(BUCKET, "outage/latest")).contains("\"progress\":" + last + ","), log);
         assertArrayEquals(Files.readAllBytes(machine.resolve("m.pth")), Files.readAllBytes(version("outage", last)));
+        assertFalse(log.contains(S3Proxy.SECRET_KEY), "no secret in the outage's lines, the S3 library's messages included");
     }
 
     @Test

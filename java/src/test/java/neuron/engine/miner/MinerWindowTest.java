@@ -19,12 +19,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,6 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MinerWindowTest {
     private static final int BLOCKS_PER_WINDOW = 6;
     private static final long BLOCK_TIME_MS = 100;
+    /** How long a window's last block waits for the miner's update (a miner starting up may not make one). */
+    private static final Duration MINER_PATIENCE = Duration.ofSeconds(20);
 
     @TempDir
     Path dir;
@@ -53,24 +59,40 @@ class MinerWindowTest {
         Hash32 base0 = ModelHash.of(b0);
         Hash32 base2 = ModelHash.of(b0, a0);
         Hash32 aggregate0 = store.put(Aggregate.tree(0, base2, a0));
-        try (ChainServer server = ChainServer.start(new LocalChain("miner-window", BLOCK_TIME_MS, 0),
-                new InetSocketAddress("127.0.0.1", 0))) {
-            LocalChain chain = server.chain();
+        LocalChain chain = LocalChain.onDemand("miner-window");
+        try (ChainServer server = ChainServer.start(chain, new InetSocketAddress("127.0.0.1", 0))) {
             AtomicBoolean running = new AtomicBoolean(true);
-            // the validator's part: the aggregate of window 0, then zero aggregates, each a block after its window
-            Thread validator = new Thread(() -> {
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            // The chain and the validator's part. A block every BLOCK_TIME_MS, except that a window's last block
+            // waits (up to MINER_PATIENCE) for the miner's update of that window: what lands in its window is
+            // decided by the miner's commit, not by how fast this machine is. The aggregate of window 0, then zero
+            // aggregates, each a block after its window.
+            Thread network = new Thread(() -> {
                 try {
-                    for (long w = 0; running.get(); w++) {
-                        while (running.get() && chain.head() < (w + 1) * BLOCKS_PER_WINDOW + 1) {
-                            Thread.sleep(BLOCK_TIME_MS / 4);
+                    long lastMade = System.nanoTime();
+                    long aggregated = 0;
+                    while (running.get()) {
+                        long head = chain.head();
+                        if (head >= (aggregated + 1) * BLOCKS_PER_WINDOW + 1) {
+                            chain.commit(new Commitment(Commitment.Kind.AGGREGATE, 0, aggregated,
+                                    aggregated == 0 ? aggregate0 : Hash32.ZERO));
+                            aggregated++;
                         }
-                        chain.commit(new Commitment(Commitment.Kind.AGGREGATE, 0, w, w == 0 ? aggregate0 : Hash32.ZERO));
+                        long next = head + 1;
+                        boolean updateIn = next % BLOCKS_PER_WINDOW != BLOCKS_PER_WINDOW - 1
+                                || chain.block(next).commitments().stream().anyMatch(c -> c.kind() == Commitment.Kind.UPDATE)
+                                || System.nanoTime() - lastMade > MINER_PATIENCE.toNanos();
+                        if (updateIn && System.nanoTime() - lastMade >= BLOCK_TIME_MS * 1_000_000) {
+                            chain.makeBlock();
+                            lastMade = System.nanoTime();
+                        }
+                        Thread.sleep(BLOCK_TIME_MS / 10);
                     }
-                } catch (Exception e) {
-                    throw new AssertionError(e);
+                } catch (Throwable e) {
+                    failed.set(e);
                 }
-            });
-            validator.start();
+            }, "chain-and-validator");
+            network.start();
             String[] miner = {"miner", "--chain", server.uri().toString(), "--uid", "7", "--submissions",
                     dir.resolve("store").toString(), "--blocks_per_window", Integer.toString(BLOCKS_PER_WINDOW),
                     "--checkpoint_path", dir.resolve("m.pth").toString(), "--staging_dir", dir.resolve("staging").toString(),
@@ -85,7 +107,7 @@ class MinerWindowTest {
                 List<Commitment> updates = new ArrayList<>();
                 List<Long> secondRun = new ArrayList<>();
                 for (long n = 0; n <= chain.head(); n++) {
-                    for (Commitment c : chain.blockAt(n, java.time.Duration.ZERO).commitments()) {
+                    for (Commitment c : chain.blockAt(n, Duration.ZERO).commitments()) {
                         if (c.kind() == Commitment.Kind.UPDATE && n / BLOCKS_PER_WINDOW == c.window()) {
                             assertEquals(7, c.uid());
                             updates.add(c);
@@ -110,8 +132,10 @@ class MinerWindowTest {
                 assertTrue((Long) window.get("window") >= 2);
             } finally {
                 running.set(false);
-                validator.join();
+                network.join(Duration.ofMinutes(1).toMillis());
             }
+            assertFalse(network.isAlive(), "the chain's thread ends");
+            assertNull(failed.get(), () -> "the chain's thread failed: " + failed.get());
         }
     }
 }

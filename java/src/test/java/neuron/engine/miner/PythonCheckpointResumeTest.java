@@ -7,6 +7,7 @@ import neuron.engine.model.LlamaLayout;
 import neuron.engine.model.ModelConfig;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * moments; flags that disagree are listed; a state dict that is no LLaMA, or an optimizer that is not AdamW, is
  * refused naming what does not fit.
  */
+@Slow
 class PythonCheckpointResumeTest {
     private static final int STEPS = 12;
     @TempDir

@@ -5,6 +5,7 @@ import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.pth.PthFormatException;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * parameter, an infinite AdamW moment) is damaged: moved aside as {@code .corrupt} with the reason logged, and the
  * newest good backup resumed from.
  */
+@Slow
 class TrainNonsenseCheckpointTest {
     private static final long GOOD_STEP = 2;
 

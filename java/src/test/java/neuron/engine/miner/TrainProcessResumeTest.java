@@ -5,6 +5,7 @@ import neuron.engine.checkpoint.StoredCheckpoint;
 import neuron.engine.cli.Main;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * checkpoint) and restarted from its checkpoint file to N, end with bit-identical parameters, optimizer state
  * and scheduler state.
  */
+@Slow
 class TrainProcessResumeTest {
     private static final String[] COMMON = {"--seed", "3", "--batch_size", "2", "--seq_len", "32",
             "--checkpoint_interval", "4", "--warmup_steps", "3"};

@@ -5,6 +5,7 @@ import neuron.engine.model.ModelConfig;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (Debian's 1.13: the test script writes the forward pass by hand and uses torch's own optimizer classes).
  * Skipped where that interpreter cannot import torch.
  */
+@Slow
 class TrainPythonParityTest {
     private static final ModelConfig CONFIG = ModelConfig.preset("tiny");
 

@@ -2,6 +2,7 @@ package neuron.engine.model;
 
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /** Without a GPU, --device auto trains on the CPU and says why in one line; --device cuda is a usage error. */
+@Slow
 class DevicesTest {
     @TempDir
     Path dir;

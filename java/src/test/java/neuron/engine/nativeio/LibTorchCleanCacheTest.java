@@ -1,6 +1,7 @@
 package neuron.engine.nativeio;
 
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Slow;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * libtorch 1.13 is installed (python3-torch in CI): a fresh JVM with an empty, temporary cache loads it and
  * computes with it.
  */
+@Slow
 class LibTorchCleanCacheTest {
 
     /** Runs in the child JVM. */

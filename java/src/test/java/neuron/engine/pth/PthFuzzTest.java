@@ -14,9 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,7 +32,6 @@ class PthFuzzTest {
     Path dir;
 
     @Test
-    @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void damagedFilesReadCleanlyOrFailWithTheFileName() throws IOException {
         Random random = new Random(20261128);
         int rejected = 0;

@@ -13,11 +13,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Against the real thing: engine files in Python's torch.load, and torch.save files in the engine, bit-exact. */
+@Slow
 class PthInteropTest {
     private static final List<String> RECORD_ORDER_HEAD = List.of("data.pkl", ".format_version", ".storage_alignment",
             "byteorder");

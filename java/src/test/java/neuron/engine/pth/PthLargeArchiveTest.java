@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import neuron.engine.testing.Slow;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * One archive past 4 GiB: a 4.1 GiB storage (zip64 size) followed by records whose headers sit beyond 4 GiB
  * (zip64 offsets). Its zeros stream from one reused 16 MiB direct buffer; the file is deleted afterwards.
  */
+@Slow
 class PthLargeArchiveTest {
     private static final long BIG = (1L << 32) + (100L << 20);
     private static final int CHUNK = 16 << 20;

@@ -2,6 +2,7 @@ package neuron.engine.pth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Floats spelled as Python's repr spells them: the shortest decimal that reads back, in Python's layout. */
+@Slow
 class PyFloatTest {
     @Test
     void shortestRoundTripInPythonsLayout() {

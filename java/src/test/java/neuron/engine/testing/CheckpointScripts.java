@@ -6,8 +6,8 @@ public final class CheckpointScripts {
     }
 
     /**
-     * {@code load(path)}: {@code torch.load(weights_only=True)}, except that torch 1.13's weights-only unpickler lacks
-     * BINFLOAT (opcode 71), so only that failure falls back to a full load.
+     * {@code load(path)}: {@code torch.load(weights_only=True)}. Only torch 1.x, whose weights-only unpickler lacks
+     * BINFLOAT (opcode 71), falls back to a full load, and only for that failure; torch 2 gets no fallback.
      */
     public static final String LOAD = """
             import sys, torch
@@ -15,7 +15,7 @@ public final class CheckpointScripts {
                 try:
                     return torch.load(path, weights_only=True)
                 except Exception as e:
-                    if 'Unsupported operand 71' not in str(e):
+                    if not torch.__version__.startswith('1.') or 'Unsupported operand 71' not in str(e):
                         raise
                     return torch.load(path, weights_only=False)
             """;

@@ -11,6 +11,7 @@ import neuron.engine.network.Submission;
 import neuron.engine.network.SubmissionStore;
 import neuron.engine.network.WindowSchedule;
 import neuron.engine.testing.S3Proxy;
+import neuron.engine.testing.Slow;
 import neuron.engine.testing.Trees;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Tensor;
@@ -19,9 +20,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * resumes from the bucket with its scores and its journal, and reaches exactly the state of a validator that
  * never stopped.
  */
+@Slow
 class BackupValidatorTest {
     private static final String BUCKET = "neuron-validator-backups";
     private static final long UNTIL = 45;
@@ -77,13 +83,22 @@ class BackupValidatorTest {
 
             S3Proxy.useCredentials(S3Proxy.SECRET_KEY);
             Path machine = dir.resolve("machine");
-            assertEquals(0, Main.run(args(machine, 30, "0", s3, chain)));
-            String manifest = Files.readString(s3.object(BUCKET,
-                    String.format(Locale.ROOT, "validator/versions/%020d/manifest.json", 30)));
-            assertTrue(manifest.contains("\"root\" : \"journal\"") && manifest.contains("evaluated/"), manifest);
-
-            Trees.delete(machine);
-            assertEquals(0, Main.run(args(machine, UNTIL, "99", s3, chain)), "a new machine, another --seed");
+            ByteArrayOutputStream logged = new ByteArrayOutputStream();
+            PrintStream stderr = System.err;
+            System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));   // where the log lines go
+            try {
+                assertEquals(0, Main.run(args(machine, 30, "0", s3, chain)));
+                String manifest = Files.readString(s3.object(BUCKET,
+                        String.format(Locale.ROOT, "validator/versions/%020d/manifest.json", 30)));
+                assertTrue(manifest.contains("\"root\" : \"journal\"") && manifest.contains("evaluated/"), manifest);
+                Trees.delete(machine);
+                assertEquals(0, Main.run(args(machine, UNTIL, "99", s3, chain)), "a new machine, another --seed");
+            } finally {
+                System.setErr(stderr);
+            }
+            String log = logged.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("backup: "), "the backup's lines were read:\n" + log);
+            assertFalse(log.contains(S3Proxy.SECRET_KEY), "no secret in the validator's backup lines");
             Map<?, ?> expected = TensorTrees.load(straight.resolve("v.pth"), "block");
             Map<?, ?> resumed = TensorTrees.load(machine.resolve("v.pth"), "block");
             assertEquals(List.of(), ValidatorReplay.differences(expected, resumed), "the resumed validator's state");

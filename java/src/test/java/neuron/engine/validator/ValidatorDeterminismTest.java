@@ -13,12 +13,16 @@ import neuron.engine.network.Commitment;
 import neuron.engine.network.Hash32;
 import neuron.engine.network.ModelHash;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Seeds;
+import neuron.engine.testing.Slow;
 import neuron.engine.torch.TensorTrees;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -35,6 +39,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.HashSet;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -49,6 +54,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * validator's checkpoint from its oldest backup exactly. {@code -Dneuron.determinism.seed} repeats a run's kill
  * moments; {@code -Dneuron.determinism.blocks} sets its length.
  */
+@Slow
+@ExtendWith(Seeds.class)
+@Timeout(value = 45, unit = TimeUnit.MINUTES) // its run may take RUN_PATIENCE on busy cores
 class ValidatorDeterminismTest {
     private static final long BLOCK_TIME_MS = 200;
     /** How long the chain waits at most for the honest miner's update before it closes a window. */
@@ -114,7 +122,7 @@ class ValidatorDeterminismTest {
 
     @Test
     void validatorsThatStartLateOrCrashAgreeBitForBitWhileTheCoresAreBusy() throws Exception {
-        long seed = Long.getLong("neuron.determinism.seed", System.nanoTime());
+        long seed = Seeds.of("neuron.determinism.seed");
         Random random = new Random(seed);
         for (int i = 0; i < 2; i++) {
             hogs.add(new ProcessBuilder("/bin/sh", "-c", "while :; do :; done").start());

@@ -15,6 +15,7 @@ import neuron.engine.chain.local.LocalChain;
 import neuron.engine.journal.BlockJournal;
 import neuron.engine.journal.JournalCursor;
 import neuron.engine.testing.NeuronProcess;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A validator following best heads through a reorganisation: it rolls back to the common ancestor and goes on along
  * the new branch; its journal's canonical chain and its final checkpoint are the chain's, not the replaced branch's.
  */
+@Slow
 class ValidatorRollbackTest {
     /** Slow enough for the validator to keep up with the head on a busy machine, so that its blocks are not final. */
     private static final long BLOCK_TIME_MS = 1500;

@@ -38,9 +38,16 @@ class ValidatorWindowsTest {
     private static final int BLOCKS_PER_WINDOW = 5;
     private static final ValidatorConfig CONFIG = ValidatorConfig.of(Updates.TINY, 0, BuiltinCorpus.SOURCE,
             BLOCKS_PER_WINDOW, 1);
+    /** README: "scores[uid] = 0.85·scores[uid] + 0.15·score". */
+    private static final double DOCUMENTED_ALPHA = 0.85;
 
     @TempDir
     Path dir;
+
+    /** README: "The validator evaluates window w at block (w+1)·B + 1". */
+    private static long evaluatedAt(long window) {
+        return (window + 1) * BLOCKS_PER_WINDOW + 1;
+    }
 
     @BeforeAll
     static void torch() {
@@ -100,7 +107,7 @@ class ValidatorWindowsTest {
                 baseAfter.put((long) b, (String) v.state().get("base_hash"));
             }
             assertEquals(List.of(0L, 1L), evaluated.stream().map(Validator.Evaluated::window).toList());
-            assertEquals(CONFIG.schedule().evaluationBlock(0), evaluated.get(0).block());
+            assertEquals(evaluatedAt(0), evaluated.get(0).block());
 
             Map<Integer, WindowEvaluator.Status> status = new TreeMap<>();
             evaluated.get(0).outcomes().forEach(o -> status.put(o.uid(), o.status()));
@@ -125,15 +132,15 @@ class ValidatorWindowsTest {
 
             // B(1) = B(0): the base of window 1 is the seed's; A(0) (uid 1's update alone) makes B(2)
             Hash32 base2 = ModelHash.of(b0, honest);
-            assertEquals(base0.toHex(), baseAfter.get(CONFIG.schedule().evaluationBlock(0)));
+            assertEquals(base0.toHex(), baseAfter.get(evaluatedAt(0)));
             assertEquals(base2.toHex(), v.state().get("pending_base_hash"), "A(0) waits for the next evaluation");
             assertEquals(base2, evaluated.get(0).baseAfterAggregate());
-            assertEquals(base2.toHex(), baseAfter.get(CONFIG.schedule().evaluationBlock(1)), "B(2) = B(1) + A(0)");
+            assertEquals(base2.toHex(), baseAfter.get(evaluatedAt(1)), "B(2) = B(1) + A(0)");
             assertNull(evaluated.get(1).aggregate(), "nothing accepted in window 1: a zero aggregate");
 
             // the score is a moving average over every window: uid 1 decays once it stops
-            float first = (float) ((1 - CONFIG.alpha()) * one.score());
-            assertEquals(first * CONFIG.alpha(), v.scores().get(1), 1e-7);
+            float first = (float) ((1 - DOCUMENTED_ALPHA) * one.score());
+            assertEquals(first * DOCUMENTED_ALPHA, v.scores().get(1), 1e-7);
             assertEquals(java.util.Set.of(1), v.scores().keySet(), "only uid 1 scored");
             assertEquals(Map.of(1, 1.0), v.weights());
 

@@ -35,8 +35,8 @@ from train_reference import llama_logits  # noqa: E402
 def load(path):
     try:
         return torch.load(path, weights_only=True)
-    except Exception as e:  # torch 1.13's weights_only unpickler lacks BINFLOAT (opcode 71)
-        if "Unsupported operand 71" not in str(e):
+    except Exception as e:  # torch 1.x's weights_only unpickler lacks BINFLOAT (opcode 71); torch 2 has no fallback
+        if not torch.__version__.startswith("1.") or "Unsupported operand 71" not in str(e):
             raise
         return torch.load(path, weights_only=False)
 

@@ -43,8 +43,8 @@ def check_pickle(path):
 def load(path):
     try:
         return "ok", torch.load(path, weights_only=True)
-    except Exception as e:  # torch 1.13's weights_only unpickler lacks BINFLOAT (pth-format.md section 9)
-        if "Unsupported operand 71" not in str(e):
+    except Exception as e:  # torch 1.x's weights_only unpickler lacks BINFLOAT (pth-format.md section 9); torch 2 has no fallback
+        if not torch.__version__.startswith("1.") or "Unsupported operand 71" not in str(e):
             raise
         return "operand 71", torch.load(path, weights_only=False)
 

@@ -1,6 +1,8 @@
 package com.example.tinyminer;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentest4j.TestAbortedException;
 
@@ -29,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * bit-identical to an uninterrupted run's, and PyTorch loads the checkpoint into its own modules, optimizer and
  * scheduler and saves it back in a form the miner resumes from, again to the same final checkpoint.
  */
+@Tag("slow")
+@Timeout(value = 30, unit = TimeUnit.MINUTES) // each restart may wait PATIENCE_MILLIS
 class KillAndResumeTest {
     private static final long STEPS = 80;
     private static final long INTERVAL = 10;
@@ -109,9 +113,9 @@ class KillAndResumeTest {
     @Test
     void killedAtRandomMomentsItResumesBitExactlyAndPyTorchLoadsItsCheckpoint() throws Exception {
         requirePyTorch();
-        long seed = System.nanoTime();
+        long seed = Long.getLong("tinyminer.seed", System.nanoTime());
         Random random = new Random(seed);
-        String why = " (random seed " + seed + ")";
+        String why = " (random seed " + seed + ", -Dtinyminer.seed=" + seed + " repeats it)";
 
         // Each run's checkpoint has the same name in a folder of its own: equal states make equal files.
         Path reference = checkpointIn("straight");

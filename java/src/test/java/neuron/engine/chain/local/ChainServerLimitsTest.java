@@ -26,6 +26,7 @@ import neuron.engine.chain.RpcClient;
 import neuron.engine.chain.WsChainClient;
 import neuron.engine.cli.Main;
 import neuron.engine.testing.ChildJvm;
+import neuron.engine.testing.Slow;
 import org.java_websocket.WebSocket;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The server runs as {@code bin/neuron chain} in a JVM with a small heap: eight concurrent 50 MB frames, which
  * once took it to 1.33 GB, must close those connections with a reason and leave it serving.
  */
+@Slow
 class ChainServerLimitsTest {
     private static final Pattern SERVING = Pattern.compile("serving ws://127\\.0\\.0\\.1:(\\d+)");
     private static final long FIFTY_MB = 50L << 20;

@@ -64,4 +64,63 @@ class ScaleTest {
         assertEquals("03170a2e7597b7b7e3d84c05391d139a62b157e78786d8c082f29dcf4c111314",
                 HEX.formatHex(TrieRoot.ordered(java.util.List.of(), 1)));
     }
+
+    @Test
+    void fixedWidthIntegersAndBoolsAreLittleEndianAndReadBack() {
+        byte[] written = new ScaleWriter().u8(0xAB).bool(true).bool(false).u16(0xBEEF).u32(0xDEADBEEFL)
+                .u64(0x0123456789ABCDEFL).u64(-1L).toByteArray();
+        assertEquals("ab0100efbeefbeaddeefcdab8967452301ffffffffffffffff", HEX.formatHex(written));
+        ScaleReader r = new ScaleReader(written);
+        assertEquals(0xAB, r.u8());
+        assertEquals(true, r.bool());
+        assertEquals(false, r.bool());
+        assertEquals(0xBEEF, r.u16());
+        assertEquals(0xDEADBEEFL, r.u32());
+        assertEquals(0x0123456789ABCDEFL, r.u64());
+        assertEquals(17, r.position());
+        assertEquals(8, r.remaining());
+        assertEquals(-1L, r.u64());
+        r.expectEnd();
+        assertEquals(written.length, new ScaleWriter().u8(0xAB).bool(true).bool(false).u16(0xBEEF).u32(0xDEADBEEFL)
+                .u64(0x0123456789ABCDEFL).u64(-1L).size());
+    }
+
+    @Test
+    void compactBoundariesReadBackAndAWriterGrowsPastItsFirstBuffer() {
+        long[] values = {63, 64, 16383, 16384, (1L << 30) - 1, 1L << 30, 1L << 32, Long.MAX_VALUE};
+        ScaleWriter w = new ScaleWriter();
+        for (int i = 0; i < 100; i++) {
+            for (long v : values) {
+                w.compact(v);
+            }
+        }
+        ScaleReader r = new ScaleReader(w.toByteArray());
+        for (int i = 0; i < 100; i++) {
+            for (long v : values) {
+                assertEquals(v, r.compact(), "compact " + v);
+            }
+        }
+        r.expectEnd();
+        assertEquals("0101", compact(64));
+        assertEquals("fdff", compact(16383));
+        assertEquals("02000100", compact(16384));
+        assertEquals("feffffff", compact((1L << 30) - 1));
+    }
+
+    @Test
+    void shortOrBadInputIsRefusedWithWhereItWent() {
+        assertEquals("a bool is 0 or 1, got 2 at 0",
+                assertThrows(ScaleFormatException.class, () -> new ScaleReader(new byte[] {2}).bool()).getMessage());
+        assertEquals("needs 2 bytes at 1, 1 left",
+                assertThrows(ScaleFormatException.class, () -> {
+                    ScaleReader r = new ScaleReader(new byte[] {0, 0});
+                    r.u8();
+                    r.raw(2);
+                }).getMessage());
+        assertEquals("length 3 at 1 runs past the end (2 bytes left)",
+                assertThrows(ScaleFormatException.class, () -> new ScaleReader(new byte[] {12, 1, 2}).bytes()).getMessage());
+        assertArrayEquals(new byte[] {1, 2}, new ScaleReader(new byte[] {8, 1, 2}).bytes());
+        assertEquals("1 bytes left over after the value",
+                assertThrows(ScaleFormatException.class, () -> new ScaleReader(new byte[] {1}).expectEnd()).getMessage());
+    }
 }

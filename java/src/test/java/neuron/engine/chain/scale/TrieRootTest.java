@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import neuron.engine.testing.NodeScripts;
+import neuron.engine.testing.Slow;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * every shape: one key, keys that are prefixes of others, shared prefixes long enough for multi-byte node headers,
  * values below and above the size state version 1 hashes, and the ordered tries of extrinsics.
  */
+@Slow
 class TrieRootTest {
     private static final HexFormat HEX = HexFormat.of();
 
