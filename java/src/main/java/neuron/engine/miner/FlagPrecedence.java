@@ -15,11 +15,12 @@ import java.util.Objects;
  * <li>the model's shape ({@code --model}, {@code --vocab}, {@code --heads}, {@code --seq_len}): the checkpoint's,
  * always: its tensors have that shape;</li>
  * <li>what the run's steps are made of ({@code --lr}, {@code --warmup_steps}, {@code --decay_steps},
- * {@code --min_lr_ratio}, {@code --batch_size}, {@code --grad_clip}, {@code --data}, {@code --seed}): the
+ * {@code --min_lr_ratio}, {@code --batch_size}, {@code --grad_accum}, {@code --grad_clip}, {@code --data}, {@code --seed}): the
  * checkpoint's, so that a resumed run continues bit for bit as if never stopped; {@code --override FLAG} makes the
  * flag win, which leaves the state valid but makes the rest a different run;</li>
  * <li>{@code --weight_decay}: the checkpoint's, which AdamW's state carries;</li>
- * <li>the machine ({@code --device}, {@code --threads}): the flag's when given, else the checkpoint's.</li>
+ * <li>the machine ({@code --device}, {@code --threads}, {@code --precision}): the flag's when given, else the
+ * checkpoint's.</li>
  * </ul>
  */
 final class FlagPrecedence {
@@ -50,24 +51,27 @@ final class FlagPrecedence {
                 p.overridable("grad_clip", f.gradClip(), c.gradClip()),
                 p.overridable("warmup_steps", f.warmupSteps(), c.warmupSteps()),
                 p.overridable("decay_steps", f.decaySteps(), c.decaySteps()),
-                p.overridable("min_lr_ratio", f.minLrRatio(), c.minLrRatio()));
+                p.overridable("min_lr_ratio", f.minLrRatio(), c.minLrRatio()),
+                p.overridable("grad_accum", f.gradAccum(), c.gradAccum()));
         MinerOptions options = new MinerOptions(checkpoint.model(), training,
                 p.overridable("data", flags.data(), checkpoint.data()),
                 p.overridable("seed", flags.seed(), checkpoint.seed()),
                 p.machine("device", flags.device(), checkpoint.device(), ""),
-                p.machine("threads", flags.threads(), checkpoint.threads(), "; bit-exact resume needs the checkpoint's"));
+                p.machine("threads", flags.threads(), checkpoint.threads(), "; bit-exact resume needs the checkpoint's"),
+                p.machine("precision", flags.precision(), checkpoint.precision(), "; the weights stay float32"));
         String warning = p.notes.isEmpty() ? null
                 : "flags that disagree with " + source + ": " + String.join("; ", p.notes);
         return new Resolved(options, warning);
     }
 
-    /** --model's shape is compared where no finer flag (--vocab, --heads, --seq_len) was given. */
+    /** --model's shape is compared where no finer flag (--vocab, --heads, --kv_heads, --seq_len) was given. */
     private void model(ModelConfig checkpoint, ModelConfig flags) {
         boolean shape = checkpoint.hidden() != flags.hidden() || checkpoint.layers() != flags.layers()
                 || checkpoint.intermediate() != flags.intermediate() || checkpoint.ropeTheta() != flags.ropeTheta()
                 || checkpoint.rmsEps() != flags.rmsEps()
                 || !given.given("vocab") && checkpoint.vocab() != flags.vocab()
                 || !given.given("heads") && checkpoint.heads() != flags.heads()
+                || !given.given("kv_heads") && checkpoint.kvHeads() != flags.kvHeads()
                 || !given.given("seq_len") && checkpoint.seqLen() != flags.seqLen();
         if (given.given("model") && shape) {
             notes.add("--model gives " + LlamaLayout.describe(flags) + ", seq_len " + flags.seqLen() + " (" + source
@@ -76,6 +80,7 @@ final class FlagPrecedence {
         }
         checkpointWins("vocab", flags.vocab(), checkpoint.vocab(), "its tensors have that shape");
         checkpointWins("heads", flags.heads(), checkpoint.heads(), "its tensors were trained with them");
+        checkpointWins("kv_heads", flags.kvHeads(), checkpoint.kvHeads(), "its k_proj and v_proj have that shape");
         checkpointWins("seq_len", flags.seqLen(), checkpoint.seqLen(), "part of the model's configuration");
     }
 

@@ -24,7 +24,7 @@ import java.util.Set;
 public final class MinerArguments {
     /** The flags {@code --override} may name: settings a resumed run can change without invalidating its state. */
     public static final Set<String> OVERRIDABLE = Set.of("lr", "warmup_steps", "decay_steps", "min_lr_ratio",
-            "batch_size", "grad_clip", "data", "seed");
+            "batch_size", "grad_accum", "grad_clip", "data", "seed");
 
     @Option(names = "--model", defaultValue = "tiny", description = "model preset: tiny, small, llama-1b (default: ${DEFAULT-VALUE})")
     String model;
@@ -34,12 +34,21 @@ public final class MinerArguments {
                     + "without the engine's config its head count")
     Integer heads;
 
+    @Option(names = "--kv_heads", paramLabel = "N",
+            description = "key/value heads (grouped-query attention; default: as many as the query heads); a "
+                    + "checkpoint's own come from its k_proj")
+    Integer kvHeads;
+
     @Option(names = "--data", paramLabel = "PATH", description = "text file (byte tokens), llm.c .bin token shard, or a "
             + "directory of shards (default: the built-in corpus)")
     Path data;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
     String device;
+
+    @Option(names = "--precision", defaultValue = "auto", description = "matrix products in fp32 or bf16 (float32 "
+            + "weights and AdamW state either way); auto: bf16 on CUDA, fp32 on the CPU (default: ${DEFAULT-VALUE})")
+    String precision;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of the initial weights and of every batch (default: ${DEFAULT-VALUE})")
     long seed;
@@ -55,8 +64,12 @@ public final class MinerArguments {
     @Option(names = "--seq_len", paramLabel = "N", description = "tokens per sequence, overriding the preset's (default: the preset's)")
     Integer seqLen;
 
-    @Option(names = "--batch_size", paramLabel = "N", description = "sequences per step")
+    @Option(names = "--batch_size", paramLabel = "N", description = "sequences per micro-batch")
     int batchSize;
+
+    @Option(names = "--grad_accum", paramLabel = "N", description = "micro-batches whose gradients add up to one "
+            + "optimizer step: the update of a batch N times larger")
+    int gradAccum;
 
     @Option(names = "--lr", paramLabel = "LR", description = "peak learning rate")
     double lr;
@@ -78,7 +91,7 @@ public final class MinerArguments {
 
     @Option(names = "--override", paramLabel = "FLAG", split = ",",
             description = "on resume, let these given flags win over the checkpoint: any of lr, warmup_steps, "
-                    + "decay_steps, min_lr_ratio, batch_size, grad_clip, data, seed (default: none; the checkpoint wins)")
+                    + "decay_steps, min_lr_ratio, batch_size, grad_accum, grad_clip, data, seed (default: none; the checkpoint wins)")
     List<String> override;
 
     @Option(names = "--init_from", paramLabel = "DIR",
@@ -122,11 +135,12 @@ public final class MinerArguments {
         config = vocab == null ? config : config.withVocab(vocab);
         config = seqLen == null ? config : config.withSeqLen(seqLen);
         config = heads == null ? config : config.withHeads(heads);
+        config = kvHeads == null ? config : config.withKvHeads(kvHeads);
         TrainingOptions d = TrainingOptions.defaults();
         TrainingOptions training = new TrainingOptions(batchSize, lr, d.beta1(), d.beta2(), d.eps(), weightDecay,
-                gradClip, warmupSteps, decaySteps, minLrRatio);
+                gradClip, warmupSteps, decaySteps, minLrRatio, gradAccum);
         return new MinerOptions(config, training, data == null ? BuiltinCorpus.SOURCE : data.toAbsolutePath().toString(),
-                seed, device, threads);
+                seed, device, threads, precision);
     }
 
     /** Which flags {@code result} (this command line's parse) holds, and what they ask of a resume. */

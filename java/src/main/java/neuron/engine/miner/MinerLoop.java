@@ -4,6 +4,7 @@ import neuron.engine.model.BatchPlan;
 import neuron.engine.model.Devices;
 import neuron.engine.model.LlamaModel;
 import neuron.engine.model.ModelConfig;
+import neuron.engine.model.Precision;
 import neuron.engine.model.StateTrees;
 import neuron.engine.model.TokenData;
 import neuron.engine.pth.PyOrderedDict;
@@ -79,6 +80,7 @@ public final class MinerLoop implements AutoCloseable {
         blas_set_num_threads(1);
         this.device = Devices.resolve(options.device());
         this.model = new LlamaModel(config, options.seed(), device);
+        model.computeIn(Precision.resolve(options.precision(), device));
         this.optimizer = new AdamW(model, options.training(), replica::updates);
         this.schedule = new WarmupCosineSchedule(options.training());
         optimizer.setLr(schedule.lr());
@@ -174,19 +176,31 @@ public final class MinerLoop implements AutoCloseable {
     }
 
     /**
-     * One optimizer step on the batch of the current global step; returns that batch's loss (before the update).
-     * If it throws, the state may be half-updated: restore from the last snapshot rather than stepping on.
+     * One optimizer step on the batch of the current global step (its {@code gradAccum} micro-batches); returns that
+     * batch's loss (before the update). If it throws, the state may be half-updated: restore from the last snapshot
+     * rather than stepping on.
      */
     public float step() {
         ModelConfig config = options.model();
         int seq = config.seqLen();
+        int microBatches = options.training().gradAccum();
+        int batchRows = options.training().batchSize();
         try (PointerScope scope = new PointerScope()) {
-            batches.fill(data, globalStep, firstRow, (int) batchHost.size(0), seq + 1, batchTokens);
-            batchHostData.put(batchTokens);
-            Tensor batch = batchHost.to(device, ScalarType.Long);
-            Tensor loss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
-            replica.beforeBackward();
-            loss.backward();
+            Tensor loss = null;
+            for (int micro = 0; micro < microBatches; micro++) {
+                batches.fill(data, globalStep, micro * batchRows + firstRow, (int) batchHost.size(0), seq + 1,
+                        batchTokens);
+                batchHostData.put(batchTokens);
+                Tensor batch = batchHost.to(device, ScalarType.Long);
+                Tensor microLoss = model.loss(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq));
+                // the mean over all micro-batches' rows: each adds 1/N of its mean to the gradients
+                Tensor scaled = microBatches == 1 ? microLoss : microLoss.div(new Scalar((double) microBatches));
+                if (micro == microBatches - 1) {
+                    replica.beforeBackward();   // ranks average the summed gradients once, as DDP after no_sync
+                }
+                scaled.backward();
+                loss = loss == null ? scaled.detach() : loss.add(scaled.detach());
+            }
             GradientClipping.clip(model.parameters().values(), options.training().gradClip());
             beforeUpdate.run();
             boolean finite = stateFinite.getAsBoolean();
@@ -227,14 +241,14 @@ public final class MinerLoop implements AutoCloseable {
     public Map<String, Object> state() {
         Map<String, Object> tree = new LinkedHashMap<>();
         tree.put("global_step", globalStep);
-        PyOrderedDict parameters = new PyOrderedDict();
+        Map<String, Tensor> parameters = new LinkedHashMap<>();
         int i = 0;
         for (Map.Entry<String, Tensor> p : model.stateDict().entrySet()) {
             if (replica.updates(i++)) {
                 parameters.put(p.getKey(), p.getValue());
             }
         }
-        tree.put("model_state_dict", parameters);
+        tree.put("model_state_dict", new PyOrderedDict(LlamaModel.withTiedHead(model.config(), parameters)));
         tree.put("optimizer_state_dict", optimizer.stateDict());
         tree.put("scheduler_state_dict", schedule.stateDict());
         tree.put("config", options.toConfigMap(dataFingerprint));
@@ -270,9 +284,9 @@ public final class MinerLoop implements AutoCloseable {
         return optimizer.lr();
     }
 
-    /** Tokens one step consumes (batch × sequence length). */
+    /** Tokens one optimizer step consumes (micro-batch × micro-batches × sequence length). */
     public long tokensPerStep() {
-        return (long) options.training().batchSize() * options.model().seqLen();
+        return (long) options.training().batchSize() * options.training().gradAccum() * options.model().seqLen();
     }
 
     @Override

@@ -4,6 +4,8 @@ import neuron.engine.model.LlamaLayout;
 import neuron.engine.model.StateTrees;
 import neuron.engine.model.Tensors;
 import neuron.engine.pth.PyOrderedDict;
+import neuron.engine.torch.StoredTensor;
+import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +39,9 @@ final class PythonCheckpoint {
             shapes.put((String) name, Tensors.shapeOf(value));
         });
         LlamaLayout.Derived derived = LlamaLayout.derive(shapes, new LlamaLayout.Hints(flags.model(), given.given("heads")));
+        if (tied(stateDict)) {
+            derived = new LlamaLayout.Derived(derived.config().withTiedEmbeddings(true), derived.headsFrom());
+        }
         PyOrderedDict model = new PyOrderedDict();
         for (String name : LlamaLayout.parameters(shapes).keySet()) {
             Object t = stateDict.get(name);
@@ -58,7 +63,7 @@ final class PythonCheckpoint {
             List<?> betas = StateTrees.list(group, "betas");
             t = new TrainingOptions(t.batchSize(), lr, number(betas, 0, "betas"), number(betas, 1, "betas"),
                     StateTrees.doubleValue(group, "eps"), StateTrees.doubleValue(group, "weight_decay"),
-                    t.gradClip(), t.warmupSteps(), t.decaySteps(), t.minLrRatio());
+                    t.gradClip(), t.warmupSteps(), t.decaySteps(), t.minLrRatio(), t.gradAccum());
         } else {
             t = t.withSchedule(lr, t.warmupSteps(), t.decaySteps(), t.minLrRatio());
         }
@@ -80,8 +85,18 @@ final class PythonCheckpoint {
         }
         origin.add("schedule shape, batch, data and seed from the flags");
         MinerOptions options = new MinerOptions(derived.config(), t, flags.data(), flags.seed(), flags.device(),
-                flags.threads());
+                flags.threads(), flags.precision());
         return new Completed(completed, options, String.join("; ", origin));
+    }
+
+    /** A head saved as the embedding's own storage: PyTorch's tie_word_embeddings. */
+    private static boolean tied(Map<?, ?> stateDict) {
+        Object embedding = stateDict.get("model.embed_tokens.weight");
+        Object head = stateDict.get(LlamaLayout.HEAD);
+        if (embedding instanceof StoredTensor e && head instanceof StoredTensor h) {
+            return e.sharesStorageWith(h);
+        }
+        return embedding instanceof Tensor e && head instanceof Tensor h && e.data_ptr().address() == h.data_ptr().address();
     }
 
     private static Map<?, ?> onlyGroup(Map<?, ?> optimizer) {

@@ -4,13 +4,20 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import neuron.engine.model.StateTrees;
 
-/** Batch, AdamW and schedule settings of a miner; defaults follow the reference miner (betas, decay, clipping). */
+/**
+ * Batch, AdamW and schedule settings of a miner; defaults follow the reference miner (betas, decay, clipping).
+ * An optimizer step takes {@code gradAccum} micro-batches of {@code batchSize} rows: the update of one batch of
+ * {@code batchSize × gradAccum} rows, with the memory of one micro-batch.
+ */
 public record TrainingOptions(int batchSize, double lr, double beta1, double beta2, double eps, double weightDecay,
-                              double gradClip, long warmupSteps, long decaySteps, double minLrRatio) {
+                              double gradClip, long warmupSteps, long decaySteps, double minLrRatio, int gradAccum) {
 
     public TrainingOptions {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        }
+        if (gradAccum <= 0) {
+            throw new IllegalArgumentException("gradient accumulation must be at least 1 micro-batch, got " + gradAccum);
         }
         if (!(lr > 0) || !(gradClip > 0) || !(eps > 0) || weightDecay < 0) {
             throw new IllegalArgumentException("lr, grad clip and eps must be positive and weight decay non-negative");
@@ -23,18 +30,29 @@ public record TrainingOptions(int batchSize, double lr, double beta1, double bet
         }
     }
 
+    /** One micro-batch per optimizer step. */
+    public TrainingOptions(int batchSize, double lr, double beta1, double beta2, double eps, double weightDecay,
+                           double gradClip, long warmupSteps, long decaySteps, double minLrRatio) {
+        this(batchSize, lr, beta1, beta2, eps, weightDecay, gradClip, warmupSteps, decaySteps, minLrRatio, 1);
+    }
+
     public static TrainingOptions defaults() {
         return new TrainingOptions(8, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1.0, 100, 5000, 0.1);
     }
 
+    public TrainingOptions withGradAccum(int newGradAccum) {
+        return new TrainingOptions(batchSize, lr, beta1, beta2, eps, weightDecay, gradClip, warmupSteps, decaySteps,
+                minLrRatio, newGradAccum);
+    }
+
     public TrainingOptions withBatchSize(int newBatchSize) {
         return new TrainingOptions(newBatchSize, lr, beta1, beta2, eps, weightDecay, gradClip, warmupSteps,
-                decaySteps, minLrRatio);
+                decaySteps, minLrRatio, gradAccum);
     }
 
     public TrainingOptions withSchedule(double newLr, long newWarmupSteps, long newDecaySteps, double newMinLrRatio) {
         return new TrainingOptions(batchSize, newLr, beta1, beta2, eps, weightDecay, gradClip, newWarmupSteps,
-                newDecaySteps, newMinLrRatio);
+                newDecaySteps, newMinLrRatio, gradAccum);
     }
 
     public Map<String, Object> toMap() {
@@ -49,6 +67,7 @@ public record TrainingOptions(int batchSize, double lr, double beta1, double bet
         map.put("warmup_steps", warmupSteps);
         map.put("decay_steps", decaySteps);
         map.put("min_lr_ratio", minLrRatio);
+        map.put("grad_accum", (long) gradAccum);
         return map;
     }
 
@@ -63,6 +82,7 @@ public record TrainingOptions(int batchSize, double lr, double beta1, double bet
                 StateTrees.doubleValue(map, "grad_clip"),
                 StateTrees.longValue(map, "warmup_steps"),
                 StateTrees.longValue(map, "decay_steps"),
-                StateTrees.doubleValue(map, "min_lr_ratio"));
+                StateTrees.doubleValue(map, "min_lr_ratio"),
+                map.containsKey("grad_accum") ? StateTrees.intValue(map, "grad_accum") : 1);   // older checkpoints: 1
     }
 }

@@ -44,10 +44,13 @@ public final class HfExport {
             Map<String, PthTensor> stateDict = stateDict(reader.root());
             Map<String, long[]> shapes = new LinkedHashMap<>();
             stateDict.forEach((name, t) -> shapes.put(name, t.shape()));
-            ModelConfig config = config(reader.root(), shapes, heads, seqLen);
+            ModelConfig config = config(reader.root(), stateDict, shapes, heads, seqLen);
             LlamaLayout.check(config, shapes);
             List<Safetensors.Tensor> tensors = new ArrayList<>();
             for (String name : LlamaLayout.parameters(shapes).keySet()) {
+                if (config.tiedEmbeddings() && name.equals(LlamaLayout.HEAD)) {
+                    continue;   // as save_pretrained: a tied head is the embedding, loaded under its name
+                }
                 tensors.add(tensor(reader, name, stateDict.get(name)));
             }
             Files.createDirectories(to);
@@ -72,13 +75,18 @@ public final class HfExport {
     }
 
     /** The engine's recorded configuration, else the one the tensors imply. */
-    private static ModelConfig config(Object root, Map<String, long[]> shapes, Integer heads, int seqLen) {
+    private static ModelConfig config(Object root, Map<String, PthTensor> tensors, Map<String, long[]> shapes,
+                                      Integer heads, int seqLen) {
         if (((Map<?, ?>) root).get("config") instanceof Map<?, ?> config && config.get("model") instanceof Map<?, ?> model) {
             return ModelConfig.fromMap(model);
         }
         ModelConfig defaults = ModelConfig.preset("llama-1b").withSeqLen(seqLen);
-        return LlamaLayout.derive(shapes, new LlamaLayout.Hints(heads == null ? defaults : defaults.withHeads(heads),
-                heads != null)).config();
+        ModelConfig derived = LlamaLayout.derive(shapes, new LlamaLayout.Hints(heads == null ? defaults
+                : defaults.withHeads(heads), heads != null)).config();
+        PthTensor embedding = tensors.get("model.embed_tokens.weight");
+        PthTensor head = tensors.get(LlamaLayout.HEAD);
+        return embedding != null && head != null && embedding.storage() == head.storage()   // saved tied
+                ? derived.withTiedEmbeddings(true) : derived;
     }
 
     /** A dense tensor's bytes as views of the checkpoint's mapping, in at most 512 MiB pieces. */

@@ -2,20 +2,20 @@ package neuron.engine.model;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The tensors of Hugging Face's {@code LlamaForCausalLM} as this engine builds it (untied head, no biases, as many
- * key/value heads as query heads), and the configuration a state dict of that layout implies: vocabulary and
- * hidden size from the embedding, the layer count from the layer names, the MLP width from {@code gate_proj}.
+ * The tensors of Hugging Face's {@code LlamaForCausalLM} as this engine builds it (no biases), and the configuration
+ * a state dict of that layout implies: vocabulary and hidden size from the embedding, the layer count from the layer
+ * names, the MLP width from {@code gate_proj}, the key/value heads from {@code k_proj}'s rows.
  * Works on names and shapes only (no LibTorch), so {@code export} reads a file without it.
  *
- * <p>A state dict says nothing of the head count (the attention matrices are hidden x hidden whatever it is) nor of
- * RoPE's theta, the norm epsilon or the context length: those come from {@link Hints}.
+ * <p>A state dict says nothing of the head count (q_proj is hidden x hidden whatever it is), nor whether the head is
+ * tied (PyTorch saves a tied head under both names), RoPE's theta and scaling, the norm epsilon or the context
+ * length: those come from {@link Hints}.
  */
 public final class LlamaLayout {
     private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d{1,6})\\.(.+)");
@@ -36,17 +36,25 @@ public final class LlamaLayout {
     public record Derived(ModelConfig config, String headsFrom) {
     }
 
-    /** Parameter names and shapes of {@code LlamaForCausalLM}, in its {@code state_dict()} order. */
+    /** The name PyTorch saves a tied head under, beside the embedding it shares. */
+    public static final String HEAD = "lm_head.weight";
+
+    /**
+     * Tensor names and shapes of {@code LlamaForCausalLM.state_dict()}, in its order: with a tied head,
+     * {@link #HEAD} too, as PyTorch saves it (see {@link #parameterShapes} for the trainable leaves).
+     */
     public static Map<String, long[]> shapes(ModelConfig c) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         long h = c.hidden();
         long m = c.intermediate();
+        long kv = c.kvDim();
         shapes.put("model.embed_tokens.weight", new long[]{c.vocab(), h});
         for (int i = 0; i < c.layers(); i++) {
             String layer = "model.layers." + i + ".";
-            for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
-                shapes.put(layer + "self_attn." + proj + ".weight", new long[]{h, h});
-            }
+            shapes.put(layer + "self_attn.q_proj.weight", new long[]{h, h});
+            shapes.put(layer + "self_attn.k_proj.weight", new long[]{kv, h});
+            shapes.put(layer + "self_attn.v_proj.weight", new long[]{kv, h});
+            shapes.put(layer + "self_attn.o_proj.weight", new long[]{h, h});
             shapes.put(layer + "mlp.gate_proj.weight", new long[]{m, h});
             shapes.put(layer + "mlp.up_proj.weight", new long[]{m, h});
             shapes.put(layer + "mlp.down_proj.weight", new long[]{h, m});
@@ -54,7 +62,16 @@ public final class LlamaLayout {
             shapes.put(layer + "post_attention_layernorm.weight", new long[]{h});
         }
         shapes.put("model.norm.weight", new long[]{h});
-        shapes.put("lm_head.weight", new long[]{c.vocab(), h});
+        shapes.put(HEAD, new long[]{c.vocab(), h});
+        return shapes;
+    }
+
+    /** The trainable leaves, in {@code parameters()} order: a tied head is the embedding, not a leaf of its own. */
+    public static Map<String, long[]> parameterShapes(ModelConfig c) {
+        Map<String, long[]> shapes = shapes(c);
+        if (c.tiedEmbeddings()) {
+            shapes.remove(HEAD);
+        }
         return shapes;
     }
 
@@ -93,10 +110,16 @@ public final class LlamaLayout {
         int vocab = Math.toIntExact(embedding[0]);
         int hidden = Math.toIntExact(embedding[1]);
         Heads heads = heads(shapes, hidden, hints);
+        ModelConfig flags = hints.flags();
         ModelConfig config;
         try {
-            config = new ModelConfig(vocab, hidden, layers.size(), heads.count(), Math.toIntExact(gate[0]),
-                    hints.flags().seqLen(), hints.flags().ropeTheta(), hints.flags().rmsEps());
+            long[] k = parameters.get("model.layers.0.self_attn.k_proj.weight");
+            int headDim = hidden / heads.count();
+            int kvHeads = k == null || k.length != 2 || k[0] % headDim != 0 ? heads.count()
+                    : Math.toIntExact(k[0] / headDim);
+            config = new ModelConfig(vocab, hidden, layers.size(), heads.count(), kvHeads, Math.toIntExact(gate[0]),
+                    flags.seqLen(), flags.ropeTheta(), flags.rmsEps(), !parameters.containsKey(HEAD),
+                    flags.ropeScaling());
         } catch (IllegalArgumentException e) {
             throw misfit(e.getMessage());
         }
@@ -122,9 +145,8 @@ public final class LlamaLayout {
             }
         }
         for (String name : expected.keySet()) {
-            if (!shapes.containsKey(name)) {
-                throw misfit("'" + name + "' is missing" + (name.equals("lm_head.weight")
-                        ? " (a tied head is not supported)" : ""));
+            if (!shapes.containsKey(name) && !(name.equals(HEAD) && config.tiedEmbeddings())) {
+                throw misfit("'" + name + "' is missing");
             }
         }
     }
@@ -132,7 +154,8 @@ public final class LlamaLayout {
     /** The shape in words, e.g. {@code vocab 256, hidden 64, 4 layers, 4 heads, intermediate 192}. */
     public static String describe(ModelConfig c) {
         return "vocab " + c.vocab() + ", hidden " + c.hidden() + ", " + c.layers() + " layers, " + c.heads()
-                + " heads, intermediate " + c.intermediate();
+                + " heads" + (c.kvHeads() != c.heads() ? " (" + c.kvHeads() + " key/value)" : "") + ", intermediate "
+                + c.intermediate() + (c.tiedEmbeddings() ? ", tied head" : "");
     }
 
     private record Heads(int count, String from) {

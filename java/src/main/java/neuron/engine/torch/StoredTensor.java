@@ -32,6 +32,11 @@ public final class StoredTensor {
         return tensor.shape();
     }
 
+    /** Whether both are views of one storage of the file, as torch.save writes tied parameters. */
+    public boolean sharesStorageWith(StoredTensor other) {
+        return tensor.storage() == other.tensor.storage();
+    }
+
     public ScalarType scalarType() {
         return TensorTrees.scalarTypeOf(tensor.dtype());
     }

@@ -39,20 +39,31 @@ public final class TensorTrees {
     }
 
     /**
-     * Returns {@code tree} with each Tensor replaced by a descriptor over a storage of its own; {@code sources}
-     * receives the tensor behind each descriptor's storage (in the order the tree refers to them, if it keeps order). Tensors must be
-     * contiguous (model and optimizer state always is).
+     * Returns {@code tree} with each Tensor replaced by a descriptor over a storage of its own (one tensor object
+     * met twice, such as a tied head, is one storage under both names, as torch.save keeps it); {@code sources}
+     * receives the tensor behind each descriptor's storage (in the order the tree refers to them, if it keeps
+     * order). Tensors must be contiguous (model and optimizer state always is).
      */
     public static Object describe(Object tree, Map<PthStorage, Tensor> sources) {
+        return describe(tree, sources, new IdentityHashMap<>());
+    }
+
+    private static Object describe(Object tree, Map<PthStorage, Tensor> sources, Map<Tensor, PthTensor> seen) {
         if (tree instanceof Tensor t) {
+            PthTensor known = seen.get(t);
+            if (known != null) {
+                return known;
+            }
             if (!t.is_contiguous()) {
                 throw new IllegalArgumentException("a state tensor is not contiguous: " + t);
             }
             PthStorage storage = new PthStorage(dtypeOf(t), t.numel());
             sources.put(storage, t);
-            return PthTensor.contiguous(storage, t.sizes().vec().get());
+            PthTensor described = PthTensor.contiguous(storage, t.sizes().vec().get());
+            seen.put(t, described);
+            return described;
         }
-        return mapLeaves(tree, node -> describe(node, sources));
+        return mapLeaves(tree, node -> describe(node, sources, seen));
     }
 
     /**

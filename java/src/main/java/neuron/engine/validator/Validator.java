@@ -302,7 +302,7 @@ public final class Validator implements AutoCloseable {
         tree.put("block_hash", blockHash.toHex());
         tree.put("next_window", nextWindow);
         tree.put("base_hash", base.toHex());
-        tree.put("model_state_dict", new PyOrderedDict(model.stateDict()));
+        tree.put("model_state_dict", new PyOrderedDict(LlamaModel.withTiedHead(model.config(), model.stateDict())));
         tree.put("pending_aggregate", new PyOrderedDict(pending));
         tree.put("pending_base_hash", pendingBase.toHex());
         List<Object> commitments = new ArrayList<>();

@@ -46,7 +46,7 @@ class PythonFilesCliTest {
         PythonTorch.assumeAvailable();
         LibTorch.load();
         script = Path.of(PythonFilesCliTest.class.getResource("/neuron/engine/miner/python_miner.py").toURI());
-        PythonTorch.runFile(script, "save", dir.toString(), "3", "miner", "gqa");
+        PythonTorch.runFile(script, "save", dir.toString(), "3", "miner", "bias");
         engineCheckpoint = dir.resolve("engine.pth");
         try (MinerLoop loop = MinerLoop.create(MinerArguments.parse("--device", "cpu", "--batch_size", "2"))) {
             loop.step();
@@ -80,9 +80,9 @@ class PythonFilesCliTest {
             assertEquals(4, check.get("kv_heads"));
         }
 
-        CliRun misfit = CliRun.of("export", dir.resolve("gqa.pth").toString(), "--to", dir.resolve("hf-gqa").toString());
+        CliRun misfit = CliRun.of("export", dir.resolve("bias.pth").toString(), "--to", dir.resolve("hf-bias").toString());
         assertEquals(Main.EXIT_USAGE, misfit.status());
-        assertTrue(misfit.err().contains("'model.layers.0.self_attn.k_proj.weight' has shape [32, 64]"), misfit.err());
+        assertTrue(misfit.err().contains("'model.layers.0.self_attn.q_proj.bias' [64] is not a tensor of a LLaMA"), misfit.err());
         Path cut = dir.resolve("cut.pth");
         Files.write(cut, Arrays.copyOf(Files.readAllBytes(engineCheckpoint), 5000));
         CliRun damaged = CliRun.of("export", cut.toString(), "--to", dir.resolve("hf-cut").toString());
@@ -135,18 +135,18 @@ class PythonFilesCliTest {
 
     @Test
     void aReadableCheckpointThatDoesNotFitIsRefusedAndLeftAsItIs() throws Exception {
-        Path gqa = dir.resolve("gqa.pth");
-        String before = sha256(gqa);
-        CliRun refused = CliRun.of("miner", "--checkpoint-path", gqa.toString(), "--staging-dir", dir.resolve("staging-gqa").toString(),
+        Path bias = dir.resolve("bias.pth");
+        String before = sha256(bias);
+        CliRun refused = CliRun.of("miner", "--checkpoint-path", bias.toString(), "--staging-dir", dir.resolve("staging-bias").toString(),
                 "--max-steps", "5", "--device", "cpu");
         assertEquals(Main.EXIT_USAGE, refused.status(), refused.err());
         assertEquals(1, refused.err().lines().count(), refused.err());
-        assertTrue(refused.err().startsWith("neuron miner: " + gqa + ": does not fit this miner: "), refused.err());
-        assertTrue(refused.err().contains("'model.layers.0.self_attn.k_proj.weight' has shape [32, 64]"), refused.err());
-        assertEquals(before, sha256(gqa), "the file is untouched");
+        assertTrue(refused.err().startsWith("neuron miner: " + bias + ": does not fit this miner: "), refused.err());
+        assertTrue(refused.err().contains("'model.layers.0.self_attn.q_proj.bias' [64] is not a tensor of a LLaMA"), refused.err());
+        assertEquals(before, sha256(bias), "the file is untouched");
         try (Stream<Path> files = Files.list(dir)) {
             assertTrue(files.map(f -> f.getFileName().toString())
-                    .noneMatch(name -> name.startsWith("gqa.pth.") && !name.equals("gqa.pth.lock")), "no .corrupt, no backup");
+                    .noneMatch(name -> name.startsWith("bias.pth.") && !name.equals("bias.pth.lock")), "no .corrupt, no backup");
         }
 
         Path engine = dir.resolve("engine-copy.pth");

@@ -29,11 +29,19 @@ final class GroupRuns {
     private GroupRuns() {
     }
 
-    /** {@code bin/neuron miner} arguments with the checkpoint {@code dir/m.pth}, staging below {@code dir} too. */
+    /**
+     * {@code bin/neuron miner} arguments with the checkpoint {@code dir/m.pth}, staging below {@code dir} too; a flag
+     * of {@link #COMMON} that {@code extra} gives takes {@code extra}'s value.
+     */
     static String[] miner(Path dir, String... extra) {
         List<String> a = new ArrayList<>(List.of("miner", "--checkpoint_path", dir.resolve("m.pth").toString(),
                 "--staging_dir", dir.resolve("staging").toString()));
-        a.addAll(List.of(COMMON));
+        List<String> given = List.of(extra);
+        for (int i = 0; i < COMMON.length; i += 2) {
+            if (!given.contains(COMMON[i])) {
+                a.addAll(List.of(COMMON[i], COMMON[i + 1]));
+            }
+        }
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }

@@ -3,6 +3,7 @@ package neuron.engine.miner;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import neuron.engine.checkpoint.CheckpointLoader;
 import neuron.engine.checkpoint.CheckpointMismatchException;
+import neuron.engine.model.LlamaLayout;
 import neuron.engine.model.ModelConfig;
 import neuron.engine.nativeio.LibTorch;
 import neuron.engine.testing.PythonTorch;
@@ -20,6 +21,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +44,7 @@ class PythonCheckpointResumeTest {
         LibTorch.load();
         Path script = Path.of(PythonCheckpointResumeTest.class.getResource("python_miner.py").toURI());
         String out = PythonTorch.runFile(script, "save", dir.toString(), Integer.toString(STEPS), "miner", "gqa",
-                "bias", "sgd", "rotary", "weights_only");
+                "tied", "bias", "sgd", "rotary", "weights_only");
         String[] lines = out.strip().split("\n");
         made = new ObjectMapper().readValue(lines[lines.length - 1], Map.class);
     }
@@ -143,10 +145,38 @@ class PythonCheckpointResumeTest {
     }
 
     @Test
+    void groupedQueryAndTiedCheckpointsResumeWithTheirShape(@TempDir Path out) throws Exception {
+        MinerStart.Started gqa = resume("gqa", "--device", "cpu");
+        try (MinerLoop loop = gqa.loop()) {
+            assertEquals(2, loop.options().model().kvHeads(), "k_proj of 32 rows: 2 key/value heads of 16");
+            Map<?, ?> python = (Map<?, ?>) TensorTrees.load(dir.resolve("gqa.pth"), MinerRun.PROGRESS_KEY).get("model_state_dict");
+            TrainTrees.assertBitIdentical(new ArrayList<>(python.values()),
+                    new ArrayList<>(((Map<?, ?>) loop.state().get("model_state_dict")).values()), "weights");
+            float loss = loop.step();
+            assertTrue(Float.isFinite(loss) && loss > 4 && loss < 7, "trains on: " + loss);
+        }
+        MinerStart.Started tied = resume("tied", "--device", "cpu");
+        Path saved = out.resolve("tied-engine.pth");
+        try (MinerLoop loop = tied.loop()) {
+            assertTrue(loop.options().model().tiedEmbeddings(), "one storage under both names: tied");
+            assertEquals(20, ((Map<?, ?>) ((Map<?, ?>) loop.state().get("optimizer_state_dict")).get("state")).size(),
+                    "one AdamW entry for the tied pair, as torch.optim has");
+            float loss = loop.step();
+            assertTrue(Float.isFinite(loss) && loss > 4 && loss < 7, "trains on: " + loss);
+            Map<?, ?> model = (Map<?, ?>) loop.state().get("model_state_dict");
+            assertSame(model.get("model.embed_tokens.weight"), model.get(LlamaLayout.HEAD));
+            TensorTrees.save(saved, loop.state());
+        }
+        String shared = PythonTorch.run("import sys, torch\n"
+                + "sd = torch.load(sys.argv[1], weights_only=False)['model_state_dict']\n"
+                + "print(sd['lm_head.weight'].data_ptr() == sd['model.embed_tokens.weight'].data_ptr())\n",
+                saved.toString());
+        assertEquals("True", shared.strip(), "PyTorch loads one storage under both names");
+    }
+
+    @Test
     void aStateThatFitsNoLlamaIsRefusedNamingTheFirstMisfit() throws Exception {
         Map<String, String> expected = Map.of(
-                "gqa", "'model.layers.0.self_attn.k_proj.weight' has shape [32, 64] where a LLaMA with vocab 256, "
-                        + "hidden 64, 2 layers, 4 heads, intermediate 128 has [64, 64]",
                 "bias", "'model.layers.0.self_attn.q_proj.bias' [64] is not a tensor of a LLaMA",
                 "sgd", "optimizer_state_dict is not torch.optim.AdamW's: its param group has no betas");
         for (Map.Entry<String, String> misfit : expected.entrySet()) {

@@ -37,6 +37,17 @@ class LlamaLayoutTest {
         rotary.put("model.layers.0.self_attn.rotary_emb.inv_freq", new long[]{8});
         rotary.put("model.layers.1.self_attn.rotary_emb.inv_freq", new long[]{8});
         assertEquals(6, LlamaLayout.derive(rotary, NO_HEADS).config().heads(), "96 / (2 x 8): the saved table's");
+
+        ModelConfig grouped = ModelFamilies.SMOLLM2.withTiedEmbeddings(false);
+        Map<String, long[]> smol = of(grouped);
+        assertEquals(24, smol.get("model.layers.0.self_attn.k_proj.weight")[0], "3 key/value heads x 8");
+        LlamaLayout.Derived kv = LlamaLayout.derive(smol, new LlamaLayout.Hints(ModelFamilies.SMOLLM2, true));
+        assertEquals(3, kv.config().kvHeads(), "key/value heads from k_proj's rows");
+
+        Map<String, long[]> tied = of(ModelConfig.preset("tiny"));
+        tied.remove(LlamaLayout.HEAD);
+        assertTrue(LlamaLayout.derive(tied, NO_HEADS).config().tiedEmbeddings(), "no lm_head: the embedding is the head");
+        assertEquals(tied.keySet(), LlamaLayout.parameterShapes(ModelConfig.preset("tiny").withTiedEmbeddings(true)).keySet());
     }
 
     @Test
@@ -48,9 +59,9 @@ class LlamaLayoutTest {
         misfit(gqa, "'model.layers.1.self_attn.k_proj.weight' has shape [32, 64] where a LLaMA with vocab 256, "
                 + "hidden 64, 4 layers, 4 heads, intermediate 192 has [64, 64]");
 
-        Map<String, long[]> tied = of(tiny);
-        tied.remove("lm_head.weight");
-        misfit(tied, "'lm_head.weight' is missing (a tied head is not supported)");
+        Map<String, long[]> noNorm = of(tiny);
+        noNorm.remove("model.norm.weight");
+        misfit(noNorm, "'model.norm.weight' is missing");
 
         Map<String, long[]> gap = of(tiny);
         gap.keySet().removeIf(name -> name.startsWith("model.layers.2."));

@@ -6,7 +6,8 @@
       the reference miner's save_checkpoint saves: {global_step, model_state_dict, optimizer_state_dict,
       scheduler_state_dict}. Prints {VARIANT: {loss, lr}}. VARIANT "miner" is that; the others change it (and
       train 2 steps, except rotary and weights_only):
-        gqa           two key/value heads (k_proj, v_proj of 32 rows)
+        gqa           two key/value heads (k_proj, v_proj of 32 rows): grouped-query attention
+        tied          tie_word_embeddings: one parameter, saved under both embed_tokens and lm_head
         bias          a q_proj bias in layer 0
         rotary        hidden 48 with 3 heads, and the rotary_emb.inv_freq buffers older transformers saved
         sgd           torch.optim.SGD with momentum instead of AdamW
@@ -53,15 +54,18 @@ def llama(variant):
                    (pre + "self_attn.o_proj.weight", (hidden, hidden)), (pre + "mlp.gate_proj.weight", (mlp, hidden)),
                    (pre + "mlp.up_proj.weight", (mlp, hidden)), (pre + "mlp.down_proj.weight", (hidden, mlp)),
                    (pre + "input_layernorm.weight", (hidden,)), (pre + "post_attention_layernorm.weight", (hidden,))]
-    shapes += [("model.norm.weight", (hidden,)), ("lm_head.weight", (vocab, hidden))]
+    shapes += [("model.norm.weight", (hidden,))]
+    if variant != "tied":
+        shapes += [("lm_head.weight", (vocab, hidden))]
     torch.manual_seed(1)
     params = collections.OrderedDict(
         (name, torch.ones(shape) if name.endswith("norm.weight") else torch.randn(shape) * 0.02)
         for name, shape in shapes)
     for p in params.values():
         p.requires_grad_(True)
-    config = {"hidden_size": hidden, "num_attention_heads": heads, "num_hidden_layers": layers,
-              "rms_norm_eps": 1e-6, "rope_theta": 10000.0}
+    config = {"hidden_size": hidden, "num_attention_heads": heads, "num_key_value_heads": kv // (hidden // heads),
+              "num_hidden_layers": layers, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+              "tie_word_embeddings": variant == "tied"}
     return params, config, vocab
 
 
@@ -78,17 +82,16 @@ def save(path, steps, variant):
     forward = {k: v for k, v in params.items() if not k.endswith("bias")}
     for _ in range(steps):
         tokens = torch.randint(vocab, (2, 17), generator=generator)
-        if variant == "gqa":  # the reference forward has no grouped heads: any loss gives the moments a shape
-            loss = sum((p.double() ** 2).mean() for p in trainable)
-        else:
-            logits = llama_logits(forward, config, tokens[:, :-1])
-            loss = F.cross_entropy(logits.reshape(-1, vocab), tokens[:, 1:].reshape(-1))
+        logits = llama_logits(forward, config, tokens[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, vocab), tokens[:, 1:].reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         scheduler.step()
     state_dict = collections.OrderedDict((name, p.detach()) for name, p in params.items())
+    if variant == "tied":  # as nn.Module.state_dict() of a tied model: the same tensor under both names
+        state_dict["lm_head.weight"] = state_dict["model.embed_tokens.weight"]
     if variant == "rotary":
         dim = config["hidden_size"] // config["num_attention_heads"]
         for i in range(config["num_hidden_layers"]):
@@ -106,11 +109,10 @@ def save(path, steps, variant):
 def continue_training(checkpoint, tokens_file):
     ck = load(checkpoint)
     params = collections.OrderedDict((k, v.clone().requires_grad_(True)) for k, v in ck["model_state_dict"].items())
-    model = ck["config"]["model"]
-    config = {"hidden_size": model["hidden_size"], "num_attention_heads": model["num_attention_heads"],
-              "num_hidden_layers": model["num_hidden_layers"], "rms_norm_eps": model["rms_norm_eps"],
-              "rope_theta": model["rope_theta"]}
-    optimizer = torch.optim.AdamW(list(params.values()))
+    model = config = ck["config"]["model"]
+    if model.get("tie_word_embeddings"):  # one parameter under both names, as nn.Module ties them
+        params["lm_head.weight"] = params["model.embed_tokens.weight"]
+    optimizer = torch.optim.AdamW(list(dict.fromkeys(params.values())))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
     optimizer.load_state_dict(ck["optimizer_state_dict"])
     scheduler.load_state_dict(ck["scheduler_state_dict"])
