@@ -9,6 +9,7 @@ import neuron.engine.pth.PyOrderedDict;
 import neuron.engine.testing.CheckpointScripts;
 import neuron.engine.testing.ChildJvm;
 import neuron.engine.testing.PythonTorch;
+import neuron.engine.testing.Required;
 import neuron.engine.testing.SpecialFiles;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,6 +127,42 @@ class CheckpointerTest {
             NativeFile.beforeOpen(null);
         }
         assertEquals(3, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
+    }
+
+    @Test
+    void aFullDiskIsNamedByItsErrnoTheOldCheckpointStaysAndTheNextTriggerSucceeds() throws Exception {
+        Path disk = dir.resolve("small-disk");
+        Files.createDirectories(disk);
+        // A file system with room for a small checkpoint and its backups but not for a large one: a real ENOSPC.
+        Required.tool(run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.toString()) == 0,
+                "mounting a 4 MiB tmpfs for a real full disk (needs root)");
+        try {
+            Path ckpt = disk.resolve("c.pth");
+            try (Checkpointer c = Checkpointer.open(new CheckpointConfig(ckpt, 2, dir.resolve("staging")),
+                    EVERY_STEP, 1 << 20, "global_step", CheckpointListener.NONE)) {
+                c.snapshot(1, source(state(1)));
+                c.awaitPersisted(1, WAIT);
+                Map<String, Object> large = state(2);
+                ((PyOrderedDict) large.get("model_state_dict")).put("model.norm.weight",
+                        org.bytedeco.pytorch.global.torch.ones(2 * 1024 * 1024));
+                c.snapshot(2, source(large));
+                java.io.IOException failure = assertThrows(java.io.IOException.class, () -> c.awaitPersisted(2, WAIT));
+                assertTrue(failure.getMessage().contains("No space left on device"), failure.getMessage());
+                assertEquals(1, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress),
+                        "the previous checkpoint is intact");
+                c.snapshot(3, source(state(3)));
+                c.awaitPersisted(3, WAIT);
+            }
+            assertEquals(3, CheckpointLoader.load(ckpt, "global_step", StoredCheckpoint::progress));
+        } finally {
+            // Lazily: the checkpoint's lock stays open for the life of the process.
+            assertEquals(0, run("umount", "--lazy", disk.toString()), "unmounting " + disk);
+        }
+    }
+
+    private static int run(String... command) throws Exception {
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start().waitFor();
     }
 
     @Test
