@@ -3,17 +3,13 @@ package neuron.bench;
 import neuron.engine.miner.MinerArguments;
 import neuron.engine.miner.MinerLoop;
 import neuron.engine.model.ModelConfig;
+import neuron.engine.model.ModelFlops;
 import neuron.engine.nativeio.LibTorch;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
 import java.util.Locale;
 
-import static org.bytedeco.pytorch.global.torch.linear;
-import static org.bytedeco.pytorch.global.torch.randn;
 import static org.bytedeco.pytorch.global.torch.set_num_threads;
 
 /**
@@ -48,42 +44,15 @@ public final class TrainThroughput {
             }
         }
         set_num_threads(1);
-        double linear = bestLinearRate(config, tokensPerStep,
+        double linear = ModelFlops.bestLinearRate(config, tokensPerStep,
                 precision.equals("bf16") ? ScalarType.BFloat16 : ScalarType.Float, reps);
         Arrays.sort(seconds);
         double median = seconds[steps / 2];
         double tokensPerSecond = tokensPerStep / median;
-        double flops = flopsPerToken(config) * tokensPerSecond;
+        double flops = ModelFlops.perToken(config) * tokensPerSecond;
         System.out.println(String.format(Locale.ROOT, "{\"model\": \"%s\", \"precision\": \"%s\", \"tokens_per_step\": %d, "
                         + "\"median_step_s\": %.4f, \"tokens_per_s\": %.1f, \"model_gflops\": %.2f, "
                         + "\"linear_gflops_best\": %.2f, \"mfu\": %.3f}", model, precision, tokensPerStep, median,
                 tokensPerSecond, flops / 1e9, linear / 1e9, flops / linear));
-    }
-
-    /**
-     * Training FLOPs per token: 6 per weight of every matrix product (forward 2, backward 4) plus causal
-     * attention's q·kᵀ and weights·v (6 × layers × seq × hidden, half of the full square), as PaLM's appendix counts.
-     */
-    static double flopsPerToken(ModelConfig c) {
-        double matmulWeights = c.parameterCount() - (double) c.vocab() * c.hidden()   // the embedding is a lookup
-                + (c.tiedEmbeddings() ? (double) c.vocab() * c.hidden() : 0)          // unless it is also the head
-                - (2.0 * c.layers() + 1) * c.hidden();                                // norms
-        return 6 * matmulWeights + 6.0 * c.layers() * c.seqLen() * c.hidden();
-    }
-
-    /** The best FLOP/s of {@code reps} runs of linear((tokens, hidden), (intermediate, hidden)) in {@code dtype}. */
-    static double bestLinearRate(ModelConfig c, long tokens, ScalarType dtype, int reps) {
-        try (PointerScope scope = new PointerScope()) {
-            TensorOptions options = new TensorOptions(dtype);
-            Tensor x = randn(new long[]{tokens, c.hidden()}, options);
-            Tensor w = randn(new long[]{c.intermediate(), c.hidden()}, options);
-            double best = Double.MAX_VALUE;
-            for (int i = 0; i < reps; i++) {
-                long start = System.nanoTime();
-                linear(x, w).close();
-                best = Math.min(best, (System.nanoTime() - start) / 1e9);
-            }
-            return 2.0 * tokens * c.hidden() * c.intermediate() / best;
-        }
     }
 }

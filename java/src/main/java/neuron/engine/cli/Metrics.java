@@ -44,6 +44,9 @@ public final class Metrics implements CheckpointListener, BackupListener, AutoCl
             .register(registry);
     private final Gauge tokensPerSecond = Gauge.builder().name("neuron_tokens_per_second")
             .help("training throughput").register(registry);
+    private final Gauge utilisation = Gauge.builder().name("neuron_model_flops_utilisation")
+            .help("model FLOPs per second over the reference matmul rate (--peak_gflops, or measured at start-up); "
+                    + "NaN without one").register(registry);
     private final Gauge block = Gauge.builder().name("neuron_block").help("the newest block processed")
             .register(registry);
     private final Gauge scores = Gauge.builder().name("neuron_score").help("validator score per miner uid")
@@ -76,10 +79,11 @@ public final class Metrics implements CheckpointListener, BackupListener, AutoCl
         return new Metrics(port, csvFile);
     }
 
-    public void trainingStep(long globalStep, double lastLoss, double tokensPerSec) {
+    public void trainingStep(long globalStep, double lastLoss, double tokensPerSec, double mfu) {
         step.set(globalStep);
         loss.set(lastLoss);
         tokensPerSecond.set(tokensPerSec);
+        utilisation.set(mfu);
         if (csv != null) {
             csv.trainingStep(globalStep, lastLoss);
         }

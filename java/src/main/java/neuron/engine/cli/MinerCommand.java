@@ -1,6 +1,7 @@
 package neuron.engine.cli;
 
 import neuron.engine.api.JvmCommand;
+import neuron.engine.api.NeuronCheckpoints;
 import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
@@ -9,6 +10,7 @@ import neuron.engine.dist.DistConfig;
 import neuron.engine.dist.LocalLauncher;
 import neuron.engine.dist.MinerGroupRun;
 import neuron.engine.miner.MinerArguments;
+import neuron.engine.miner.MinerLoop;
 import neuron.engine.miner.MinerRun;
 import neuron.engine.miner.WindowMiner;
 import neuron.engine.nativeio.LibTorch;
@@ -71,6 +73,12 @@ final class MinerCommand implements Callable<Integer> {
                     + "with a lazy or a noisy miner)")
     String submit;
 
+    @Option(names = "--peak_gflops", paramLabel = "GFLOPS", description = "the matmul rate the status line's and "
+            + "metrics' model FLOPs utilisation (MFU) is measured against; default: measured once before the first "
+            + "step, the best of 10 LibTorch float32 linears of the model's MLP shape on --threads threads (CPU only; "
+            + "on CUDA MFU shows only with this flag). It decides nothing else")
+    Double peakGflops;
+
     @Spec
     CommandSpec spec;
 
@@ -115,22 +123,38 @@ final class MinerCommand implements Callable<Integer> {
         WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
                 Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid,
                 WindowSchedule.of(window.blocksPerWindow), WindowData.DEFAULT_ASSIGNED_ROWS, update);
+        Utilisation utilisation = new Utilisation(peakGflops);
         LibTorch.load();
         try (WindowMiner miner = chain == null ? null : new WindowMiner(network)) {
             return Session.run(checkpoint, backup, (listener, metrics, status, stop) ->
-                    run(settings, place, miner, listener, (loop, loss, tokensPerSecond, checkpointer) -> {
-                        if (miner != null) {
-                            try {
-                                miner.afterStep(loop, checkpointer::awaitStaging);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
+                    run(settings, place, miner, listener, new MinerRun.StepObserver() {
+                        @Override
+                        public void started(MinerLoop loop) {
+                            utilisation.start(loop);
                         }
-                        metrics.trainingStep(loop.globalStep(), loss, tokensPerSecond);
-                        status.show(String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s", loop.globalStep(),
-                                loss, tokensPerSecond), checkpointer.backlog());
+
+                        @Override
+                        public void stepDone(MinerLoop loop, float loss, double tokensPerSecond,
+                                             NeuronCheckpoints checkpointer) {
+                            if (miner != null) {
+                                try {
+                                    miner.afterStep(loop, checkpointer::awaitStaging);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }
+                            double mfu = utilisation.of(tokensPerSecond);
+                            metrics.trainingStep(loop.globalStep(), loss, tokensPerSecond, mfu);
+                            status.show(progress(loop.globalStep(), loss, tokensPerSecond, mfu), checkpointer.backlog());
+                        }
                     }, stop));
         }
+    }
+
+    /** The status line's progress: step, loss, tokens/s and model FLOPs utilisation ("-" until there is a rate). */
+    static String progress(long step, double loss, double tokensPerSecond, double mfu) {
+        return String.format(Locale.ROOT, "step %d | loss %.4f | %,.0f tok/s | MFU %s", step, loss, tokensPerSecond,
+                tokensPerSecond > 0 && Double.isFinite(mfu) ? String.format(Locale.ROOT, "%.1f%%", 100 * mfu) : "-");
     }
 
     /** A miner in a network trains on its own (its window state is one process's); otherwise alone or as a rank. */

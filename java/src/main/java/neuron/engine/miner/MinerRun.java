@@ -51,6 +51,10 @@ public final class MinerRun {
     @FunctionalInterface
     public interface StepObserver {
         void stepDone(MinerLoop loop, float loss, double tokensPerSecond, NeuronCheckpoints checkpoints);
+
+        /** Once, before the first step and outside the timed steps: where start-up measurements belong. */
+        default void started(MinerLoop loop) {
+        }
     }
 
     /**
@@ -181,7 +185,6 @@ public final class MinerRun {
 
     private static long train(MinerLoop loop, CheckpointPart part, Settings settings, NeuronCheckpoints checkpoints,
                               boolean checkpointStart, StepObserver observer, BooleanSupplier stop, int ranks) {
-        Throughput throughput = new Throughput(loop.tokensPerStep());
         StateSource state = TensorTreeSource.of(() -> {
             Map<String, Object> tree = loop.state();
             if (part != null) {
@@ -194,6 +197,8 @@ public final class MinerRun {
         if (checkpointStart) {
             checkpoints.afterStep(loop.globalStep(), state);   // not due at the resumed step: the final one, if no other
         }
+        observer.started(loop);
+        Throughput throughput = new Throughput(loop.tokensPerStep());
         while (!stop.getAsBoolean() && (settings.maxSteps() == 0 || loop.globalStep() < settings.maxSteps())) {
             float loss = loop.step();
             if (!Float.isFinite(loss)) {

@@ -102,11 +102,15 @@ class CliOperatorTest {
                     URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, metrics.statusCode());
             for (String figure : List.of("neuron_global_step ", "neuron_loss ", "neuron_tokens_per_second ",
+                    "neuron_model_flops_utilisation ",
                     "neuron_checkpoints_persisted_total ", "neuron_checkpoint_bytes_written_total ",
                     "neuron_checkpoint_pause_seconds_bucket", "neuron_checkpoint_persist_seconds_count",
                     "neuron_checkpoint_last_step ")) {
                 assertTrue(metrics.body().contains(figure), figure + " in\n" + metrics.body());
             }
+            double mfu = metrics.body().lines().filter(l -> l.startsWith("neuron_model_flops_utilisation "))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+            assertTrue(mfu >= 0 && mfu < 1.5, "MFU against the rate measured at start-up: " + mfu);
         } finally {
             miner.process().destroy();  // SIGTERM: a graceful stop
         }
@@ -114,7 +118,7 @@ class CliOperatorTest {
         String log = miner.log();
         assertTrue(log.contains("miner stopped at global_step"), log);
         assertTrue(log.lines().anyMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z? ?\\S* \\[INFO\\] status - step \\d+ "
-                + "\\| loss [\\d.]+ .*")), "a timestamped status line:\n" + log);
+                + "\\| loss [\\d.]+ \\| [\\d,]+ tok/s \\| MFU ([\\d.]+%|-) .*")), "a timestamped status line:\n" + log);
         assertTrue(log.chars().noneMatch(c -> c < 0x20 && c != '\n'), "no control characters in the log");
 
         List<String> rows = Files.readAllLines(csv);
