@@ -4,6 +4,7 @@ thread; prints one JSON line with the median tokens/s, and the best rate of torc
 
 Usage: train_throughput.py MODEL STEPS PRECISION REPS (precision bf16: torch.autocast("cpu", torch.bfloat16)).
 """
+import ctypes
 import json
 import os
 import sys
@@ -20,6 +21,17 @@ PRESETS = {  # ModelConfig.preset: vocab, hidden, layers, heads, intermediate, s
     "tiny": (256, 64, 4, 4, 192, 64),
     "small": (256, 512, 8, 8, 1376, 256),
 }
+
+
+def blas():
+    """The BLAS this process loaded: OpenBLAS's version and the core its kernels were picked for, or the file."""
+    path = next((line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1]), "no BLAS")
+    try:
+        lib = ctypes.CDLL(path)
+        lib.openblas_get_config.restype = lib.openblas_get_corename.restype = ctypes.c_char_p
+        return "%s, core %s" % (lib.openblas_get_config().decode(), lib.openblas_get_corename().decode())
+    except (OSError, AttributeError):
+        return path
 
 
 def main(model, steps, precision, reps):
@@ -62,7 +74,7 @@ def main(model, steps, precision, reps):
         F.linear(x, w)
         best = min(best, time.perf_counter() - start)
     print(json.dumps({"tokens_per_s": batch * seq / times[len(times) // 2],
-                      "linear_gflops_best": 2.0 * batch * seq * hidden * inter / best / 1e9}))
+                      "linear_gflops_best": 2.0 * batch * seq * hidden * inter / best / 1e9, "blas": blas()}))
 
 
 if __name__ == "__main__":
