@@ -64,7 +64,7 @@ class FlagSpellingsTest {
                     sub + " help says both spellings work:\n" + help.out());
         }
         CliRun miner = CliRun.of("miner", "--help");
-        for (String shown : List.of("peak learning rate (default: 0.001)", "sequences per step (default: 8)",
+        for (String shown : List.of("peak learning rate (default: 0.001)", "sequences per micro-batch (default: 8)",
                 "linear warmup steps (default: 100)", "(default: 5000)", "(default: 0.1)", "(default: 1.0)")) {
             assertTrue(miner.out().replaceAll("\\s+", " ").contains(shown), shown + " in\n" + miner.out());
         }
