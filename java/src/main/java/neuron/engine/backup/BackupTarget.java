@@ -1,5 +1,7 @@
 package neuron.engine.backup;
 
+import neuron.engine.checkpoint.UsageException;
+
 import java.net.URI;
 import java.util.regex.Pattern;
 
@@ -13,24 +15,24 @@ public record BackupTarget(String bucket, String prefix, URI endpoint) {
     /** Parses {@code --backup s3://BUCKET[/PREFIX]} and {@code --backup_endpoint URL} (may be null). */
     public static BackupTarget parse(String url, String endpoint) {
         if (!url.startsWith("s3://")) {
-            throw new IllegalArgumentException("--backup must look like s3://BUCKET/PREFIX, got " + url);
+            throw new UsageException("--backup must look like s3://BUCKET/PREFIX, got " + url);
         }
         String rest = url.substring("s3://".length());
         int slash = rest.indexOf('/');
         String bucket = slash < 0 ? rest : rest.substring(0, slash);
         String prefix = slash < 0 ? "" : rest.substring(slash + 1).replaceAll("/+$", "");
         if (!BUCKET.matcher(bucket).matches()) {
-            throw new IllegalArgumentException("--backup " + url + ": '" + bucket
+            throw new UsageException("--backup " + url + ": '" + bucket
                     + "' is not a bucket name (3-63 lowercase letters, digits, dots, hyphens)");
         }
         if (prefix.contains("//") || prefix.startsWith("/")) {
-            throw new IllegalArgumentException("--backup " + url + ": the prefix has an empty path segment");
+            throw new UsageException("--backup " + url + ": the prefix has an empty path segment");
         }
         URI uri = null;
         if (endpoint != null) {
             uri = URI.create(endpoint);
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-                throw new IllegalArgumentException("--backup_endpoint must be an http(s)://HOST[:PORT] URL, got "
+                throw new UsageException("--backup_endpoint must be an http(s)://HOST[:PORT] URL, got "
                         + endpoint);
             }
         }

@@ -25,7 +25,7 @@ public final class CheckpointFiles {
     /** The one check of {@code --keep_backups}: 0 or more; returns it. */
     public static int checkKeepBackups(int keepBackups) {
         if (keepBackups < 0) {
-            throw new IllegalArgumentException("--keep_backups must be 0 or more, got " + keepBackups);
+            throw new UsageException("--keep_backups must be 0 or more, got " + keepBackups);
         }
         return keepBackups;
     }

@@ -20,7 +20,7 @@ public final class CheckpointPolicy {
     /** Returns {@code interval} if a policy can have it, else throws with the line a user reads. */
     public static long checkInterval(long interval) {
         if (interval <= 0) {
-            throw new IllegalArgumentException("--checkpoint_interval must be positive, got " + interval);
+            throw new UsageException("--checkpoint_interval must be positive, got " + interval);
         }
         return interval;
     }

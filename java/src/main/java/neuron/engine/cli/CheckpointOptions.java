@@ -6,6 +6,7 @@ import neuron.engine.backup.Companion;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointFiles;
 import neuron.engine.checkpoint.UnusablePathException;
+import neuron.engine.checkpoint.UsageException;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -61,26 +62,26 @@ final class CheckpointOptions {
     Backup backup(CheckpointConfig config, String progressKey, List<Companion> companions) throws UnusablePathException {
         if (backup == null) {
             if (backupEndpoint != null) {
-                throw new IllegalArgumentException("--backup_endpoint needs --backup s3://BUCKET/PREFIX");
+                throw new UsageException("--backup_endpoint needs --backup s3://BUCKET/PREFIX");
             }
             return null;
         }
         if (backupWaitSeconds < 0) {
-            throw new IllegalArgumentException("--backup_wait must be 0 or more seconds, got " + backupWaitSeconds);
+            throw new UsageException("--backup_wait must be 0 or more seconds, got " + backupWaitSeconds);
         }
         return Backup.create(BackupTarget.parse(backup, backupEndpoint), config, progressKey, companions);
     }
 
     CheckpointConfig config(String defaultFile) {
         if (checkpointInterval <= 0) {
-            throw new IllegalArgumentException("--checkpoint_interval must be a positive number, got " + checkpointInterval);
+            throw new UsageException("--checkpoint_interval must be a positive number, got " + checkpointInterval);
         }
         CheckpointFiles.checkKeepBackups(keepBackups);
         if (metricsPort != null && (metricsPort < 1 || metricsPort > 65535)) {
-            throw new IllegalArgumentException("--metrics_port must be 1..65535, got " + metricsPort);
+            throw new UsageException("--metrics_port must be 1..65535, got " + metricsPort);
         }
         if (metricsCsv != null && !Files.isWritable(metricsCsv.toAbsolutePath().getParent())) {
-            throw new IllegalArgumentException("--metrics_csv " + metricsCsv + ": its directory is not writable");
+            throw new UsageException("--metrics_csv " + metricsCsv + ": its directory is not writable");
         }
         return new CheckpointConfig(checkpointPath != null ? checkpointPath : Path.of(defaultFile), keepBackups,
                 stagingDir).withFreshIfDiverged(startFreshIfDiverged);

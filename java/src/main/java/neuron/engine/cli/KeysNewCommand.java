@@ -33,7 +33,12 @@ final class KeysNewCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        KeyType type = KeyType.parse(keyType);
+        KeyType type;
+        try {
+            type = KeyType.parse(keyType);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--key_type: " + e.getMessage());
+        }
         Wallet target = wallet.wallet();
         KeyPair key = target.createHotkey(type, overwrite);
         PrintWriter out = spec.commandLine().getOut();

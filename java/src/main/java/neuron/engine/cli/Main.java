@@ -3,6 +3,8 @@ package neuron.engine.cli;
 import neuron.engine.checkpoint.CheckpointMismatchException;
 import neuron.engine.checkpoint.Failures;
 import neuron.engine.checkpoint.UnusablePathException;
+import neuron.engine.checkpoint.UsageException;
+import neuron.engine.keys.WalletException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -53,10 +55,13 @@ public final class Main implements Runnable {
         return EXIT_USAGE;
     }
 
-    /** A bad flag value, an unusable path or a checkpoint that does not fit: the user's to fix, exit status 2. */
+    /**
+     * A bad flag value, an unusable path, a hotkey file refused or a checkpoint that does not fit: the user's to fix,
+     * exit status 2. Any other exception, a plain {@link IllegalArgumentException} included, is the engine's: 1.
+     */
     private static boolean isUsageError(Throwable t) {
-        return t instanceof UnusablePathException || t instanceof CheckpointMismatchException
-                || t instanceof IllegalArgumentException;
+        return t instanceof UsageException || t instanceof UnusablePathException
+                || t instanceof CheckpointMismatchException || t instanceof WalletException;
     }
 
     @Override

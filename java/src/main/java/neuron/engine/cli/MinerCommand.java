@@ -5,6 +5,7 @@ import neuron.engine.api.NeuronCheckpoints;
 import neuron.engine.backup.Backup;
 import neuron.engine.checkpoint.CheckpointConfig;
 import neuron.engine.checkpoint.CheckpointListener;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.dist.DistArguments;
 import neuron.engine.dist.DistConfig;
 import neuron.engine.dist.LocalLauncher;
@@ -89,7 +90,7 @@ final class MinerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int nproc = dist.nproc();
         if (nproc > 1 && chain != null) {
-            throw new IllegalArgumentException("--chain trains from the network's base on the rows each window assigns, "
+            throw new UsageException("--chain trains from the network's base on the rows each window assigns, "
                     + "in one process: drop --nproc to take part in a network");
         }
         if (nproc > 1) {
@@ -97,11 +98,11 @@ final class MinerCommand implements Callable<Integer> {
         }
         DistConfig place = dist.toConfig(System.getenv());
         if (place.distributed() && checkpoint.backup != null) {
-            throw new IllegalArgumentException("--backup uploads one checkpoint file, and a data-parallel group's "
+            throw new UsageException("--backup uploads one checkpoint file, and a data-parallel group's "
                     + "checkpoint is sharded: back up 'neuron merge''s file instead");
         }
         if (place.distributed() && chain != null) {
-            throw new IllegalArgumentException("--chain trains from the network's base on the rows each window assigns, "
+            throw new UsageException("--chain trains from the network's base on the rows each window assigns, "
                     + "in one process: drop --nproc (or the rank's environment) to take part in a network");
         }
         if (place.rank() > 0) {
@@ -118,7 +119,7 @@ final class MinerCommand implements Callable<Integer> {
             case "trained" -> WindowMiner.Update.TRAINED;
             case "zero" -> WindowMiner.Update.ZERO;
             case "noise" -> WindowMiner.Update.NOISE;
-            default -> throw new IllegalArgumentException("--submit must be trained, zero or noise, got '" + submit + "'");
+            default -> throw new UsageException("--submit must be trained, zero or noise, got '" + submit + "'");
         };
         WindowMiner.Settings network = new WindowMiner.Settings(chain, LOCAL_BLOCK_TIME_MS,
                 Path.of(submissions == null ? "submissions" : submissions), uid, validatorUid,

@@ -2,6 +2,7 @@ package neuron.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.journal.BlockJournal;
 import neuron.engine.journal.JournalInfo;
 import neuron.engine.nativeio.LibTorch;
@@ -50,10 +51,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!Files.isDirectory(journalDir)) {
-            throw new IllegalArgumentException("--journal_dir " + journalDir + " is not a directory");
+            throw new UsageException("--journal_dir " + journalDir + " is not a directory");
         }
         if (!Files.isRegularFile(checkpointPath)) {
-            throw new IllegalArgumentException("--checkpoint_path " + checkpointPath + " is not a file");
+            throw new UsageException("--checkpoint_path " + checkpointPath + " is not a file");
         }
         LibTorch.load();
         Map<String, Object> report = new LinkedHashMap<>();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import neuron.engine.api.JvmCommand;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.network.WindowSchedule;
 
 /**
@@ -39,7 +40,7 @@ public final class DemoRun {
         public Settings {
             if (durationSeconds < 10 || blockTimeMs < 50 || blocksPerWindow < WindowSchedule.MIN_BLOCKS_PER_WINDOW
                     || minerCheckpointInterval < 1 || validatorCheckpointInterval < 1) {
-                throw new IllegalArgumentException("--duration_s must be >= 10, --block_time_ms >= 50, "
+                throw new UsageException("--duration_s must be >= 10, --block_time_ms >= 50, "
                         + "--blocks_per_window >= " + WindowSchedule.MIN_BLOCKS_PER_WINDOW + ", checkpoint intervals >= 1");
             }
         }

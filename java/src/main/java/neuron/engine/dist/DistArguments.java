@@ -1,5 +1,6 @@
 package neuron.engine.dist;
 
+import neuron.engine.checkpoint.UsageException;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
@@ -44,10 +45,10 @@ public final class DistArguments {
     /** How many ranks to launch here; 1 means this process is itself a rank (or alone). */
     public int nproc() {
         if (nproc < 1) {
-            throw new IllegalArgumentException("--nproc must be at least 1, got " + nproc);
+            throw new UsageException("--nproc must be at least 1, got " + nproc);
         }
         if (nproc > 1 && (rank != null || worldSize != null || localRank != null)) {
-            throw new IllegalArgumentException("--nproc starts ranks 0.." + (nproc - 1)
+            throw new UsageException("--nproc starts ranks 0.." + (nproc - 1)
                     + " itself; leave out --rank, --world_size and --local_rank");
         }
         return nproc;
@@ -56,7 +57,7 @@ public final class DistArguments {
     /** This process's place, from the flags, else the environment, else a process on its own. */
     public DistConfig toConfig(Map<String, String> env) {
         if (!(bucketCapMb > 0)) {
-            throw new IllegalArgumentException("--bucket_cap_mb must be positive, got " + bucketCapMb);
+            throw new UsageException("--bucket_cap_mb must be positive, got " + bucketCapMb);
         }
         return new DistConfig(
                 rank != null ? rank : intVar(env, "RANK", 0),
@@ -82,7 +83,7 @@ public final class DistArguments {
         try {
             return Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("environment variable " + name + "='" + value + "' is not a number");
+            throw new UsageException("environment variable " + name + "='" + value + "' is not a number");
         }
     }
 }

@@ -1,5 +1,7 @@
 package neuron.engine.dist;
 
+import neuron.engine.checkpoint.UsageException;
+
 import java.time.Duration;
 import java.util.Map;
 
@@ -20,25 +22,25 @@ public record DistConfig(int rank, int worldSize, int localRank, String masterAd
 
     public DistConfig {
         if (worldSize < 1) {
-            throw new IllegalArgumentException("WORLD_SIZE (--world_size) must be at least 1, got " + worldSize);
+            throw new UsageException("WORLD_SIZE (--world_size) must be at least 1, got " + worldSize);
         }
         if (rank < 0 || rank >= worldSize) {
-            throw new IllegalArgumentException("RANK (--rank) must lie in 0.." + (worldSize - 1) + ", got " + rank);
+            throw new UsageException("RANK (--rank) must lie in 0.." + (worldSize - 1) + ", got " + rank);
         }
         if (localRank < 0) {
-            throw new IllegalArgumentException("LOCAL_RANK (--local_rank) must be 0 or more, got " + localRank);
+            throw new UsageException("LOCAL_RANK (--local_rank) must be 0 or more, got " + localRank);
         }
         if (masterPort < 1 || masterPort > 65535) {
-            throw new IllegalArgumentException("MASTER_PORT (--master_port) must be 1..65535, got " + masterPort);
+            throw new UsageException("MASTER_PORT (--master_port) must be 1..65535, got " + masterPort);
         }
         if (masterAddr == null || masterAddr.isBlank()) {
-            throw new IllegalArgumentException("MASTER_ADDR (--master_addr) must name the host of rank 0");
+            throw new UsageException("MASTER_ADDR (--master_addr) must name the host of rank 0");
         }
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("--dist_timeout must be positive, got " + timeout.toSeconds() + " s");
+            throw new UsageException("--dist_timeout must be positive, got " + timeout.toSeconds() + " s");
         }
         if (bucketBytes < 1) {
-            throw new IllegalArgumentException("--bucket_cap_mb must be positive");
+            throw new UsageException("--bucket_cap_mb must be positive");
         }
     }
 

@@ -1,5 +1,6 @@
 package neuron.engine.miner;
 
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.model.BuiltinCorpus;
 import neuron.engine.model.ModelConfig;
 import picocli.CommandLine.IDefaultValueProvider;
@@ -152,11 +153,11 @@ public final class MinerArguments {
         List<String> overrides = override == null ? List.of() : override;
         for (String name : overrides) {
             if (!OVERRIDABLE.contains(name)) {
-                throw new IllegalArgumentException("--override " + name + ": only " + OVERRIDABLE.stream().sorted().toList()
+                throw new UsageException("--override " + name + ": only " + OVERRIDABLE.stream().sorted().toList()
                         + " may win over a checkpoint (the model's shape is the checkpoint's)");
             }
             if (!given.contains(name)) {
-                throw new IllegalArgumentException("--override " + name + " needs --" + name + " VALUE");
+                throw new UsageException("--override " + name + " needs --" + name + " VALUE");
             }
         }
         return new MinerFlags(given, Set.copyOf(overrides), initFrom);

@@ -2,6 +2,7 @@ package neuron.engine.miner;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.model.BuiltinCorpus;
 import neuron.engine.model.Devices;
 import neuron.engine.model.ModelConfig;
@@ -19,13 +20,13 @@ public record MinerOptions(ModelConfig model, TrainingOptions training, String d
 
     public MinerOptions {
         if (threads <= 0) {
-            throw new IllegalArgumentException("threads must be positive, got " + threads);
+            throw new UsageException("threads must be positive, got " + threads);
         }
         if (!Devices.CHOICES.contains(device)) {
-            throw new IllegalArgumentException("unknown device '" + device + "'; one of " + Devices.CHOICES);
+            throw new UsageException("unknown device '" + device + "'; one of " + Devices.CHOICES);
         }
         if (!Precision.CHOICES.contains(precision)) {
-            throw new IllegalArgumentException("unknown precision '" + precision + "'; one of " + Precision.CHOICES);
+            throw new UsageException("unknown precision '" + precision + "'; one of " + Precision.CHOICES);
         }
     }
 

@@ -2,6 +2,7 @@ package neuron.engine.miner;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.model.StateTrees;
 
 /**
@@ -14,19 +15,19 @@ public record TrainingOptions(int batchSize, double lr, double beta1, double bet
 
     public TrainingOptions {
         if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+            throw new UsageException("batch size must be positive, got " + batchSize);
         }
         if (gradAccum <= 0) {
-            throw new IllegalArgumentException("gradient accumulation must be at least 1 micro-batch, got " + gradAccum);
+            throw new UsageException("gradient accumulation must be at least 1 micro-batch, got " + gradAccum);
         }
         if (!(lr > 0) || !(gradClip > 0) || !(eps > 0) || weightDecay < 0) {
-            throw new IllegalArgumentException("lr, grad clip and eps must be positive and weight decay non-negative");
+            throw new UsageException("lr, grad clip and eps must be positive and weight decay non-negative");
         }
         if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("betas must lie in [0, 1), got " + beta1 + ", " + beta2);
+            throw new UsageException("betas must lie in [0, 1), got " + beta1 + ", " + beta2);
         }
         if (warmupSteps < 0 || decaySteps <= 0 || minLrRatio < 0 || minLrRatio > 1) {
-            throw new IllegalArgumentException("need warmup >= 0, decay > 0 and 0 <= min lr ratio <= 1");
+            throw new UsageException("need warmup >= 0, decay > 0 and 0 <= min lr ratio <= 1");
         }
     }
 

@@ -1,5 +1,6 @@
 package neuron.engine.model;
 
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.nativeio.NativeCuda;
 import neuron.engine.nativeio.NativeMemory;
 import org.bytedeco.javacpp.Loader;
@@ -33,11 +34,11 @@ public final class Devices {
             case "cpu" -> new Device("cpu");
             case "cuda" -> {
                 if (!cuda_is_available()) {
-                    throw new IllegalArgumentException("--device cuda, but LibTorch sees no CUDA device: " + whyNoCuda());
+                    throw new UsageException("--device cuda, but LibTorch sees no CUDA device: " + whyNoCuda());
                 }
                 yield new Device("cuda");
             }
-            default -> throw new IllegalArgumentException("unknown device '" + choice + "'; one of " + CHOICES);
+            default -> throw new UsageException("unknown device '" + choice + "'; one of " + CHOICES);
         };
     }
 

@@ -1,5 +1,6 @@
 package neuron.engine.model;
 
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.hf.HfDirectory;
 import neuron.engine.hf.SafetensorsFile;
 import neuron.engine.torch.TensorTrees;
@@ -17,7 +18,7 @@ import static org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * A Hugging Face LLaMA directory ({@code config.json}, {@code model.safetensors}, as {@code neuron export} writes
  * it and {@code save_pretrained} does) as the starting point of a miner: its shape, then its weights. Problems with
- * the directory are the user's to fix: {@link IllegalArgumentException}s naming the file.
+ * the directory are the user's to fix: {@link UsageException}s naming the file.
  */
 public final class HfWeights {
     private HfWeights() {
@@ -27,12 +28,12 @@ public final class HfWeights {
     public static ModelConfig config(Path dir, Integer seqLen) {
         Path file = dir.resolve(HfDirectory.CONFIG);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--init_from " + dir + ": no " + HfDirectory.CONFIG + " there");
+            throw new UsageException("--init_from " + dir + ": no " + HfDirectory.CONFIG + " there");
         }
         try {
             return ModelConfig.fromHfConfig(HfDirectory.readConfig(dir), seqLen);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--init_from " + file + ": " + e.getMessage(), e);
+            throw new UsageException("--init_from " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -53,7 +54,7 @@ public final class HfWeights {
             }
             model.load(tensors);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--init_from " + file + ": " + e.getMessage(), e);
+            throw new UsageException("--init_from " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,7 @@
 package neuron.engine.model;
 
+import neuron.engine.checkpoint.UsageException;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +85,7 @@ public record ModelConfig(int vocab, int hidden, int layers, int heads, int kvHe
             case "tiny" -> new ModelConfig(256, 64, 4, 4, 192, 64, 10000.0, 1e-6);
             case "small" -> new ModelConfig(256, 512, 8, 8, 1376, 256, 10000.0, 1e-6);
             case "llama-1b" -> new ModelConfig(32000, 2048, 16, 8, 8192, 2048, 10000.0, 1e-6);
-            default -> throw new IllegalArgumentException("unknown model preset '" + name + "'; one of " + PRESETS);
+            default -> throw new UsageException("unknown model preset '" + name + "'; one of " + PRESETS);
         };
     }
 

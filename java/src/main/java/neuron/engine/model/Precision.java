@@ -1,5 +1,7 @@
 package neuron.engine.model;
 
+import neuron.engine.checkpoint.UsageException;
+
 import org.bytedeco.pytorch.Device;
 
 import java.util.List;
@@ -21,7 +23,7 @@ public enum Precision {
             case "auto" -> device.is_cuda() ? BF16 : FP32;
             case "fp32" -> FP32;
             case "bf16" -> BF16;
-            default -> throw new IllegalArgumentException("unknown precision '" + choice + "'; one of " + CHOICES);
+            default -> throw new UsageException("unknown precision '" + choice + "'; one of " + CHOICES);
         };
     }
 }

@@ -1,5 +1,7 @@
 package neuron.engine.model;
 
+import neuron.engine.checkpoint.UsageException;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -43,7 +45,7 @@ public final class TokenData {
 
     private TokenData(String source, List<Segment> segments) {
         if (segments.isEmpty()) {
-            throw new IllegalArgumentException(source + ": no tokens");
+            throw new UsageException(source + ": no tokens");
         }
         this.source = source;
         this.segments = List.copyOf(segments);
@@ -80,7 +82,7 @@ public final class TokenData {
                     shards = files.filter(p -> p.getFileName().toString().endsWith(".bin")).sorted().toList();
                 }
                 if (shards.isEmpty()) {
-                    throw new IllegalArgumentException(absolute + ": directory holds no .bin token shards");
+                    throw new UsageException(absolute + ": directory holds no .bin token shards");
                 }
                 List<Segment> segments = new ArrayList<>();
                 for (Path shard : shards) {
@@ -89,7 +91,7 @@ public final class TokenData {
                 return new TokenData(absolute.toString(), segments);
             }
             if (!Files.isRegularFile(absolute)) {
-                throw new IllegalArgumentException(absolute + ": no such file or directory");
+                throw new UsageException(absolute + ": no such file or directory");
             }
             Segment segment = absolute.getFileName().toString().endsWith(".bin") ? shard(absolute) : text(absolute);
             return new TokenData(absolute.toString(), List.of(segment));
@@ -147,7 +149,7 @@ public final class TokenData {
             cumulativeStarts[s] = starts;
         }
         if (starts == 0) {
-            throw new IllegalArgumentException(source + ": no file holds " + width + " tokens (sequence length + 1)");
+            throw new UsageException(source + ": no file holds " + width + " tokens (sequence length + 1)");
         }
         for (int row = 0; row < rows; row++) {
             long pick = Long.remainderUnsigned(SplitMix64.hash(seed, step, firstRow + row), starts);
@@ -169,23 +171,23 @@ public final class TokenData {
     private static Segment shard(Path file) throws IOException {
         ByteBuffer bytes = map(file);
         if (bytes.capacity() < SHARD_HEADER_BYTES) {
-            throw new IllegalArgumentException(file + ": " + bytes.capacity() + " bytes, shorter than the "
+            throw new UsageException(file + ": " + bytes.capacity() + " bytes, shorter than the "
                     + SHARD_HEADER_BYTES + "-byte .bin shard header");
         }
         int magic = bytes.getInt(0);
         int version = bytes.getInt(4);
         long count = Integer.toUnsignedLong(bytes.getInt(8));
         if (magic != SHARD_MAGIC) {
-            throw new IllegalArgumentException(file + ": magic " + magic + ", not an llm.c token shard (magic "
+            throw new UsageException(file + ": magic " + magic + ", not an llm.c token shard (magic "
                     + SHARD_MAGIC + ")");
         }
         if (version != SHARD_VERSION) {
-            throw new IllegalArgumentException(file + ": shard version " + version + "; only version "
+            throw new UsageException(file + ": shard version " + version + "; only version "
                     + SHARD_VERSION + " (uint16 tokens) is supported");
         }
         long expected = SHARD_HEADER_BYTES + 2 * count;
         if (bytes.capacity() != expected) {
-            throw new IllegalArgumentException(file + ": header says " + count + " tokens (" + expected
+            throw new UsageException(file + ": header says " + count + " tokens (" + expected
                     + " bytes), file has " + bytes.capacity() + " bytes");
         }
         return new Segment(bytes, SHARD_HEADER_BYTES, 2, count);
@@ -194,7 +196,7 @@ public final class TokenData {
     private static ByteBuffer map(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             if (channel.size() > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(file + ": " + channel.size()
+                throw new UsageException(file + ": " + channel.size()
                         + " bytes; files over 2 GiB are not supported, split them into shards");
             }
             return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()).order(ByteOrder.LITTLE_ENDIAN);

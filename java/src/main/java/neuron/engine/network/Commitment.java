@@ -1,5 +1,7 @@
 package neuron.engine.network;
 
+import neuron.engine.checkpoint.UsageException;
+
 import java.util.Locale;
 import java.util.Objects;
 
@@ -35,7 +37,7 @@ public record Commitment(Kind kind, int uid, long window, Hash32 hash) {
     /** The one check of a uid ({@code what} names it in the message): 0..{@value #MAX_UID}; returns it. */
     public static int checkUid(String what, int uid) {
         if (uid < 0 || uid > MAX_UID) {
-            throw new IllegalArgumentException(what + " must be 0.." + MAX_UID + ", got " + uid);
+            throw new UsageException(what + " must be 0.." + MAX_UID + ", got " + uid);
         }
         return uid;
     }

@@ -1,5 +1,6 @@
 package neuron.engine.validator;
 
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.model.ModelConfig;
 import neuron.engine.model.StateTrees;
 import neuron.engine.network.WindowData;
@@ -30,10 +31,10 @@ public record ValidatorConfig(ModelConfig model, long seed, String data, int blo
     public ValidatorConfig {
         new WindowSchedule(blocksPerWindow, graceBlocks);  // checks the window's length
         if (maxUids <= 0 || evalRows <= 0 || assignedRows <= 0 || heldOutRows <= 0 || threads <= 0) {
-            throw new IllegalArgumentException("uids, rows and threads must be positive");
+            throw new UsageException("uids, rows and threads must be positive");
         }
         if (!(alpha >= 0 && alpha < 1)) {
-            throw new IllegalArgumentException("the moving-average alpha must lie in [0, 1), got " + alpha);
+            throw new UsageException("the moving-average alpha must lie in [0, 1), got " + alpha);
         }
     }
 

@@ -13,6 +13,7 @@ import neuron.engine.checkpoint.CheckpointPolicy;
 import neuron.engine.checkpoint.DivergedException;
 import neuron.engine.checkpoint.NonFiniteStateException;
 import neuron.engine.checkpoint.StateSource;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.journal.Evaluation;
 import neuron.engine.journal.WindowEvaluated;
 import neuron.engine.network.Commitment;
@@ -58,18 +59,18 @@ public final class ValidatorRun {
         public Settings {
             CheckpointPolicy.checkInterval(checkpointInterval);
             if (untilBlock < 0) {
-                throw new IllegalArgumentException("--until_block must be 0 (run until stopped) or a block, got "
+                throw new UsageException("--until_block must be 0 (run until stopped) or a block, got "
                         + untilBlock);
             }
             if (blockTimeMs <= 0) {
-                throw new IllegalArgumentException("--block_time_ms must be positive, got " + blockTimeMs);
+                throw new UsageException("--block_time_ms must be positive, got " + blockTimeMs);
             }
             Commitment.checkUid("--uid", uid);
             if (weightsInterval < 1) {
-                throw new IllegalArgumentException("--weights_interval must be at least 1, got " + weightsInterval);
+                throw new UsageException("--weights_interval must be at least 1, got " + weightsInterval);
             }
             if (firstBlock < -1) {
-                throw new IllegalArgumentException("--first_block must be a block or -1 (the head), got " + firstBlock);
+                throw new UsageException("--first_block must be a block or -1 (the head), got " + firstBlock);
             }
         }
     }

@@ -9,6 +9,7 @@ import neuron.engine.chain.ChainFollower;
 import neuron.engine.chain.ChainSource;
 import neuron.engine.chain.Follow;
 import neuron.engine.chain.WsChainClient;
+import neuron.engine.checkpoint.UsageException;
 import neuron.engine.network.WindowChain;
 
 /** Opens the block feed a {@code --chain} flag names. */
@@ -24,7 +25,7 @@ public final class BlockFeeds {
      * @param blockTimeMs the embedded chain's block time; a remote chain has its own
      * @param resumeAfter the last block already seen (the journal's last block), or null to start at the head; the
      *     embedded chain then starts right after it, with the same hashes as before since they depend on the seed only
-     * @throws IllegalArgumentException for any other spec, with a message naming what is accepted
+     * @throws UsageException for any other spec, with a message naming what is accepted
      */
     public static BlockFeed open(String chainSpec, long blockTimeMs, Block resumeAfter) {
         return open(chainSpec, blockTimeMs, Follow.FINALIZED, resumeAfter == null ? List.of() : List.of(resumeAfter));
@@ -72,13 +73,13 @@ public final class BlockFeeds {
             try {
                 uri = new URI(chainSpec);
             } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("--chain " + chainSpec + " is not a valid URL: " + e.getMessage(), e);
+                throw new UsageException("--chain " + chainSpec + " is not a valid URL: " + e.getMessage(), e);
             }
             if (uri.getHost() == null || uri.getPort() < 0) {
-                throw new IllegalArgumentException("--chain " + chainSpec + " needs a host and a port: ws://HOST:PORT");
+                throw new UsageException("--chain " + chainSpec + " needs a host and a port: ws://HOST:PORT");
             }
             return uri;
         }
-        throw new IllegalArgumentException("--chain must be 'local' or ws://HOST:PORT (or wss://), got '" + chainSpec + "'");
+        throw new UsageException("--chain must be 'local' or ws://HOST:PORT (or wss://), got '" + chainSpec + "'");
     }
 }
