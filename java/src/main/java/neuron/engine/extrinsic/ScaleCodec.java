@@ -120,7 +120,7 @@ public final class ScaleCodec {
             return decodePrimitive(prim.primitive(), in);
         }
         if (def instanceof TypeDef.Compact) {
-            return compact(in);
+            return in.compactBig();
         }
         TypeDef.BitSequence bits = (TypeDef.BitSequence) def;
         long count = in.compact();
@@ -225,19 +225,6 @@ public final class ScaleCodec {
             case U128, I128 -> 16;
             default -> 32;
         };
-    }
-
-    private static BigInteger compact(ScaleReader in) {
-        int first = in.u8();
-        if ((first & 0b11) != 0b11) {
-            int extra = (first & 0b11) == 0 ? 0 : (first & 0b11) == 1 ? 1 : 3;
-            long value = first;
-            for (int i = 1; i <= extra; i++) {
-                value |= (long) in.u8() << (8 * i);
-            }
-            return BigInteger.valueOf(value >>> 2);
-        }
-        return new BigInteger(1, big(in.raw((first >>> 2) + 4)));
     }
 
     /** A number of {@code bits} bits, two's complement when {@code signed}; anything else is refused. */

@@ -47,30 +47,38 @@ public final class ScaleReader {
     /** A compact integer that must fit a signed long (block numbers, lengths, timestamps do). */
     public long compact() {
         int first = u8();
-        switch (first & 0b11) {
-            case 0b00 -> {
-                return first >>> 2;
-            }
-            case 0b01 -> {
-                return (first | u8() << 8) >>> 2;
-            }
-            case 0b10 -> {
-                return ((first | (long) u8() << 8 | (long) u8() << 16 | (long) u8() << 24) & 0xFFFF_FFFFL) >>> 2;
-            }
-            default -> {
-                int length = (first >>> 2) + 4;
-                byte[] littleEndian = raw(length);
-                byte[] bigEndian = new byte[length];
-                for (int i = 0; i < length; i++) {
-                    bigEndian[i] = littleEndian[length - 1 - i];
-                }
-                BigInteger value = new BigInteger(1, bigEndian);
-                if (value.bitLength() > 63) {
-                    throw new ScaleFormatException("compact integer " + value + " is too large");
-                }
-                return value.longValue();
-            }
+        if ((first & 0b11) != 0b11) {
+            return smallCompact(first);
         }
+        BigInteger value = bigCompact(first);
+        if (value.bitLength() > 63) {
+            throw new ScaleFormatException("compact integer " + value + " is too large");
+        }
+        return value.longValue();
+    }
+
+    /** A compact integer of any size (a u128 balance or tip may need more than a long). */
+    public BigInteger compactBig() {
+        int first = u8();
+        return (first & 0b11) != 0b11 ? BigInteger.valueOf(smallCompact(first)) : bigCompact(first);
+    }
+
+    private long smallCompact(int first) {
+        return switch (first & 0b11) {
+            case 0b00 -> first >>> 2;
+            case 0b01 -> (first | u8() << 8) >>> 2;
+            default -> ((first | (long) u8() << 8 | (long) u8() << 16 | (long) u8() << 24) & 0xFFFF_FFFFL) >>> 2;
+        };
+    }
+
+    private BigInteger bigCompact(int first) {
+        int length = (first >>> 2) + 4;
+        byte[] littleEndian = raw(length);
+        byte[] bigEndian = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bigEndian[i] = littleEndian[length - 1 - i];
+        }
+        return new BigInteger(1, bigEndian);
     }
 
     /** A compact length, checked against the bytes that are left (each element takes at least one byte). */
